@@ -1,0 +1,48 @@
+#pragma once
+// The policy interface (WRENCH-style: a policy only decides; the engine validates and plays).
+// A policy sees the RoundState snapshot and, after each round, what happened and the learning
+// snapshot. It never sees the learning process itself.
+#include "simulator/engine/round.hpp"
+#include "simulator/learning/learning_process.hpp"
+#include "simulator/scenario/key_spec.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct Scenario;
+
+class Policy {
+public:
+  virtual ~Policy() = default;
+  virtual RoundPlan decide(const RoundState& state) = 0;
+  virtual void observe(const RoundOutcome& /*outcome*/, const LearningSnapshot& /*learning*/) {}
+};
+
+struct PolicyContext {
+  const Scenario& scenario;
+  const ModelDescriptor& model;
+  const Params& params;  // the policy's own parameters, resolved
+  std::uint64_t seed;    // master seed: derive named streams from it (Rng)
+};
+
+struct PolicyInfo {
+  std::string name;
+  std::string summary;          // one line, for `edgetrain policies`
+  std::vector<KeySpec> params;  // read as policy.<name>.<param>
+  std::function<std::unique_ptr<Policy>(const PolicyContext&)> make;
+};
+
+// Every policy shipped, registered explicitly in policies/registry.cpp (no static-init tricks).
+const std::vector<PolicyInfo>& policy_registry();
+const PolicyInfo* find_policy(const std::string& name);
+
+// Helpers shared by policies.
+std::vector<NodeId> online_trainers(const RoundState& state);
+Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch);
+
+}  // namespace edgetrain

@@ -1,0 +1,50 @@
+#include "policies/random_selection.hpp"
+
+#include "simulator/common/rng.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace edgetrain {
+
+namespace {
+class RandomSelection final : public Policy {
+public:
+  explicit RandomSelection(const PolicyContext& ctx)
+      : rng_(ctx.seed, "policy.random"), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
+        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
+        batch_(static_cast<int>(ctx.scenario.training.batch)), timeout_(ctx.scenario.training.round_timeout_s) {}
+
+  RoundPlan decide(const RoundState& state) override {
+    std::vector<NodeId> pool = online_trainers(state);
+    const std::size_t k = std::min(k_, pool.size());
+    for (std::size_t i = 0; i < k; ++i)  // partial Fisher-Yates: the first k are a uniform sample
+      std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
+    pool.resize(k);
+    std::sort(pool.begin(), pool.end());
+
+    RoundPlan plan;
+    for (const NodeView& n : state.nodes)
+      if (n.role == Role::Aggregator) plan.aggregator = n.id;
+    for (NodeId id : pool) plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
+    plan.round_timeout_s = timeout_;
+    return plan;
+  }
+
+private:
+  Rng rng_;
+  std::size_t k_;
+  int steps_, batch_;
+  double timeout_;
+};
+}  // namespace
+
+PolicyInfo random_policy_info() {
+  return {"random",
+          "FedAvg with random selection: k online trainers drawn uniformly each round (seeded), full model",
+          {key_int("k", 3, 1, 1e9, "nodes", "trainers drawn per round (all online ones if fewer)")},
+          [](const PolicyContext& ctx) { return std::make_unique<RandomSelection>(ctx); }};
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,22 @@
+#include "policies/fedavg.hpp"
+#include "policies/policy.hpp"
+#include "policies/random_selection.hpp"
+
+namespace edgetrain {
+
+// Explicit list: a new policy adds its header and one line here.
+const std::vector<PolicyInfo>& policy_registry() {
+  static const std::vector<PolicyInfo> registry = {
+      fedavg_policy_info(),
+      random_policy_info(),
+  };
+  return registry;
+}
+
+const PolicyInfo* find_policy(const std::string& name) {
+  for (const PolicyInfo& p : policy_registry())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,86 @@
+// The `edgetrain` program: run a scenario, list policies, print the scenario keys.
+#include "policies/policy.hpp"
+#include "simulator/cli/run_command.hpp"
+#include "simulator/common/nearest.hpp"
+#include "simulator/learning/model.hpp"
+#include "simulator/scenario/scenario.hpp"
+#include "simulator/version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace {
+
+using namespace edgetrain;
+
+void print_policies() {
+  for (const PolicyInfo& p : policy_registry()) {
+    fmt::print("{:<12} {}\n", p.name, p.summary);
+    for (const KeySpec& k : p.params)
+      fmt::print("{:<12}   policy.{}.{} = {}  {}\n", "", p.name, k.path, value_to_string(k.def), k.doc);
+  }
+}
+
+std::string range_text(const KeySpec& k) {
+  if (!k.choices.empty()) return join(k.choices, ", ");
+  if (k.type != ValueType::Int && k.type != ValueType::Float) return "";
+  std::string lo = fmt::format("{}{}", k.min_exclusive ? "> " : ">= ", k.min);
+  if (std::isfinite(k.max)) return fmt::format("{}, <= {}", lo, k.max);
+  return std::isfinite(k.min) ? lo : "";
+}
+
+// The scenario reference as a Markdown table: the README's is this output.
+void print_keys() {
+  fmt::print("| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n");
+  for (const KeySpec& k : scenario_schema())
+    fmt::print("| `{}` | {} | `{}` | {} | {} | {} |\n", k.path, type_name(k.type), value_to_string(k.def), k.unit,
+               range_text(k), k.doc);
+  fmt::print("| `data.samples.<host>` | integer | | samples | >= 1 | samples on that trainer, overriding the split |\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // SimGrid's own options pass through untouched; CLI11 sees the rest.
+  edgetrain::RunArgs run;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i > 0 && (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0)) run.simgrid_args.push_back(a);
+    else rest.push_back(argv[i]);
+  }
+
+  CLI::App app{"edgetrain: discrete-event simulation of cooperative DNN training on heterogeneous edge platforms "
+               "(SimGrid). SimGrid's --cfg=... and --log=... options pass through."};
+  app.set_version_flag("--version", "edgetrain " + edgetrain_version() + ", SimGrid " + simgrid_version());
+  app.require_subcommand(1);
+
+  CLI::App* cmd_run = app.add_subcommand("run", "run one scenario");
+  cmd_run->add_option("scenario", run.scenario, "scenario TOML file")->required();
+  cmd_run->add_option("--set", run.sets, "override a scenario key: key.path=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_run->add_option("--out", run.out, "output folder (default: results/<name>-<policy>-s<seed>)");
+  std::uint64_t seed = 0;
+  CLI::Option* seed_opt = cmd_run->add_option("--seed", seed, "master seed (overrides scenario.seed)");
+  cmd_run->add_flag("-v,--verbose", run.verbose, "show edgetrain's and SimGrid's logs");
+  cmd_run->add_flag("--no-progress", [&run](std::int64_t) { run.progress = false; }, "no progress line");
+
+  app.add_subcommand("policies", "list the policies, with their parameters")->callback(print_policies);
+  app.add_subcommand("keys", "print every scenario key (Markdown table)")->callback(print_keys);
+
+  int sub_argc = static_cast<int>(rest.size());
+  try {
+    app.parse(sub_argc, rest.data());
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (cmd_run->parsed()) {
+    if (seed_opt->count()) run.seed = seed;
+    return edgetrain::run_command(run);
+  }
+  return 0;
+}

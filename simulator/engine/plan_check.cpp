@@ -1,0 +1,36 @@
+#include "simulator/engine/plan_check.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace edgetrain {
+
+void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDescriptor& model,
+                const std::vector<NodeView>& views) {
+  if (plan.aggregator >= platform.nodes.size() || platform.nodes[plan.aggregator].role != Role::Aggregator)
+    throw std::invalid_argument(fmt::format("aggregator {} is not an aggregator node", plan.aggregator));
+  if (!(plan.round_timeout_s >= 0)) throw std::invalid_argument("round_timeout_s must be >= 0");
+  std::vector<bool> seen(platform.nodes.size(), false);
+  for (const Assignment& a : plan.trainers) {
+    if (a.node >= platform.nodes.size()) throw std::invalid_argument(fmt::format("node {} does not exist", a.node));
+    const Node& n = platform.nodes[a.node];
+    const std::string who = n.host->get_name();
+    if (n.role != Role::Trainer) throw std::invalid_argument(fmt::format("node '{}' is not a trainer", who));
+    if (!views[a.node].online) throw std::invalid_argument(fmt::format("node '{}' is offline", who));
+    if (seen[a.node]) throw std::invalid_argument(fmt::format("node '{}' assigned twice", who));
+    seen[a.node] = true;
+    if (a.local_steps < 1 || a.batch < 1)
+      throw std::invalid_argument(fmt::format("node '{}': local_steps and batch must be >= 1", who));
+    const auto pstates = static_cast<int>(n.host->get_pstate_count());
+    if (a.pstate < 0 || a.pstate >= pstates)
+      throw std::invalid_argument(fmt::format("node '{}': pstate {} outside [0, {}]", who, a.pstate, pstates - 1));
+    try {
+      (void)model_cost(model, a.compression);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("node '{}': {}", who, e.what()));
+    }
+  }
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,138 @@
+#include "simulator/engine/round_engine.hpp"
+
+#include "simulator/engine/plan_check.hpp"
+#include "simulator/engine/round_play.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/Exception.hpp>
+#include <simgrid/s4u/Actor.hpp>
+#include <xbt/log.h>
+
+#include <stdexcept>
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_engine, "edgetrain: the round loop");
+
+namespace sg4 = simgrid::s4u;
+
+namespace edgetrain {
+
+RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model,
+                         Policy& policy, LearningProcess& learning, std::vector<RunObserver*> observers)
+    : scenario_(scenario), platform_(platform), model_(model), policy_(policy), learning_(learning),
+      observers_(std::move(observers)) {
+  for (const Node& n : platform_.nodes) {
+    NodeView v;
+    v.id = n.id;
+    v.host = n.host->get_name();
+    v.device_class = n.device_class;
+    v.role = n.role;
+    v.cores = n.cores;
+    for (unsigned long p = 0; p < n.host->get_pstate_count(); ++p)
+      v.flops_per_pstate.push_back(n.host->get_pstate_speed(p) * n.cores);
+    v.flops_peak = v.flops_per_pstate.front();
+    v.up_bps = n.up_bps, v.down_bps = n.down_bps, v.latency_s = n.latency_s;
+    v.samples = platform_.data[n.id].samples;
+    v.has_power = n.has_power;
+    v.watts_idle = n.watts_idle, v.watts_busy = n.watts_busy;
+    views_.push_back(std::move(v));
+  }
+}
+
+void RoundEngine::refresh_views() {
+  for (NodeView& v : views_) {
+    const sg4::Host* h = platform_.nodes[v.id].host;
+    v.online = h->is_on();
+    v.flops_now = v.online ? v.flops_peak * h->get_available_speed() : 0.0;
+  }
+}
+
+RunResult RoundEngine::run(sg4::Engine& engine) {
+  result_ = {};
+  result_.initial = result_.final = learning_.initial();
+  sg4::Actor::create("coordinator", platform_.nodes[platform_.aggregator].host, [this] { coordinate(); });
+  engine.run();
+  if (error_) std::rethrow_exception(error_);
+  return result_;
+}
+
+void RoundEngine::coordinate() {
+  try {
+    const TrainingSpec& t = scenario_.training;
+    double energy = 0;
+    for (int round = 1;; ++round) {
+      refresh_views();
+      const RoundState state{round, sg4::Engine::get_clock(), t.deadline_s, t.target_loss, energy,
+                             result_.final.loss, model_, views_, result_.history};
+      RoundPlan plan = policy_.decide(state);
+      if (plan.stop) {
+        result_.stop_reason = "policy";
+        break;
+      }
+      if (plan.trainers.empty()) {
+        result_.stop_reason = "no_trainers";
+        break;
+      }
+      try {
+        check_plan(plan, platform_, model_, views_);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(
+            fmt::format("policy '{}' returned an invalid plan for round {}: {}", scenario_.policy, round, e.what()));
+      }
+      RoundOutcome outcome = play_round(plan, round, platform_, model_, t.aggregation_flops_per_param);
+      const LearningSnapshot learned = learning_.advance(plan, outcome);
+
+      RoundRecord rec;
+      rec.round = round;
+      rec.start_s = outcome.start_s, rec.end_s = outcome.end_s;
+      rec.trainers_planned = static_cast<int>(plan.trainers.size());
+      for (const NodeOutcome& n : outcome.nodes) rec.trainers_finished += n.trained && n.finished ? 1 : 0;
+      rec.loss = learned.loss, rec.accuracy = learned.accuracy;
+      rec.energy_compute_j = outcome.energy_compute_j, rec.energy_network_j = outcome.energy_network_j;
+      energy += outcome.energy_compute_j + outcome.energy_network_j;
+      rec.energy_total_j = energy;
+      rec.bytes_down = outcome.bytes_down, rec.bytes_up = outcome.bytes_up;
+      rec.hosts_energy_unknown = outcome.hosts_energy_unknown;
+      result_.history.push_back(rec);
+      result_.final = learned;
+
+      for (const NodeOutcome& n : outcome.nodes) {
+        NodeView& v = views_[n.node];
+        if (!n.trained) continue;
+        v.last_seconds = n.compute_s + n.comm_s;
+        v.last_joules = n.energy_j;
+        v.rounds_trained += 1;
+      }
+      for (RunObserver* o : observers_) o->on_round(rec, outcome, views_);
+      policy_.observe(outcome, learned);
+      XBT_INFO("round %d: %d/%d trainers, loss %.4f, %.1f J", round, rec.trainers_finished, rec.trainers_planned,
+               rec.loss, rec.energy_total_j);
+
+      const bool in_time = rec.end_s <= t.deadline_s;
+      if (!result_.reached_target && in_time && rec.loss <= t.target_loss) {
+        result_.reached_target = true;
+        result_.time_to_target_s = rec.end_s;
+        result_.energy_to_target_j = rec.energy_total_j;
+      }
+      if (result_.reached_target && t.stop_at_target) {
+        result_.stop_reason = "target";
+        break;
+      }
+      if (!in_time || rec.end_s == t.deadline_s) {
+        result_.stop_reason = "deadline";
+        break;
+      }
+      if (round >= t.max_rounds) {
+        result_.stop_reason = "max_rounds";
+        break;
+      }
+    }
+    result_.sim_time_s = sg4::Engine::get_clock();
+  } catch (const simgrid::ForcefulKillException&) {
+    throw;  // SimGrid's own unwinding: let it pass
+  } catch (...) {
+    error_ = std::current_exception();
+    sg4::Actor::kill_all();
+  }
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,50 @@
+#pragma once
+// The one cost model (DESIGN.md): from a model descriptor and a compression, the FLOPs one sample
+// costs to train and the bytes of the model and of an update. The engine charges SimGrid with it,
+// policies plan with it, the trainer trains exactly the sub-network it describes.
+//
+// Conventions, so that figures can be checked by hand:
+// - forward FLOPs = 2 x multiply-accumulates of the Conv2d and Dense layers (bias adds, ReLU and
+//   pooling are left out: under 1% of LeNet-5's total);
+// - training FLOPs per sample = 3 x forward (the backward pass computes gradients with respect to
+//   both inputs and weights, each about one forward pass; the usual "6N per token/sample" rule);
+// - a pruned layer keeps max(1, round(n x keep)) of its n filters/units; the next layer's inputs
+//   shrink with it (a conv layer's cost scales with keep(in) x keep(out));
+// - model and update bytes = kept parameters x bits / 8. Masks are not sent: they derive from a
+//   seed both ends know (structured dropout is seeded), so they cost no bytes.
+#include "simulator/learning/model.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct Compression {
+  std::vector<double> keep;  // per prunable layer, fraction of filters/units kept; empty = all kept
+  int bits = 32;             // bits per value of the update sent back (the model goes down in float32)
+
+  [[nodiscard]] double mean_keep() const;  // 1 when keep is empty
+};
+
+struct LayerCost {
+  std::string name;
+  int in_units = 0, out_units = 0;  // channels (conv) or features (dense), after pruning
+  std::int64_t params = 0;
+  double forward_flops = 0;  // per sample
+};
+
+struct ModelCost {
+  std::int64_t params = 0;
+  double forward_flops = 0;  // per sample
+  double train_flops = 0;    // per sample, forward + backward
+  double model_bytes = 0;    // the (compressed) model, float32
+  double update_bytes = 0;   // the update, at Compression::bits
+  std::vector<LayerCost> layers;
+};
+
+// Throws std::invalid_argument when the keep vector does not match the model's prunable layers,
+// a keep fraction is outside (0, 1], bits is outside [1, 32], or a layer does not fit its input.
+ModelCost model_cost(const ModelDescriptor& model, const Compression& compression = {});
+
+}  // namespace edgetrain

@@ -1,0 +1,32 @@
+#pragma once
+// An output folder that appears whole or not at all: files are written into a hidden sibling
+// folder, which is renamed into place by commit(). Dropped without commit() (an error, an
+// exception), the hidden folder is removed, so no half-written results are ever left behind.
+#include <filesystem>
+
+namespace edgetrain {
+
+class OutputDir {
+public:
+  // Throws InputError when `final_dir` exists and is not an empty folder, or cannot be created.
+  explicit OutputDir(std::filesystem::path final_dir);
+  ~OutputDir();
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+
+  [[nodiscard]] std::filesystem::path file(const std::string& name) const { return tmp_ / name; }
+  [[nodiscard]] const std::filesystem::path& final_path() const { return final_; }
+  void commit();
+
+private:
+  std::filesystem::path final_, tmp_;
+  bool committed_ = false;
+};
+
+// A fresh folder name under results/: results/<name>-<policy>-s<seed>, then -2, -3, ... when taken.
+std::filesystem::path default_output_dir(const std::string& name, const std::string& policy, std::uint64_t seed);
+
+// Writes a whole file (used for small files: summary.json, resolved.toml).
+void write_file(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace edgetrain

@@ -1,0 +1,291 @@
+#include "simulator/platform/platform.hpp"
+
+#include "simulator/common/error.hpp"
+#include "simulator/learning/data_split.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/Exception.hpp>
+#include <simgrid/plugins/energy.h>
+#include <xbt/log.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fnmatch.h>
+#include <functional>
+#include <set>
+#include <sstream>
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_platform, "edgetrain: platform loading and checks");
+
+namespace sg4 = simgrid::s4u;
+
+namespace edgetrain {
+
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      const std::string na = a.substr(i, i2 - i), nb = b.substr(j, j2 - j);
+      const std::string ta = na.substr(std::min(na.find_first_not_of('0'), na.size()));
+      const std::string tb = nb.substr(std::min(nb.find_first_not_of('0'), nb.size()));
+      if (ta.size() != tb.size()) return ta.size() < tb.size();
+      if (ta != tb) return ta < tb;
+      i = i2, j = j2;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i, ++j;
+    }
+  }
+  if (a.size() - i != b.size() - j) return a.size() - i < b.size() - j;
+  return a < b;
+}
+
+void parse_wattage(const std::string& text, std::size_t pstates, std::vector<double>& idle,
+                   std::vector<double>& busy) {
+  idle.clear(), busy.clear();
+  std::stringstream entries(text);
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    std::vector<double> w;
+    std::stringstream parts(entry);
+    std::string part;
+    while (std::getline(parts, part, ':')) {
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(part, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || part.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(v))
+        throw std::invalid_argument(fmt::format("'{}' is not a number", part));
+      if (v < 0) throw std::invalid_argument(fmt::format("negative power {} W", v));
+      w.push_back(v);
+    }
+    if (w.size() != 2 && w.size() != 3)
+      throw std::invalid_argument(fmt::format("entry '{}' needs idle:busy or idle:one_core:all_cores", entry));
+    if (w.front() > w.back())
+      throw std::invalid_argument(fmt::format("entry '{}': idle power above busy power", entry));
+    idle.push_back(w.front());
+    busy.push_back(w.back());
+  }
+  if (idle.size() != pstates)
+    throw std::invalid_argument(fmt::format("{} entries for {} pstates", idle.size(), pstates));
+}
+
+bool link_energy_known(const sg4::Link* l) {
+  // The wifi energy plugin keeps its figures private (only a log line at exit) and
+  // sg_link_get_consumed_energy crashes on WIFI links in 3.32: such links are never read.
+  return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI && l->get_property("wattage_range") != nullptr;
+}
+
+namespace {
+
+std::string plat(const Scenario& s) { return s.platform_file.string(); }
+
+void check_hosts_and_links(const sg4::Engine& engine, const Scenario& s) {
+  for (const sg4::Host* h : engine.get_all_hosts()) {
+    for (unsigned long p = 0; p < h->get_pstate_count(); ++p)
+      if (!(h->get_pstate_speed(p) > 0))
+        throw InputError(plat(s), fmt::format("host '{}': speed of pstate {} must be > 0, got {}", h->get_name(), p,
+                                              h->get_pstate_speed(p)));
+    if (h->get_core_count() < 1) throw InputError(plat(s), fmt::format("host '{}': core count < 1", h->get_name()));
+  }
+  for (const sg4::Link* l : engine.get_all_links()) {
+    if (!(l->get_bandwidth() > 0))
+      throw InputError(plat(s),
+                       fmt::format("link '{}': bandwidth must be > 0, got {}", l->get_name(), l->get_bandwidth()));
+    if (!(l->get_latency() >= 0))
+      throw InputError(plat(s), fmt::format("link '{}': latency must be >= 0, got {}", l->get_name(), l->get_latency()));
+  }
+}
+
+Role role_of(const sg4::Host* h) {
+  const char* r = h->get_property("role");
+  return r && std::string(r) == "aggregator" ? Role::Aggregator : Role::Trainer;
+}
+
+// Picks the aggregator and the trainers, following the scenario's rules (DESIGN: roles from
+// host properties, or from names and patterns in the scenario).
+std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s) {
+  std::vector<sg4::Host*> hosts = engine.get_all_hosts();
+  std::sort(hosts.begin(), hosts.end(), [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
+
+  sg4::Host* agg = nullptr;
+  if (!s.aggregator.empty()) {
+    agg = engine.host_by_name_or_null(s.aggregator);
+    if (!agg)
+      throw InputError(s.where("platform.aggregator"),
+                       fmt::format("platform.aggregator: no host '{}' in {}", s.aggregator, plat(s)));
+  } else {
+    std::vector<std::string> found;
+    for (sg4::Host* h : hosts)
+      if (const char* r = h->get_property("role"); r && std::string(r) == "aggregator") agg = h, found.push_back(h->get_name());
+    if (found.empty())
+      throw InputError(s.file.string(), fmt::format("platform.aggregator: not set, and no host of {} has the property "
+                                                    "role=\"aggregator\"",
+                                                    plat(s)));
+    if (found.size() > 1)
+      throw InputError(s.file.string(), fmt::format("platform.aggregator: not set, and several hosts have "
+                                                    "role=\"aggregator\" ({}); name one",
+                                                    fmt::join(found, ", ")));
+  }
+
+  std::vector<sg4::Host*> picked{agg};
+  if (!s.trainers.empty()) {
+    for (const std::string& pattern : s.trainers) {
+      bool any = false;
+      for (sg4::Host* h : hosts)
+        if (fnmatch(pattern.c_str(), h->get_name().c_str(), 0) == 0) {
+          any = true;
+          if (h != agg && std::find(picked.begin(), picked.end(), h) == picked.end()) picked.push_back(h);
+        }
+      if (!any)
+        throw InputError(s.where("platform.trainers"),
+                         fmt::format("platform.trainers: pattern '{}' matches no host of {}", pattern, plat(s)));
+    }
+    std::sort(picked.begin() + 1, picked.end(),
+              [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
+  } else {
+    const bool any_role = std::any_of(hosts.begin(), hosts.end(), [](auto* h) { return h->get_property("role"); });
+    for (sg4::Host* h : hosts) {
+      if (h == agg) continue;
+      const char* r = h->get_property("role");
+      if (!any_role || (r && std::string(r) == "trainer")) picked.push_back(h);
+    }
+  }
+  if (picked.size() < 2) throw InputError(s.file.string(), fmt::format("no trainer host in {}", plat(s)));
+  return picked;
+}
+
+bool is_wifi(const sg4::Link* l) { return l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI; }
+
+// SimGrid does not read station rates from the XML: the platform says them with the host property
+// wifi_rate (an index into the WIFI link's bandwidth list) and we apply it. A station without
+// one gets the first (fastest) rate, with a warning, rather than SimGrid's abort at its first comm.
+void attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenario& s) {
+  int level = 0;
+  if (const char* r = h->get_property("wifi_rate")) {
+    std::size_t used = 0;
+    try {
+      level = std::stoi(r, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || r[used] != '\0' || level < 0)
+      throw InputError(plat(s), fmt::format("host '{}': property wifi_rate '{}' is not a rate index >= 0", h->get_name(), r));
+  } else {
+    p.warnings.push_back(fmt::format("host '{}' is a station of WiFi link '{}' but has no wifi_rate property: using "
+                                     "rate 0 (the first bandwidth)", h->get_name(), ap->get_name()));
+  }
+  ap->set_host_wifi_rate(h, level);
+}
+
+double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, double& bottleneck) {
+  std::vector<sg4::Link*> found;
+  double latency = 0;
+  from->route_to(to, found, &latency);
+  links = found;
+  bottleneck = std::numeric_limits<double>::infinity();
+  for (const sg4::Link* l : links)
+    if (!is_wifi(l)) bottleneck = std::min(bottleneck, l->get_bandwidth());  // a WIFI link reports 1
+  return latency;
+}
+
+}  // namespace
+
+Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
+  sg_host_energy_plugin_init();
+  sg_link_energy_plugin_init();
+  sg_wifi_energy_plugin_init();
+  for (const std::string& cfg : s.simgrid_cfg) {
+    try {
+      engine.set_config(cfg);
+    } catch (const std::exception& e) {
+      throw InputError(s.where("platform.simgrid_cfg"), fmt::format("platform.simgrid_cfg: '{}': {}", cfg, e.what()));
+    }
+  }
+  try {
+    engine.load_platform(s.platform_file.string());
+  } catch (const simgrid::ParseError& e) {
+    throw InputError(plat(s), fmt::format("SimGrid cannot parse the platform: {}", e.what()));
+  } catch (const std::exception& e) {
+    throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
+  }
+  check_hosts_and_links(engine, s);
+
+  Platform p;
+  const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
+  std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(
+      [](sg4::Link* a, sg4::Link* b) { return natural_less(a->get_name(), b->get_name()); });
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    sg4::Host* h = hosts[i];
+    Node n;
+    n.id = i;
+    n.host = h;
+    n.role = i == 0 ? Role::Aggregator : Role::Trainer;
+    if (i > 0 && role_of(h) == Role::Aggregator && !s.trainers.empty())
+      p.warnings.push_back(fmt::format("host '{}' has role=\"aggregator\" but platform.trainers selects it as a trainer",
+                                       h->get_name()));
+    n.cores = h->get_core_count();
+    if (const char* c = h->get_property("device_class")) n.device_class = c;
+    if (const char* w = h->get_property("wattage_per_state")) {
+      try {
+        parse_wattage(w, h->get_pstate_count(), n.watts_idle, n.watts_busy);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(plat(s), fmt::format("host '{}': property wattage_per_state: {}", h->get_name(), e.what()));
+      }
+      n.has_power = true;
+    } else {
+      p.warnings.push_back(fmt::format("host '{}' has no wattage_per_state property: its energy is reported as "
+                                       "unknown (empty), not 0",
+                                       h->get_name()));
+    }
+    if (i > 0) {
+      double down = 0, up = 0;
+      n.latency_s = route(hosts[0], h, n.route_down, down);
+      route(h, hosts[0], n.route_up, up);
+      if (n.route_down.empty() || n.route_up.empty())
+        throw InputError(plat(s), fmt::format("trainer '{}' has no route {} aggregator '{}'", h->get_name(),
+                                              n.route_up.empty() ? "to" : "from", hosts[0]->get_name()));
+      if (!n.route_up.empty() && is_wifi(n.route_up.front())) attach_wifi_station(h, n.route_up.front(), p, s);
+      if (!n.route_down.empty() && is_wifi(n.route_down.front()))
+        attach_wifi_station(hosts[0], n.route_down.front(), p, s);
+      n.down_bps = down, n.up_bps = up;
+      used.insert(n.route_down.begin(), n.route_down.end());
+      used.insert(n.route_up.begin(), n.route_up.end());
+    }
+    p.nodes.push_back(std::move(n));
+  }
+  std::vector<std::string> unknown;
+  for (sg4::Link* l : used) {
+    if (link_energy_known(l)) p.metered_links.push_back(l);
+    else unknown.push_back(l->get_name());
+  }
+  p.links_energy_unknown = static_cast<int>(unknown.size());
+  if (!unknown.empty())
+    p.warnings.push_back(fmt::format("link(s) {} carry no wattage_range (or are WiFi links, whose energy SimGrid 3.32 "
+                                     "does not expose): not counted in energy_network_j",
+                                     fmt::join(unknown, ", ")));
+
+  for (const auto& [host, count] : s.data.by_host) {
+    const bool known = std::any_of(p.nodes.begin(), p.nodes.end(),
+                                   [&](const Node& n) { return n.role == Role::Trainer && n.host->get_name() == host; });
+    if (!known)
+      throw InputError(s.where("data.samples." + host),
+                       fmt::format("data.samples.{}: no trainer host '{}' (samples go to trainers only)", host, host));
+    (void)count;
+  }
+  std::vector<std::string> names;
+  std::vector<bool> trainer;
+  for (const Node& n : p.nodes) names.push_back(n.host->get_name()), trainer.push_back(n.role == Role::Trainer);
+  p.data = split_data(s, names, trainer, classes);
+  XBT_INFO("platform %s: aggregator %s, %zu trainers", plat(s).c_str(), hosts[0]->get_cname(), p.trainer_count());
+  return p;
+}
+
+}  // namespace edgetrain

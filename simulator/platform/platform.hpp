@@ -1,0 +1,56 @@
+#pragma once
+// The platform as edgetrain uses it: a SimGrid platform file loaded into the engine, checked for
+// the nonsense SimGrid accepts silently, and turned into nodes with roles, routes and data.
+#include "simulator/engine/round.hpp"
+#include "simulator/learning/learning_process.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Link.hpp>
+
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct Node {
+  NodeId id = 0;
+  simgrid::s4u::Host* host = nullptr;
+  std::string device_class;  // host property device_class, or "" when absent
+  Role role = Role::Trainer;
+  int cores = 1;
+  bool has_power = false;                        // wattage_per_state present
+  std::vector<double> watts_idle, watts_busy;    // per pstate (busy: all cores)
+  std::vector<simgrid::s4u::Link*> route_down;   // aggregator -> node
+  std::vector<simgrid::s4u::Link*> route_up;     // node -> aggregator
+  double down_bps = 0, up_bps = 0, latency_s = 0;
+};
+
+struct Platform {
+  std::vector<Node> nodes;  // the aggregator first (id 0), then trainers in natural name order
+  NodeId aggregator = 0;
+  std::vector<NodeData> data;  // indexed by NodeId
+  std::vector<std::string> warnings;
+  std::vector<simgrid::s4u::Link*> metered_links;  // links on used routes whose energy SimGrid reports
+  int links_energy_unknown = 0;                      // links on used routes whose energy it does not
+
+  [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
+};
+
+// Installs the energy plugins and the scenario's SimGrid settings, loads the platform file, and
+// checks it. Throws InputError naming the platform file, or the scenario key, at fault.
+Platform load_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, int classes);
+
+// "wattage_per_state" parsing, shared with validation: one idle:one_core:all_cores (or
+// idle:busy) entry per pstate. Throws std::invalid_argument with a readable message.
+void parse_wattage(const std::string& text, std::size_t pstates, std::vector<double>& idle,
+                   std::vector<double>& busy);
+
+// Whether SimGrid reports this link's energy (wattage_range set, and not a WiFi link).
+bool link_energy_known(const simgrid::s4u::Link* link);
+
+// Natural order: "rpi-2" before "rpi-10".
+bool natural_less(const std::string& a, const std::string& b);
+
+}  // namespace edgetrain

@@ -1,0 +1,282 @@
+// Scenario loading: TOML (toml++) -> overrides -> validation against the schema -> Scenario.
+#include "simulator/common/error.hpp"
+#include "simulator/common/nearest.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace edgetrain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Loader {
+  Loader(fs::path file, const std::vector<Override>& overrides) : file_(std::move(file)) {
+    for (const Override& o : overrides) overridden_.insert(o.path);
+  }
+
+  std::string where(const toml::node& node, const std::string& path) const {
+    if (overridden_.count(path) || node.source().begin.line == 0) return "--set " + path;
+    return fmt::format("{}:{}:{}", file_.string(), node.source().begin.line, node.source().begin.column);
+  }
+
+  [[noreturn]] void fail(const toml::node& node, const std::string& path, const std::string& what) const {
+    throw InputError(where(node, path), path + ": " + what);
+  }
+
+  // Converts one TOML node to the spec's type, or fails naming the key.
+  Value convert(const toml::node& node, const KeySpec& spec) const {
+    const auto wrong = [&] {
+      fail(node, spec.path, fmt::format("expected {}, got {}", type_name(spec.type), describe(node)));
+    };
+    switch (spec.type) {
+      case ValueType::Bool:
+        if (!node.is_boolean()) wrong();
+        return node.as_boolean()->get();
+      case ValueType::Int:
+        if (!node.is_integer()) wrong();
+        return node.as_integer()->get();
+      case ValueType::Float:
+        if (!node.is_number()) wrong();
+        return *node.value<double>();
+      case ValueType::String:
+        if (!node.is_string()) wrong();
+        return node.as_string()->get();
+      case ValueType::StringList: {
+        if (!node.is_array()) wrong();
+        std::vector<std::string> out;
+        for (const toml::node& e : *node.as_array()) {
+          if (!e.is_string()) fail(node, spec.path, "expected an array of strings, found " + describe(e) + " in it");
+          out.push_back(e.as_string()->get());
+        }
+        return out;
+      }
+    }
+    wrong();
+    return {};
+  }
+
+  void check_range(const toml::node& node, const KeySpec& spec, const Value& v) const {
+    double x = 0;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) x = static_cast<double>(*i);
+    else if (const auto* d = std::get_if<double>(&v)) x = *d;
+    else if (const auto* s = std::get_if<std::string>(&v)) {
+      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
+        std::string hint = nearest(*s, spec.choices);
+        fail(node, spec.path,
+             fmt::format("'{}' is not one of: {}{}", *s, join(spec.choices),
+                         hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      return;
+    } else return;
+    if (std::isnan(x)) fail(node, spec.path, "must be a number, got nan");
+    const bool low = spec.min_exclusive ? x <= spec.min : x < spec.min;
+    if (low || x > spec.max) {
+      std::string range = fmt::format("{} {}", spec.min_exclusive ? ">" : ">=", spec.min);
+      if (std::isfinite(spec.max)) range += fmt::format(" and <= {}", spec.max);
+      fail(node, spec.path, fmt::format("must be {}, got {}", range, value_to_string(v)));
+    }
+  }
+
+  static std::string describe(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table: return "a table";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::string: return fmt::format("string \"{}\"", n.as_string()->get());
+      case toml::node_type::integer: return fmt::format("integer {}", n.as_integer()->get());
+      case toml::node_type::floating_point: return fmt::format("number {}", n.as_floating_point()->get());
+      case toml::node_type::boolean: return n.as_boolean()->get() ? "true" : "false";
+      default: return "a date or time";
+    }
+  }
+
+  void walk(const toml::table& table, const std::string& prefix) {
+    const auto& schema = scenario_schema();
+    for (auto&& [k, node] : table) {
+      const std::string path = prefix + std::string(k.str());
+      if (prefix == "data.samples.") {
+        if (!node.is_integer()) fail(node, path, "expected integer sample count, got " + describe(node));
+        const std::int64_t n = node.as_integer()->get();
+        if (n < 1) fail(node, path, fmt::format("must be >= 1, got {}", n));
+        samples_[std::string(k.str())] = n;
+        samples_where_[std::string(k.str())] = where(node, path);
+        continue;
+      }
+      if (node.is_table()) {
+        if (path == "data.samples" || is_table_prefix(path)) {
+          walk(*node.as_table(), path + ".");
+          continue;
+        }
+      } else if (const KeySpec* spec = find(path)) {
+        Value v = convert(node, *spec);
+        check_range(node, *spec, v);
+        values_[path] = std::move(v);
+        where_[path] = where(node, path);
+        continue;
+      }
+      unknown(node, path);
+    }
+    (void)schema;
+  }
+
+  [[noreturn]] void unknown(const toml::node& node, const std::string& path) const {
+    std::vector<std::string> candidates;
+    for (const KeySpec& s : scenario_schema()) candidates.push_back(s.path);
+    std::string hint = nearest(path, candidates);
+    if (hint.empty()) {  // compare the last part alone: a typo in a section name, a key in the wrong table
+      const std::string leaf = path.substr(path.rfind('.') + 1);
+      for (const std::string& c : candidates)
+        if (edit_distance(leaf, c.substr(c.rfind('.') + 1)) <= 1) hint = c;
+    }
+    if (path.rfind("policy.", 0) == 0 && node.is_table())
+      fail(node, path, fmt::format("unknown policy table (policies: {})", join(names_after("policy."))));
+    fail(node, path, "unknown key" + (hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+  }
+
+  std::vector<std::string> names_after(const std::string& prefix) const {
+    std::set<std::string> names;
+    for (const KeySpec& s : scenario_schema())
+      if (s.path.rfind(prefix, 0) == 0) {
+        const std::string rest = s.path.substr(prefix.size());
+        if (rest.find('.') != std::string::npos) names.insert(rest.substr(0, rest.find('.')));
+      }
+    return {names.begin(), names.end()};
+  }
+
+  static const KeySpec* find(const std::string& path) {
+    for (const KeySpec& s : scenario_schema())
+      if (s.path == path) return &s;
+    return nullptr;
+  }
+  static bool is_table_prefix(const std::string& path) {
+    for (const KeySpec& s : scenario_schema())
+      if (s.path.rfind(path + ".", 0) == 0) return true;
+    return false;
+  }
+
+  fs::path file_;
+  std::set<std::string> overridden_;
+  std::map<std::string, Value> values_;
+  std::map<std::string, std::string> where_;
+  std::map<std::string, std::int64_t> samples_;
+  std::map<std::string, std::string> samples_where_;
+};
+
+void apply_override(toml::table& root, const Override& o) {
+  if (o.path.empty() || o.path.front() == '.' || o.path.back() == '.' || o.path.find("..") != std::string::npos)
+    throw InputError("--set " + o.path, "malformed key path");
+  toml::table* t = &root;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = o.path.find('.', start)) != std::string::npos; start = dot + 1) {
+    const std::string seg = o.path.substr(start, dot - start);
+    toml::node* child = t->get(seg);
+    if (!child) child = &t->insert_or_assign(seg, toml::table{}).first->second;
+    if (!child->is_table()) throw InputError("--set " + o.path, "'" + seg + "' is not a table");
+    t = child->as_table();
+  }
+  const std::string leaf = o.path.substr(start);
+  try {
+    toml::table parsed = toml::parse("v = " + o.value);
+    t->insert_or_assign(leaf, std::move(*parsed.get("v")));
+  } catch (const toml::parse_error&) {
+    t->insert_or_assign(leaf, o.value);  // a bare word: the string itself
+  }
+}
+
+Params params_with_prefix(const std::vector<std::pair<std::string, Value>>& resolved, const std::string& prefix) {
+  std::map<std::string, Value> out;
+  for (const auto& [path, v] : resolved)
+    if (path.rfind(prefix, 0) == 0) out[path.substr(prefix.size())] = v;
+  return Params(std::move(out));
+}
+
+}  // namespace
+
+Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides) {
+  const fs::path file = fs::absolute(file_in).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw InputError(file_in.string(), "cannot read scenario: no such file");
+
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}", file_in.string(), e.source().begin.line, e.source().begin.column),
+                     std::string(e.description()));
+  }
+  for (const Override& o : overrides) apply_override(root, o);
+
+  Loader loader(file_in, overrides);
+  loader.walk(root, "");
+
+  Scenario s;
+  s.file = file;
+  for (const KeySpec& spec : scenario_schema()) {
+    auto it = loader.values_.find(spec.path);
+    s.resolved.emplace_back(spec.path, it == loader.values_.end() ? spec.def : it->second);
+  }
+  const auto get = [&](const std::string& path) -> const Value& {
+    for (const auto& [p, v] : s.resolved)
+      if (p == path) return v;
+    throw std::logic_error("schema has no key " + path);
+  };
+  const auto str = [&](const char* p) { return std::get<std::string>(get(p)); };
+  const auto num = [&](const char* p) { return std::get<double>(get(p)); };
+  const auto integer = [&](const char* p) { return std::get<std::int64_t>(get(p)); };
+  const auto where = [&](const std::string& p) {
+    auto it = loader.where_.find(p);
+    return it == loader.where_.end() ? file_in.string() : it->second;
+  };
+
+  s.name = str("scenario.name");
+  if (s.name.empty()) s.name = file.stem().string();
+  s.seed = static_cast<std::uint64_t>(integer("scenario.seed"));
+
+  const std::string platform = str("platform.file");
+  if (platform.empty()) throw InputError(file_in.string(), "platform.file: required key missing");
+  s.platform_file = (file.parent_path() / platform).lexically_normal();
+  if (!fs::is_regular_file(s.platform_file, ec))
+    throw InputError(where("platform.file"), "platform.file: no such file: " + s.platform_file.string());
+  s.aggregator = str("platform.aggregator");
+  s.trainers = std::get<std::vector<std::string>>(get("platform.trainers"));
+  s.simgrid_cfg = std::get<std::vector<std::string>>(get("platform.simgrid_cfg"));
+  for (const std::string& c : s.simgrid_cfg)
+    if (c.find(':') == std::string::npos)
+      throw InputError(where("platform.simgrid_cfg"), "platform.simgrid_cfg: '" + c + "' is not of the form name:value");
+
+  s.model = str("model.name");
+  s.update_bits = integer("model.update_bits");
+
+  s.data.dataset = str("data.dataset");
+  s.data.total_samples = integer("data.total_samples");
+  s.data.samples_per_node = integer("data.samples_per_node");
+  s.data.quantity_skew = str("data.quantity_skew");
+  s.data.quantity_sigma = num("data.quantity_sigma");
+  s.data.label_alpha = num("data.label_alpha");
+  s.data.by_host = loader.samples_;
+  s.key_where = loader.where_;
+  for (const auto& [host, w] : loader.samples_where_) s.key_where["data.samples." + host] = w;
+
+  s.training.local_steps = integer("training.local_steps");
+  s.training.batch = integer("training.batch");
+  s.training.target_loss = num("training.target_loss");
+  s.training.deadline_s = num("training.deadline_s");
+  s.training.max_rounds = integer("training.max_rounds");
+  s.training.round_timeout_s = num("training.round_timeout_s");
+  s.training.stop_at_target = std::get<bool>(get("training.stop_at_target"));
+  s.training.aggregation_flops_per_param = num("training.aggregation_flops_per_param");
+
+  s.policy = str("policy.name");
+  s.policy_params = params_with_prefix(s.resolved, "policy." + s.policy + ".");
+  s.learning = str("learning.process");
+  s.learning_params = params_with_prefix(s.resolved, "learning." + s.learning + ".");
+  return s;
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,43 @@
+// resolved.toml: the scenario exactly as run, every key with its value, so a run can be repeated
+// from its output folder alone (Batsim-style resolved-config dump).
+#include "simulator/scenario/scenario.hpp"
+#include "simulator/version.hpp"
+
+#include <fmt/format.h>
+
+namespace edgetrain {
+
+std::string Scenario::where(const std::string& key) const {
+  auto it = key_where.find(key);
+  return it == key_where.end() ? file.string() : it->second;
+}
+
+namespace {
+std::string bare_or_quoted(const std::string& key) {
+  const bool bare = !key.empty() && key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+  return bare ? key : value_to_string(Value{key});
+}
+}  // namespace
+
+std::string resolved_toml(const Scenario& s) {
+  std::string out = fmt::format("# Resolved scenario: every key with the value used.\n# edgetrain {}, SimGrid {}\n"
+                                "# from {}\n",
+                                edgetrain_version(), simgrid_version(), s.file.string());
+  std::string table = "\n";  // never a real table name
+  for (const auto& [path, value] : s.resolved) {
+    const std::size_t dot = path.rfind('.');
+    const std::string t = path.substr(0, dot), key = path.substr(dot + 1);
+    if (t != table) out += fmt::format("\n[{}]\n", t), table = t;
+    Value v = value;
+    if (path == "scenario.name") v = s.name;
+    if (path == "platform.file") v = s.platform_file.string();
+    out += fmt::format("{} = {}\n", key, value_to_string(v));
+  }
+  if (!s.data.by_host.empty()) {
+    out += "\n[data.samples]\n";
+    for (const auto& [host, n] : s.data.by_host) out += fmt::format("{} = {}\n", bare_or_quoted(host), n);
+  }
+  return out;
+}
+
+}  // namespace edgetrain

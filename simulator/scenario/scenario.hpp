@@ -1,0 +1,80 @@
+#pragma once
+// A scenario, validated and with every default resolved. Built only by load_scenario(), so a
+// Scenario in hand is always sound as far as the scenario file alone can tell (the platform checks
+// the rest: host names, routes).
+#include "simulator/scenario/key_spec.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct DataSpec {
+  std::string dataset;                  // names the sample pool: "fashion-mnist" or "synthetic"
+  std::int64_t total_samples = 0;       // 0: the data set's own training-set size
+  std::int64_t samples_per_node = 0;    // 0: split total_samples among the trainers
+  std::string quantity_skew;            // "equal" or "lognormal"
+  double quantity_sigma = 1.0;          // lognormal sigma of per-node sample counts
+  double label_alpha = 0.0;             // Dirichlet alpha of per-node label mixes; 0 = IID
+  std::map<std::string, std::int64_t> by_host;  // [data.samples] host = count
+};
+
+struct TrainingSpec {
+  std::int64_t local_steps = 10;
+  std::int64_t batch = 32;
+  double target_loss = 0.5;
+  double deadline_s = 0;
+  std::int64_t max_rounds = 100;
+  double round_timeout_s = 0;  // 0: no timeout
+  bool stop_at_target = true;
+  double aggregation_flops_per_param = 2.0;
+};
+
+struct Scenario {
+  std::filesystem::path file;  // the scenario file, absolute
+  std::string name;
+  std::uint64_t seed = 1;
+
+  std::filesystem::path platform_file;  // absolute, resolved against the scenario's folder
+  std::string aggregator;               // host name, or "" to take the host with role=aggregator
+  std::vector<std::string> trainers;    // host name patterns, or empty to use role=trainer
+  std::vector<std::string> simgrid_cfg; // "network/model:CM02", ... applied before loading
+
+  std::string model;
+  std::int64_t update_bits = 32;
+
+  DataSpec data;
+  TrainingSpec training;
+
+  std::string policy;
+  Params policy_params;
+  std::string learning;
+  Params learning_params;
+
+  // Every key of the schema with its resolved value, in schema order: resolved.toml's content.
+  std::vector<std::pair<std::string, Value>> resolved;
+  // Where each key given in the file was: "file:line:col" or "--set key", for later checks
+  // (the platform's) to point at the key they reject.
+  std::map<std::string, std::string> key_where;
+  [[nodiscard]] std::string where(const std::string& key) const;
+};
+
+struct Override {
+  std::string path;   // key path, e.g. "training.batch"
+  std::string value;  // TOML value text; a bare word is taken as a string
+};
+
+// Throws InputError naming "file:line:col: key" (or "--set key") on any problem.
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
+
+// The schema: core keys, then each policy's and learning process's parameters as
+// "policy.<name>.<param>" and "learning.<name>.<param>".
+const std::vector<KeySpec>& scenario_schema();
+
+// resolved.toml: every key with its value, and the versions that produced it.
+std::string resolved_toml(const Scenario& s);
+
+}  // namespace edgetrain
