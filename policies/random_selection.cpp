@@ -4,6 +4,7 @@
 #include "simulator/scenario/scenario.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace edgetrain {
@@ -43,7 +44,7 @@ private:
 PolicyInfo random_policy_info() {
   return {"random",
           "FedAvg with random selection: k online trainers drawn uniformly each round (seeded), full model",
-          {key_int("k", 3, 1, 1e9, "nodes", "trainers drawn per round (all online ones if fewer)")},
+          {key_int("k", 3, 1, std::numeric_limits<double>::infinity(), "nodes", "trainers drawn per round (all online ones if fewer)")},
           [](const PolicyContext& ctx) { return std::make_unique<RandomSelection>(ctx); }};
 }
 

@@ -5,13 +5,14 @@
 
 namespace edgetrain {
 
-namespace {
-std::uint64_t splitmix64(std::uint64_t& x) {
+std::uint64_t Rng::splitmix64(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+namespace {
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
@@ -23,6 +24,12 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 Rng::Rng(std::uint64_t master_seed, std::string_view stream) {
   std::uint64_t x = master_seed ^ fnv1a(stream);
   for (auto& s : s_) s = splitmix64(x);
+}
+
+Rng Rng::with_state(const std::array<std::uint64_t, 4>& state) {
+  Rng r;
+  for (std::size_t i = 0; i < 4; ++i) r.s_[i] = state[i];
+  return r;
 }
 
 std::uint64_t Rng::next() {

@@ -3,6 +3,7 @@
 // adding draws in one module never shifts another's numbers. Everything here is specified to the
 // bit (xoshiro256**, SplitMix64 seeding, FNV-1a names, Box-Muller normals), so outputs do not
 // depend on the standard library's distribution implementations.
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -11,6 +12,8 @@ namespace edgetrain {
 class Rng {
 public:
   Rng(std::uint64_t master_seed, std::string_view stream);
+  static Rng with_state(const std::array<std::uint64_t, 4>& state);  // for reference checks
+  static std::uint64_t splitmix64(std::uint64_t& x);
 
   std::uint64_t next();
   double uniform();                          // [0, 1)
@@ -20,7 +23,8 @@ public:
   double gamma(double shape);                // Gamma(shape, 1), shape > 0 (Marsaglia-Tsang)
 
 private:
-  std::uint64_t s_[4];
+  Rng() = default;
+  std::uint64_t s_[4] = {};
   bool has_spare_ = false;
   double spare_ = 0;
 };

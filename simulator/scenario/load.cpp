@@ -21,10 +21,11 @@ struct Loader {
     for (const Override& o : overrides) overridden_.insert(o.path);
   }
 
-  std::string where(const toml::node& node, const std::string& path) const {
-    if (overridden_.count(path) || node.source().begin.line == 0) return "--set " + path;
-    return fmt::format("{}:{}:{}", file_.string(), node.source().begin.line, node.source().begin.column);
+  std::string where(const toml::source_region& src, const std::string& path) const {
+    if (overridden_.count(path) || src.begin.line == 0) return "--set " + path;
+    return fmt::format("{}:{}:{}", file_.string(), src.begin.line, src.begin.column);
   }
+  std::string where(const toml::node& node, const std::string& path) const { return where(node.source(), path); }
 
   [[noreturn]] void fail(const toml::node& node, const std::string& path, const std::string& what) const {
     throw InputError(where(node, path), path + ": " + what);
@@ -105,7 +106,7 @@ struct Loader {
         const std::int64_t n = node.as_integer()->get();
         if (n < 1) fail(node, path, fmt::format("must be >= 1, got {}", n));
         samples_[std::string(k.str())] = n;
-        samples_where_[std::string(k.str())] = where(node, path);
+        samples_where_[std::string(k.str())] = where(k.source(), path);  // the host name is the key
         continue;
       }
       if (node.is_table()) {
@@ -120,23 +121,36 @@ struct Loader {
         where_[path] = where(node, path);
         continue;
       }
-      unknown(node, path);
+      unknown(k, node, path);
     }
     (void)schema;
   }
 
-  [[noreturn]] void unknown(const toml::node& node, const std::string& path) const {
+  // An unknown key or table: point at the key itself, and suggest the nearest valid name.
+  [[noreturn]] void unknown(const toml::key& key, const toml::node& node, const std::string& path) const {
+    const std::string at = where(key.source(), path);
+    if (path.rfind("policy.", 0) == 0 && node.is_table())
+      throw InputError(at, fmt::format("{}: unknown policy table (policies: {})", path, join(names_after("policy."))));
+    if (path.rfind("learning.", 0) == 0 && node.is_table())
+      throw InputError(at, fmt::format("{}: unknown learning process table (processes: {})", path,
+                                       join(names_after("learning."))));
     std::vector<std::string> candidates;
-    for (const KeySpec& s : scenario_schema()) candidates.push_back(s.path);
+    for (const KeySpec& s : scenario_schema()) {
+      if (node.is_table()) {  // tables: every prefix of a key path
+        for (std::size_t dot = s.path.find('.'); dot != std::string::npos; dot = s.path.find('.', dot + 1))
+          candidates.push_back(s.path.substr(0, dot));
+      } else {
+        candidates.push_back(s.path);
+      }
+    }
     std::string hint = nearest(path, candidates);
-    if (hint.empty()) {  // compare the last part alone: a typo in a section name, a key in the wrong table
+    if (hint.empty() && !node.is_table()) {  // the right name in the wrong table?
       const std::string leaf = path.substr(path.rfind('.') + 1);
       for (const std::string& c : candidates)
-        if (edit_distance(leaf, c.substr(c.rfind('.') + 1)) <= 1) hint = c;
+        if (c.substr(c.rfind('.') + 1) == leaf) hint = c;
     }
-    if (path.rfind("policy.", 0) == 0 && node.is_table())
-      fail(node, path, fmt::format("unknown policy table (policies: {})", join(names_after("policy."))));
-    fail(node, path, "unknown key" + (hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+    throw InputError(at, fmt::format("{}: unknown {}{}", path, node.is_table() ? "table" : "key",
+                                     hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
   }
 
   std::vector<std::string> names_after(const std::string& prefix) const {

@@ -24,7 +24,7 @@ std::vector<std::string> learning_names() {
 std::vector<KeySpec> build_schema() {
   std::vector<KeySpec> s = {
       key_string("scenario.name", "", "name of the run (default: the scenario file's stem)"),
-      key_int("scenario.seed", 1, 0, 9.007199254740992e15, "", "master seed; every random stream derives from it"),
+      key_int("scenario.seed", 1, 0, kInf, "", "master seed; every random stream derives from it"),
 
       key_string("platform.file", "", "SimGrid platform XML, relative to the scenario file (required)"),
       key_string("platform.aggregator", "",
@@ -39,9 +39,9 @@ std::vector<KeySpec> build_schema() {
       key_int("model.update_bits", 32, 1, 32, "bits", "bits per value of the updates sent back"),
 
       key_string("data.dataset", "fashion-mnist", "data set the samples come from", {"fashion-mnist", "synthetic"}),
-      key_int("data.total_samples", 0, 0, 1e12, "samples",
+      key_int("data.total_samples", 0, 0, kInf, "samples",
               "samples split among trainers (0: the data set's training-set size, 60,000)"),
-      key_int("data.samples_per_node", 0, 0, 1e12, "samples",
+      key_int("data.samples_per_node", 0, 0, kInf, "samples",
               "samples on every trainer (0: split data.total_samples instead)"),
       key_string("data.quantity_skew", "equal", "how data.total_samples is split", {"equal", "lognormal"}),
       key_float("data.quantity_sigma", 1.0, 0, 10, "", "sigma of the lognormal split"),

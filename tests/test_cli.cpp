@@ -1,0 +1,173 @@
+// The edgetrain program end to end, as a user runs it: the quickstart, reproducibility, and every
+// kind of bad input giving "error: ..." on stderr, exit code 2 and no output folder.
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <regex>
+
+using testutil::Proc;
+using testutil::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quickstart() { return (testutil::source_dir() / "configs/quickstart.toml").string(); }
+
+const char* kPlatform = R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+<zone id="z" routing="Full">
+  <host id="agg" speed="2Gf"><prop id="role" value="aggregator"/><prop id="wattage_per_state" value="50:100"/></host>
+  <host id="t1" speed="SPEED"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="BW" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  ROUTE2
+</zone></platform>
+)";
+
+std::string platform(const std::string& speed = "1Gf", const std::string& bw = "10MBps",
+                     const std::string& route2 = R"(<route src="agg" dst="t2"><link_ctn id="l2"/></route>)") {
+  std::string p = kPlatform;
+  p.replace(p.find("SPEED"), 5, speed);
+  p.replace(p.find("BW"), 2, bw);
+  p.replace(p.find("ROUTE2"), 6, route2);
+  return p;
+}
+
+// Runs `edgetrain run s.toml --out out` in a folder holding `toml` and `xml`, expects a clean
+// failure, and returns stderr.
+std::string bad_run(const std::string& toml, const std::string& xml = platform(), const std::string& extra = "") {
+  TempDir d;
+  d.write("p.xml", xml);
+  d.write("s.toml", toml);
+  const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress " + extra, d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.rfind("error: ", 0) == 0);
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+  // Nothing half written either: no hidden partial folder left behind.
+  for (const auto& e : fs::directory_iterator(d.path())) CHECK(e.path().filename().string().find("partial") == std::string::npos);
+  CHECK(p.err.find("Aborted") == std::string::npos);
+  return p.err;
+}
+
+const std::string kToml = "[platform]\nfile = \"p.xml\"\n";
+
+std::string without_wall(std::string s) { return std::regex_replace(s, std::regex("\"wall_s\": [0-9.e+-]+"), ""); }
+
+}  // namespace
+
+TEST_CASE("cli: the quickstart runs and reaches its target loss") {
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("run '" + quickstart() + "' --out q", d.path());
+  REQUIRE(p.code == 0);
+  for (const char* f : {"rounds.csv", "nodes.csv", "summary.json", "resolved.toml"}) CHECK(fs::exists(d.path() / "q" / f));
+  const std::string summary = testutil::read(d.path() / "q/summary.json");
+  CHECK(summary.find("\"reached_target\": true") != std::string::npos);
+  CHECK(summary.find("\"policy\": \"fedavg\"") != std::string::npos);
+  CHECK(testutil::read(d.path() / "q/rounds.csv").rfind("round,start_s,end_s,trainers_planned,trainers_finished,loss,", 0) == 0);
+  CHECK(p.out.find("target reached") != std::string::npos);
+}
+
+TEST_CASE("cli: two runs with one seed are byte-identical and another seed differs") {
+  TempDir d;
+  const std::string q = quickstart();
+  REQUIRE(testutil::run_edgetrain("run '" + q + "' --out a --set policy.name=random", d.path()).code == 0);
+  REQUIRE(testutil::run_edgetrain("run '" + q + "' --out b --set policy.name=random", d.path()).code == 0);
+  REQUIRE(testutil::run_edgetrain("run '" + q + "' --out c --set policy.name=random --seed 2", d.path()).code == 0);
+  for (const char* f : {"rounds.csv", "nodes.csv", "resolved.toml"}) {
+    CHECK(testutil::read(d.path() / "a" / f) == testutil::read(d.path() / "b" / f));
+  }
+  // summary.json differs only by wall_s, the one machine-dependent figure.
+  CHECK(without_wall(testutil::read(d.path() / "a/summary.json")) ==
+        without_wall(testutil::read(d.path() / "b/summary.json")));
+  CHECK(testutil::read(d.path() / "a/rounds.csv") != testutil::read(d.path() / "c/rounds.csv"));
+  CHECK(testutil::read(d.path() / "a/nodes.csv") != testutil::read(d.path() / "c/nodes.csv"));
+}
+
+TEST_CASE("cli: policies lists every policy with a line each") {
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("policies", d.path());
+  CHECK(p.code == 0);
+  CHECK(p.out.find("fedavg ") != std::string::npos);
+  CHECK(p.out.find("random ") != std::string::npos);
+  CHECK(p.out.find("policy.random.k = 3") != std::string::npos);
+}
+
+TEST_CASE("cli error: missing scenario file") {
+  CHECK(bad_run(kToml, platform(), "--set x=1").find("x: unknown") != std::string::npos);
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("run nope.toml --out out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err == "error: nope.toml: cannot read scenario: no such file\n");
+}
+
+TEST_CASE("cli error: malformed TOML") {
+  CHECK(bad_run("[platform\nfile = \"p.xml\"\n").find("error: s.toml:1:") == 0);
+}
+
+TEST_CASE("cli error: unknown key suggests the nearest") {
+  CHECK(bad_run(kToml + "[training]\nlocal_step = 3\n") ==
+        "error: s.toml:4:1: training.local_step: unknown key (did you mean 'training.local_steps'?)\n");
+}
+
+TEST_CASE("cli error: wrong type and out-of-range values") {
+  CHECK(bad_run(kToml + "[training]\nbatch = 1.5\n").find("s.toml:4:9: training.batch: expected integer") !=
+        std::string::npos);
+  CHECK(bad_run(kToml + "[training]\ndeadline_s = -1\n").find("training.deadline_s: must be > 0") != std::string::npos);
+  CHECK(bad_run(kToml + "[data.samples]\nt1 = -4\n").find("data.samples.t1: must be >= 1") != std::string::npos);
+}
+
+TEST_CASE("cli error: nonsense SimGrid accepts silently") {
+  CHECK(bad_run(kToml, platform("1Gf", "0MBps")).find("link 'l1': bandwidth must be > 0") != std::string::npos);
+  CHECK(bad_run(kToml, platform("-3Gf")).find("host 't1': speed of pstate 0 must be > 0") != std::string::npos);
+  std::string w = platform();
+  w.replace(w.find("value=\"10:20\""), 13, "value=\"20:10\"");
+  CHECK(bad_run(kToml, w).find("host 't1': property wattage_per_state: entry '20:10': idle power above busy") !=
+        std::string::npos);
+}
+
+TEST_CASE("cli error: platform SimGrid cannot parse") {
+  std::string xml = platform();
+  xml.replace(xml.find("</zone>"), 7, "<zone>");
+  CHECK(bad_run(kToml, xml).find("SimGrid cannot parse the platform") != std::string::npos);
+}
+
+TEST_CASE("cli error: worker without a route to its aggregator") {
+  CHECK(bad_run(kToml, platform("1Gf", "10MBps", "")).find("trainer 't2' has no route to aggregator 'agg'") !=
+        std::string::npos);
+}
+
+TEST_CASE("cli error: unknown policy lists the valid ones") {
+  CHECK(bad_run(kToml + "[policy]\nname = \"pact2\"\n").find("policy.name: 'pact2' is not one of: fedavg, random") !=
+        std::string::npos);
+}
+
+TEST_CASE("cli error: unknown host in data.samples and platform.aggregator") {
+  CHECK(bad_run(kToml + "[data.samples]\nt9 = 4\n").find("s.toml:4:1: data.samples.t9: no trainer host 't9'") !=
+        std::string::npos);
+  CHECK(bad_run("[platform]\nfile = \"p.xml\"\naggregator = \"nope\"\n")
+            .find("s.toml:3:14: platform.aggregator: no host 'nope'") != std::string::npos);
+}
+
+TEST_CASE("cli error: output folder already holding files") {
+  TempDir d;
+  d.write("p.xml", platform());
+  d.write("s.toml", kToml);
+  d.write("out/keep.txt", "mine");
+  const Proc p = testutil::run_edgetrain("run s.toml --out out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("output folder exists and is not empty") != std::string::npos);
+  CHECK(testutil::read(d.path() / "out/keep.txt") == "mine");
+}
+
+TEST_CASE("cli error: bad command line") {
+  TempDir d;
+  CHECK(testutil::run_edgetrain("run", d.path()).code == 2);
+  CHECK(testutil::run_edgetrain("fly", d.path()).code == 2);
+  CHECK(testutil::run_edgetrain("run s.toml --set nokey", d.path()).err.find("--set nokey: expected key.path=value") !=
+        std::string::npos);
+}

@@ -1,0 +1,195 @@
+// The round engine on tiny platforms built in the test, against times and joules worked out by
+// hand. SimGrid runs with network/model:CM02 and crosstraffic off, under which a transfer of S
+// bytes on one link takes exactly latency + S / bandwidth (REFERENCES.md), so every figure below
+// follows from the platform's numbers.
+#include "simulator/engine/simulation.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace edgetrain;
+using testutil::TempDir;
+
+namespace {
+
+constexpr double kBytes = 61706.0 * 4;       // LeNet-5, float32: 246,824 B
+constexpr double kTrainFlops = 2499120.0;    // LeNet-5, per sample (see test_cost_model)
+
+const char* kHeader = R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+<zone id="z" routing="Full">
+  <host id="agg" speed="2Gf"><prop id="role" value="aggregator"/><prop id="wattage_per_state" value="50:100"/></host>
+)";
+
+struct Capture final : RunObserver {
+  std::vector<RoundRecord> records;
+  std::vector<RoundOutcome> outcomes;
+  void on_round(const RoundRecord& r, const RoundOutcome& o, const std::vector<NodeView>&) override {
+    records.push_back(r);
+    outcomes.push_back(o);
+  }
+};
+
+// Plays one round on `platform_body` (hosts, links and routes after the aggregator) with 2 local
+// steps of batch 4 (8 samples) per trainer.
+struct OneRound {
+  TempDir dir;
+  Capture cap;
+  RunResult result;
+  OneRound(const std::string& platform_body, const std::string& extra_toml = "",
+           std::unique_ptr<Policy> policy = nullptr) {
+    dir.write("p.xml", std::string(kHeader) + platform_body + "</zone></platform>\n");
+    const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n"
+                                       "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
+                                       "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = 1\n" +
+                                           extra_toml);
+    Simulation sim(load_scenario(f), {}, false, std::move(policy));
+    result = sim.run({&cap});
+    REQUIRE(cap.outcomes.size() == 1);
+  }
+  const NodeOutcome& node(NodeId id) const {
+    for (const NodeOutcome& n : cap.outcomes[0].nodes)
+      if (n.node == id) return n;
+    FAIL("no row for node " << id);
+    return cap.outcomes[0].nodes[0];
+  }
+};
+
+const std::string kOneTrainer = R"(
+  <host id="t1" speed="1Gf,0.5Gf" pstate="0"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20, 5:8"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"><prop id="wattage_range" value="1:3"/></link>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+)";
+
+// A policy that sends node 1 at a given pstate, for the DVFS check.
+class PstatePolicy final : public Policy {
+public:
+  explicit PstatePolicy(int pstate) : pstate_(pstate) {}
+  RoundPlan decide(const RoundState& s) override {
+    RoundPlan p;
+    p.trainers.push_back(full_model_assignment(s, 1, 2, 4));
+    p.trainers.back().pstate = pstate_;
+    return p;
+  }
+
+private:
+  int pstate_;
+};
+
+}  // namespace
+
+TEST_CASE("engine: one trainer's round time and joules equal the hand computation") {
+  OneRound r(kOneTrainer);
+  const double down = 0.010 + kBytes / 1e7;      // latency + size / bandwidth
+  const double compute = 8 * kTrainFlops / 1e9;  // 8 samples on 1 Gf
+  const double up = down;
+  const double aggregate = 2 * 61706.0 / 2e9;    // 2 FLOPs per parameter on 2 Gf
+  const double round = down + compute + up + aggregate;
+
+  const RoundRecord& rec = r.cap.records[0];
+  CHECK(rec.end_s == doctest::Approx(round).epsilon(1e-6));
+  const NodeOutcome& t = r.node(1);
+  CHECK(t.finished);
+  CHECK(t.compute_s == doctest::Approx(compute).epsilon(1e-6));
+  CHECK(t.comm_s == doctest::Approx(down + up).epsilon(1e-6));
+  CHECK(t.flops == doctest::Approx(8 * kTrainFlops));
+  CHECK(t.bytes == doctest::Approx(2 * kBytes));
+  // Trainer: idle 10 W while transferring, 20 W computing (one core, pstate 0).
+  CHECK(t.energy_j == doctest::Approx(10 * (down + up) + 20 * compute).epsilon(1e-6));
+  // Aggregator: 50 W idle the whole round, 100 W while aggregating.
+  const NodeOutcome& a = r.node(0);
+  CHECK(a.energy_j == doctest::Approx(50 * round + 50 * aggregate).epsilon(1e-6));
+  CHECK(rec.energy_compute_j == doctest::Approx(t.energy_j + a.energy_j).epsilon(1e-9));
+  // Link: 1 W idle all round, 3 W while a transfer is on it. SimGrid 3.32's link_energy plugin
+  // counts a link as fully busy for a transfer's whole duration, its latency phase included.
+  CHECK(rec.energy_network_j == doctest::Approx(1 * round + 2 * (down + up)).epsilon(1e-6));
+  CHECK(rec.energy_total_j == doctest::Approx(rec.energy_compute_j + rec.energy_network_j));
+  CHECK(rec.bytes_down == doctest::Approx(kBytes));
+  CHECK(rec.bytes_up == doctest::Approx(kBytes));
+}
+
+TEST_CASE("engine: a lower DVFS state computes slower at its own wattage") {
+  OneRound r(kOneTrainer, "", std::make_unique<PstatePolicy>(1));
+  const double down = 0.010 + kBytes / 1e7, compute = 8 * kTrainFlops / 0.5e9;
+  const NodeOutcome& t = r.node(1);
+  CHECK(t.pstate == 1);
+  CHECK(t.compute_s == doctest::Approx(compute).epsilon(1e-6));
+  CHECK(t.energy_j == doctest::Approx(5 * 2 * down + 8 * compute).epsilon(1e-6));
+}
+
+TEST_CASE("engine: a multi-core trainer splits its work over all cores at all-cores power") {
+  OneRound r(R"(
+  <host id="t1" speed="1Gf" core="4"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:15:30"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+)");
+  const double down = 0.010 + kBytes / 1e7, compute = 8 * kTrainFlops / 4e9;
+  const NodeOutcome& t = r.node(1);
+  CHECK(t.compute_s == doctest::Approx(compute).epsilon(1e-6));
+  CHECK(t.energy_j == doctest::Approx(10 * 2 * down + 30 * compute).epsilon(1e-6));
+  // No wattage_range on l1: its energy is not known, so nothing is counted for it.
+  CHECK(r.cap.records[0].energy_network_j == 0.0);
+}
+
+TEST_CASE("engine: two trainers behind one shared link split its bandwidth") {
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="shared" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="shared"/></route>
+  <route src="agg" dst="t2"><link_ctn id="shared"/></route>
+)");
+  // Both downloads share 10 MB/s: each gets 5 MB/s. Same for both uploads.
+  const double down = 0.010 + kBytes / 5e6, compute = 8 * kTrainFlops / 1e9;
+  for (NodeId id : {NodeId{1}, NodeId{2}}) {
+    CHECK(r.node(id).comm_s == doctest::Approx(2 * down).epsilon(1e-6));
+    CHECK(r.node(id).compute_s == doctest::Approx(compute).epsilon(1e-6));
+  }
+  // Aggregation of two updates: 2 x 2 x 61,706 FLOPs on 2 Gf.
+  CHECK(r.cap.records[0].end_s == doctest::Approx(2 * down + compute + 4 * 61706.0 / 2e9).epsilon(1e-6));
+}
+
+TEST_CASE("engine: a slow trainer is dropped by the round timeout and its energy still counts") {
+  OneRound r(R"(
+  <host id="fast" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <host id="slow" speed="10Mf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="lf" bandwidth="10MBps" latency="10ms"/>
+  <link id="ls" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="fast"><link_ctn id="lf"/></route>
+  <route src="agg" dst="slow"><link_ctn id="ls"/></route>
+)",
+             "round_timeout_s = 0.5\n");
+  const double down = 0.010 + kBytes / 1e7;
+  const double cut_compute = 0.5 - down;  // the slow node computes from `down` until the timeout
+  const NodeOutcome& slow = r.node(2);
+  const NodeOutcome& fast = r.node(1);
+  CHECK(fast.finished);
+  CHECK_FALSE(slow.finished);
+  CHECK(slow.trained);
+  CHECK(slow.compute_s == doctest::Approx(cut_compute).epsilon(1e-6));
+  CHECK(slow.flops == doctest::Approx(cut_compute * 1e7).epsilon(1e-6));  // work done, not planned
+  CHECK(slow.bytes == doctest::Approx(kBytes));                          // the model only
+  CHECK(slow.energy_j == doctest::Approx(10 * down + 20 * cut_compute).epsilon(1e-6));
+  const RoundRecord& rec = r.cap.records[0];
+  CHECK(rec.trainers_planned == 2);
+  CHECK(rec.trainers_finished == 1);
+  // The round ends at the timeout plus aggregating the one update received.
+  CHECK(rec.end_s == doctest::Approx(0.5 + 2 * 61706.0 / 2e9).epsilon(1e-6));
+  CHECK(rec.energy_compute_j ==
+        doctest::Approx(fast.energy_j + slow.energy_j + r.node(0).energy_j).epsilon(1e-9));
+  CHECK(rec.bytes_up == doctest::Approx(kBytes));
+}
+
+TEST_CASE("engine: a host without power properties has unknown energy, not zero") {
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+)");
+  CHECK(std::isnan(r.node(1).energy_j));
+  CHECK(r.cap.records[0].hosts_energy_unknown == 1);
+  CHECK(r.cap.records[0].energy_compute_j == doctest::Approx(r.node(0).energy_j));
+}

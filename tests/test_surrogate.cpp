@@ -1,0 +1,98 @@
+// The surrogate learning process against its documented formula, worked by hand.
+#include "simulator/learning/surrogate.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace edgetrain;
+
+namespace {
+struct Fixture {
+  Scenario scenario;
+  ModelDescriptor model;
+  std::vector<NodeData> data;
+  std::map<std::string, Value> params;
+
+  Fixture() {
+    scenario.seed = 1;
+    find_model("lenet5", model);
+    data = {{0, std::vector<double>(10, 0.1)}, {1000, std::vector<double>(10, 0.1)}, {1000, std::vector<double>(10, 0.1)}};
+    for (const KeySpec& k : surrogate_learning_info().params) params[k.path] = k.def;
+    params["noise"] = 0.0;
+  }
+  std::unique_ptr<LearningProcess> make() {
+    return surrogate_learning_info().make({scenario, model, data}, Params(params));
+  }
+};
+
+RoundOutcome outcome(std::vector<std::pair<std::int64_t, double>> trained) {  // (samples processed, keep)
+  RoundOutcome o;
+  o.round = 1;
+  NodeId id = 1;
+  for (auto [w, keep] : trained) {
+    NodeOutcome n;
+    n.node = id++;
+    n.trained = n.finished = true;
+    n.samples_processed = w;
+    n.keep_mean = keep;
+    o.nodes.push_back(n);
+  }
+  return o;
+}
+}  // namespace
+
+TEST_CASE("surrogate: one round by hand, full model, IID, no noise") {
+  Fixture f;
+  auto p = f.make();
+  CHECK(p->initial().loss == doctest::Approx(std::log(10.0)));
+  // Two nodes of 1,000 samples each process 500: distinct = 1000 (1 - e^-0.5) each.
+  const double c = 2 * 1000 * (1 - std::exp(-0.5));
+  const double expected = 0.25 + (std::log(10.0) - 0.25) * std::exp(-c / 30000);
+  const LearningSnapshot s = p->advance({}, outcome({{500, 1.0}, {500, 1.0}}));
+  CHECK(s.loss == doctest::Approx(expected).epsilon(1e-12));
+  // accuracy: linear from chance (0.1) at ln 10 to 0.91 at the floor.
+  const double t = (std::log(10.0) - expected) / (std::log(10.0) - 0.25);
+  CHECK(s.accuracy == doctest::Approx(0.1 + 0.81 * t).epsilon(1e-12));
+}
+
+TEST_CASE("surrogate: compression slows progress and raises the floor") {
+  Fixture f;
+  auto full = f.make();
+  auto half = f.make();
+  LearningSnapshot a, b;
+  for (int r = 0; r < 200; ++r) {
+    a = full->advance({}, outcome({{2000, 1.0}, {2000, 1.0}}));
+    b = half->advance({}, outcome({{2000, 0.5}, {2000, 0.5}}));
+  }
+  CHECK(a.loss == doctest::Approx(0.25).epsilon(1e-3));               // the full model's floor
+  CHECK(b.loss == doctest::Approx(0.25 + 0.6 * 0.5).epsilon(1e-3));   // floor + compression_floor x (1 - keep)
+}
+
+TEST_CASE("surrogate: no finished trainer means no progress and little data means less") {
+  Fixture f;
+  auto p = f.make();
+  RoundOutcome none = outcome({{500, 1.0}});
+  none.nodes[0].finished = false;
+  CHECK(p->advance({}, none).loss == doctest::Approx(std::log(10.0)));
+  // Same samples processed, but on a node holding 100 samples instead of 1,000: fewer distinct ones.
+  Fixture g;
+  g.data[1].samples = 100;
+  auto small = g.make();
+  auto big = f.make();
+  CHECK(small->advance({}, outcome({{500, 1.0}})).loss > big->advance({}, outcome({{500, 1.0}})).loss);
+}
+
+TEST_CASE("surrogate: label skew slows progress") {
+  Fixture f, g;
+  for (std::size_t i = 1; i < 3; ++i) g.data[i].label_mix = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  auto iid = f.make();
+  auto skew = g.make();
+  const double gap_iid = iid->advance({}, outcome({{500, 1.0}})).loss - 0.25;
+  const double gap_skew = skew->advance({}, outcome({{500, 1.0}})).loss - 0.25;
+  // rate x (1 - 0.5 x 0.9): the exponent shrinks to 55%.
+  const double gap0 = std::log(10.0) - 0.25, c = 1000 * (1 - std::exp(-0.5));
+  CHECK(gap_iid == doctest::Approx(gap0 * std::exp(-c / 30000)));
+  CHECK(gap_skew == doctest::Approx(gap0 * std::exp(-0.55 * c / 30000)));
+}

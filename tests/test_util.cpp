@@ -1,0 +1,52 @@
+#include "test_util.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+namespace testutil {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "edgetrain-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+fs::path TempDir::write(const std::string& name, const std::string& content) const {
+  const fs::path p = path_ / name;
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << content;
+  return p;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
+  const fs::path out = cwd / ".proc.out", err = cwd / ".proc.err";
+  const std::string cmd = "cd '" + cwd.string() + "' && '" + EDGETRAIN_BIN + "' " + args + " >'" + out.string() +
+                          "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  Proc p;
+  p.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  p.out = read(out);
+  p.err = read(err);
+  fs::remove(out);
+  fs::remove(err);
+  return p;
+}
+
+fs::path source_dir() { return EDGETRAIN_SOURCE_DIR; }
+
+}  // namespace testutil

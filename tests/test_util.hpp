@@ -1,0 +1,34 @@
+#pragma once
+// Small helpers for tests: a temporary folder, files written inline, and running the edgetrain
+// program as a subprocess (SimGrid allows one engine per process, so whole runs go there).
+#include <filesystem>
+#include <string>
+
+namespace testutil {
+
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path write(const std::string& name, const std::string& content) const;
+
+private:
+  std::filesystem::path path_;
+};
+
+std::string read(const std::filesystem::path& p);
+
+struct Proc {
+  int code = -1;
+  std::string out, err;
+};
+// Runs build/edgetrain with the given arguments (a shell-quoted string).
+Proc run_edgetrain(const std::string& args, const std::filesystem::path& cwd);
+
+// Path of the repository's root (for configs/ and platforms/).
+std::filesystem::path source_dir();
+
+}  // namespace testutil
