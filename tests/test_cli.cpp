@@ -171,3 +171,11 @@ TEST_CASE("cli error: bad command line") {
   CHECK(testutil::run_edgetrain("run s.toml --set nokey", d.path()).err.find("--set nokey: expected key.path=value") !=
         std::string::npos);
 }
+
+TEST_CASE("cli: the README's scenario reference is what edgetrain keys prints") {
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("keys", d.path());
+  REQUIRE(p.code == 0);
+  CHECK(p.out.find("| `training.batch` | integer | `32` |") != std::string::npos);
+  CHECK(testutil::read(testutil::source_dir() / "README.md").find(p.out) != std::string::npos);
+}

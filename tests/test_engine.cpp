@@ -193,3 +193,17 @@ TEST_CASE("engine: a host without power properties has unknown energy, not zero"
   CHECK(r.cap.records[0].hosts_energy_unknown == 1);
   CHECK(r.cap.records[0].energy_compute_j == doctest::Approx(r.node(0).energy_j));
 }
+
+TEST_CASE("engine: an invalid plan from a policy is a clear error and not a crash") {
+  TempDir dir;
+  dir.write("p.xml", std::string(kHeader) + kOneTrainer + "</zone></platform>\n");
+  const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n");
+  Simulation sim(load_scenario(f), {}, false, std::make_unique<PstatePolicy>(7));  // t1 has 2 pstates
+  try {
+    sim.run({});
+    FAIL("no error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) ==
+          "policy 'fedavg' returned an invalid plan for round 1: node 't1': pstate 7 outside [0, 1]");
+  }
+}

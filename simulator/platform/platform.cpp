@@ -85,6 +85,13 @@ bool link_energy_known(const sg4::Link* l) {
 
 namespace {
 
+// "a, b, c and 97 more": warnings stay one line on platforms with thousands of links.
+std::string abbreviate(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 4;
+  if (names.size() <= kShown + 1) return fmt::format("{}", fmt::join(names, ", "));
+  return fmt::format("{} and {} more", fmt::join(names.begin(), names.begin() + kShown, ", "), names.size() - kShown);
+}
+
 std::string plat(const Scenario& s) { return s.platform_file.string(); }
 
 void check_hosts_and_links(const sg4::Engine& engine, const Scenario& s) {
@@ -268,9 +275,9 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
   }
   p.links_energy_unknown = static_cast<int>(unknown.size());
   if (!unknown.empty())
-    p.warnings.push_back(fmt::format("link(s) {} carry no wattage_range (or are WiFi links, whose energy SimGrid 3.32 "
-                                     "does not expose): not counted in energy_network_j",
-                                     fmt::join(unknown, ", ")));
+    p.warnings.push_back(fmt::format("{} link(s) ({}) carry no wattage_range or are WiFi links, whose energy SimGrid "
+                                     "3.32 does not expose: not counted in energy_network_j",
+                                     unknown.size(), abbreviate(unknown)));
 
   for (const auto& [host, count] : s.data.by_host) {
     const bool known = std::any_of(p.nodes.begin(), p.nodes.end(),
