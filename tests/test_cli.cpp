@@ -179,3 +179,28 @@ TEST_CASE("cli: the README's scenario reference is what edgetrain keys prints") 
   CHECK(p.out.find("| `training.batch` | integer | `32` |") != std::string::npos);
   CHECK(testutil::read(testutil::source_dir() / "README.md").find(p.out) != std::string::npos);
 }
+
+TEST_CASE("cli: --cfg reaches SimGrid and wins over the scenario's simgrid_cfg") {
+  // Scenario asks for LV08 (latency x 13.01); the command line for CM02 without crosstraffic,
+  // under which the round takes exactly: 2 x (latency + bytes / bandwidth) + compute + aggregation.
+  TempDir d;
+  d.write("p.xml", platform());
+  d.write("s.toml", kToml + "simgrid_cfg = [\"network/model:LV08\"]\n[training]\nlocal_steps = 2\nbatch = 4\n"
+                            "max_rounds = 1\n");
+  const Proc p = testutil::run_edgetrain(
+      "run s.toml --out o --cfg=network/model:CM02 --cfg=network/crosstraffic:0 --no-progress", d.path());
+  REQUIRE(p.code == 0);
+  const std::string rounds = testutil::read(d.path() / "o/rounds.csv");
+  const std::string row = rounds.substr(rounds.find('\n') + 1);
+  const double end_s = std::stod(row.substr(row.find(',', row.find(',') + 1) + 1));
+  const double expected = 2 * (0.010 + 246824 / 1e7) + 8 * 2499120 / 1e9 + 2 * 2 * 61706 / 2e9;
+  CHECK(end_s == doctest::Approx(expected).epsilon(1e-6));
+}
+
+TEST_CASE("cli error: SimGrid options SimGrid would abort on") {
+  CHECK(bad_run(kToml, platform(), "--cfg=network/model:nonsense")
+            .find("error: --cfg=network/model:nonsense: network/model: 'nonsense' is not one of: LV08") == 0);
+  CHECK(bad_run(kToml, platform(), "--cfg=no/such:3").find("error: command line: SimGrid option: Bad config key") == 0);
+  CHECK(bad_run(kToml + "simgrid_cfg = [\"network/model:ns-3\"]\n").find("ns-3 cannot run with SimGrid's link energy") !=
+        std::string::npos);
+}

@@ -209,13 +209,6 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
   sg_host_energy_plugin_init();
   sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
-  for (const std::string& cfg : s.simgrid_cfg) {
-    try {
-      engine.set_config(cfg);
-    } catch (const std::exception& e) {
-      throw InputError(s.where("platform.simgrid_cfg"), fmt::format("platform.simgrid_cfg: '{}': {}", cfg, e.what()));
-    }
-  }
   try {
     engine.load_platform(s.platform_file.string());
   } catch (const simgrid::ParseError& e) {

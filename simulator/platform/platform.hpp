@@ -38,7 +38,7 @@ struct Platform {
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
 };
 
-// Installs the energy plugins and the scenario's SimGrid settings, loads the platform file, and
+// Installs the energy plugins, loads the platform file, and
 // checks it. Throws InputError naming the platform file, or the scenario key, at fault.
 Platform load_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, int classes);
 

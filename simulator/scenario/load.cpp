@@ -260,9 +260,6 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.aggregator = str("platform.aggregator");
   s.trainers = std::get<std::vector<std::string>>(get("platform.trainers"));
   s.simgrid_cfg = std::get<std::vector<std::string>>(get("platform.simgrid_cfg"));
-  for (const std::string& c : s.simgrid_cfg)
-    if (c.find(':') == std::string::npos)
-      throw InputError(where("platform.simgrid_cfg"), "platform.simgrid_cfg: '" + c + "' is not of the form name:value");
 
   s.model = str("model.name");
   s.update_bits = integer("model.update_bits");
