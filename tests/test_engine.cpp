@@ -3,6 +3,8 @@
 // bytes on one link takes exactly latency + S / bandwidth (REFERENCES.md), so every figure below
 // follows from the platform's numbers.
 #include "simulator/engine/simulation.hpp"
+
+#include <simgrid/s4u/Host.hpp>
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -27,9 +29,12 @@ const char* kHeader = R"(<?xml version='1.0'?>
 struct Capture final : RunObserver {
   std::vector<RoundRecord> records;
   std::vector<RoundOutcome> outcomes;
-  void on_round(const RoundRecord& r, const RoundOutcome& o, const std::vector<NodeView>&) override {
+  std::vector<unsigned long> pstates_after;  // each host's pstate once the round is over
+  void on_round(const RoundRecord& r, const RoundOutcome& o, const std::vector<NodeView>& views) override {
     records.push_back(r);
     outcomes.push_back(o);
+    pstates_after.clear();
+    for (const NodeView& v : views) pstates_after.push_back(simgrid::s4u::Host::by_name(v.host)->get_pstate());
   }
 };
 
@@ -206,4 +211,48 @@ TEST_CASE("engine: an invalid plan from a policy is a clear error and not a cras
     CHECK(std::string(e.what()) ==
           "policy 'fedavg' returned an invalid plan for round 1: node 't1': pstate 7 outside [0, 1]");
   }
+}
+
+TEST_CASE("engine: a multi-core trainer cut by the timeout reports the FLOPs it did") {
+  OneRound r(R"(
+  <host id="t1" speed="0.1Gf" core="4"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:15:30"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+)",
+             "round_timeout_s = 0.05\n");
+  const double down = 0.010 + kBytes / 1e7, computing = 0.05 - down;
+  const NodeOutcome& t = r.node(1);
+  CHECK_FALSE(t.finished);
+  CHECK(t.flops == doctest::Approx(computing * 4 * 0.1e9).epsilon(1e-6));  // 4 cores of 0.1 Gf
+  CHECK(t.energy_j == doctest::Approx(10 * down + 30 * computing).epsilon(1e-6));
+}
+
+TEST_CASE("engine: a trainer cut mid-upload reports the bytes that left and its link's energy") {
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="1MBps" latency="10ms"><prop id="wattage_range" value="1:3"/></link>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+)",
+             "round_timeout_s = 0.4\n");
+  const double down = 0.010 + kBytes / 1e6, compute = 8 * kTrainFlops / 1e9;
+  const double uploading = 0.4 - down - compute;  // of which the first 10 ms are latency
+  const double sent = (uploading - 0.010) * 1e6;
+  const NodeOutcome& t = r.node(1);
+  CHECK_FALSE(t.finished);
+  CHECK(t.bytes_down == doctest::Approx(kBytes));
+  CHECK(t.bytes_up == doctest::Approx(sent).epsilon(1e-6));
+  CHECK(t.bytes == doctest::Approx(kBytes + sent).epsilon(1e-6));
+  CHECK(t.comm_s == doctest::Approx(down + uploading).epsilon(1e-6));
+  const RoundRecord& rec = r.cap.records[0];
+  CHECK(rec.trainers_finished == 0);
+  CHECK(rec.end_s == doctest::Approx(0.4));  // no update received: nothing to aggregate
+  CHECK(rec.bytes_up == doctest::Approx(sent).epsilon(1e-6));
+  CHECK(rec.energy_network_j == doctest::Approx(1 * 0.4 + 2 * (down + uploading)).epsilon(1e-6));
+  CHECK(t.energy_j == doctest::Approx(10 * (down + uploading) + 20 * compute).epsilon(1e-6));
+}
+
+TEST_CASE("engine: a trainer returns to its platform pstate after the round") {
+  OneRound r(kOneTrainer, "", std::make_unique<PstatePolicy>(1));
+  CHECK(r.node(1).pstate == 1);
+  CHECK(r.cap.pstates_after[1] == 0);
 }

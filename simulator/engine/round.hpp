@@ -77,7 +77,8 @@ struct NodeOutcome {  // one row of nodes.csv
   bool finished = false;  // its update reached the aggregator in time
   double compute_s = 0, comm_s = 0;
   double flops = 0;   // FLOPs actually executed (less than planned when cut by the timeout)
-  double bytes = 0;   // bytes actually moved, down + up
+  double bytes = 0;   // bytes actually moved, down + up (partial transfers included)
+  double bytes_down = 0, bytes_up = 0;
   double energy_j = 0;  // NaN when the host has no power properties
   int pstate = 0;
   double keep_mean = 1;
@@ -89,7 +90,7 @@ struct RoundOutcome {
   double start_s = 0, end_s = 0;
   std::vector<NodeOutcome> nodes;  // the aggregator first, then each planned trainer in plan order
   double energy_compute_j = 0, energy_network_j = 0;
-  double bytes_down = 0, bytes_up = 0;
+  double bytes_down = 0, bytes_up = 0;  // the trainers' bytes_down and bytes_up added up
   int hosts_energy_unknown = 0;
 };
 

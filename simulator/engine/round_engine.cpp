@@ -52,6 +52,10 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
   sg4::Actor::create("coordinator", platform_.nodes[platform_.aggregator].host, [this] { coordinate(); });
   engine.run();
   if (error_) std::rethrow_exception(error_);
+  if (result_.stop_reason.empty())  // SimGrid ran out of events with the coordinator still waiting
+    throw std::runtime_error(fmt::format("the simulation stopped in round {} with no further event to play (a "
+                                         "SimGrid deadlock): no results were written",
+                                         result_.history.size() + 1));
   return result_;
 }
 

@@ -43,7 +43,6 @@ public:
 
 private:
   void coordinate();
-  RoundOutcome play(const RoundPlan& plan, int round);
   void refresh_views();
 
   const Scenario& scenario_;

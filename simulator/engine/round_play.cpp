@@ -3,17 +3,14 @@
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
-#include <simgrid/s4u/ConditionVariable.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Exec.hpp>
-#include <simgrid/s4u/Mutex.hpp>
 #include <xbt/log.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <mutex>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_round, "edgetrain: one round on SimGrid");
 
@@ -39,13 +36,7 @@ struct TrainerRun {  // shared between the coordinator and one trainer actor
   bool finished = false;
 };
 
-struct Sync {
-  sg4::MutexPtr mutex = sg4::Mutex::create();
-  sg4::ConditionVariablePtr cv = sg4::ConditionVariable::create();
-  std::size_t done = 0;
-};
-
-void train(TrainerRun& r, sg4::Host* aggregator, Sync& sync) {
+void train(TrainerRun& r, sg4::Host* aggregator) {
   sg4::Host* host = r.node->host;
   host->set_pstate(static_cast<unsigned long>(r.assignment->pstate));
   r.comm = sg4::Comm::sendto_async(aggregator, host, static_cast<std::uint64_t>(r.cost.model_bytes));
@@ -63,9 +54,6 @@ void train(TrainerRun& r, sg4::Host* aggregator, Sync& sync) {
   r.t_up = sg4::Engine::get_clock();
   r.energy_end = host_energy(*r.node);
   r.finished = true;
-  std::unique_lock lock(*sync.mutex);
-  ++sync.done;
-  sync.cv->notify_one();
 }
 
 // Fills a trainer's row, from what it did by now (its end, or the moment it is stopped).
@@ -82,14 +70,12 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double now) {
   o.comm_s = (down_end - t0) + (up_end - comp_end);
   o.compute_s = comp_end - down_end;
   // Work and bytes actually done: whole phases, plus the part of the phase cut short.
-  o.flops = r.t_comp >= 0 ? r.flops : (r.exec ? r.flops - r.exec->get_remaining() * r.node->cores : 0.0);
-  double bytes = r.t_down >= 0 ? r.cost.model_bytes : 0.0;
-  bytes += r.t_up >= 0 ? r.cost.update_bytes : 0.0;
-  if (r.comm) {
-    const double size = r.t_down >= 0 ? r.cost.update_bytes : r.cost.model_bytes;
-    bytes += size - r.comm->get_remaining();
-  }
-  o.bytes = bytes;
+  // (get_remaining_ratio: an execution on several threads reports its remaining work per thread.)
+  o.flops = r.t_comp >= 0 ? r.flops : (r.exec ? r.flops * (1.0 - r.exec->get_remaining_ratio()) : 0.0);
+  o.bytes_down = r.t_down >= 0 ? r.cost.model_bytes : (r.comm ? r.cost.model_bytes - r.comm->get_remaining() : 0.0);
+  o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes
+                           : (r.comm && r.t_down >= 0 ? r.cost.update_bytes - r.comm->get_remaining() : 0.0);
+  o.bytes = o.bytes_down + o.bytes_up;
   o.energy_j = r.finished ? r.energy_end - r.energy_start : host_energy(*r.node) - r.energy_start;
   if (r.finished)
     o.samples_processed = std::int64_t{r.assignment->local_steps} * r.assignment->batch;
@@ -105,22 +91,16 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   out.round = round;
   out.start_s = t0;
 
-  // Links on the routes used this round, in name order (a fixed summation order keeps the
+  // Metered links on the routes used this round, in name order (a fixed summation order keeps
   // energy totals bit-identical from run to run), and their energy so far.
-  std::vector<sg4::Link*> links;
-  for (const Assignment& a : plan.trainers) {
-    const Node& n = platform.nodes[a.node];
-    for (sg4::Link* l : n.route_down) links.push_back(l);
-    for (sg4::Link* l : n.route_up) links.push_back(l);
-  }
-  std::sort(links.begin(), links.end(), [](auto* a, auto* b) { return a->get_name() < b->get_name(); });
-  links.erase(std::unique(links.begin(), links.end()), links.end());
+  std::vector<bool> used(platform.metered_links.size(), false);
+  for (const Assignment& a : plan.trainers)
+    for (std::size_t i : platform.nodes[a.node].metered) used[i] = true;
   std::vector<std::pair<sg4::Link*, double>> link_start;
-  for (sg4::Link* l : links)
-    if (link_energy_known(l)) link_start.emplace_back(l, sg_link_get_consumed_energy(l));
+  for (std::size_t i = 0; i < used.size(); ++i)
+    if (used[i]) link_start.emplace_back(platform.metered_links[i], sg_link_get_consumed_energy(platform.metered_links[i]));
   const double agg_start = host_energy(agg);
 
-  Sync sync;
   std::vector<std::unique_ptr<TrainerRun>> runs;
   runs.reserve(plan.trainers.size());
   for (const Assignment& a : plan.trainers) {
@@ -135,33 +115,32 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   for (auto& r : runs) {
     TrainerRun* run = r.get();
     run->actor = sg4::Actor::create("train-" + run->node->host->get_name(), run->node->host,
-                                    [run, &agg, &sync] { train(*run, agg.host, sync); });
+                                    [run, &agg] { train(*run, agg.host); });
   }
 
-  {
-    std::unique_lock lock(*sync.mutex);
-    while (sync.done < runs.size()) {
-      if (plan.round_timeout_s > 0) {
-        if (sync.cv->wait_until(lock, t0 + plan.round_timeout_s) == std::cv_status::timeout) break;
-      } else {
-        sync.cv->wait(lock);
-      }
-    }
+  // Wait for every trainer, or until the timeout. A trainer that has not finished by then is
+  // stopped; one finishing at the very instant of the timeout counts as finished.
+  const double deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
+  for (auto& r : runs) {
+    if (deadline < 0) r->actor->join();
+    else r->actor->join(std::max(0.0, deadline - sg4::Engine::get_clock()));
   }
-
   const double cut = sg4::Engine::get_clock();
   out.nodes.push_back({});  // the aggregator's row, filled below
   double received_params = 0;
   for (auto& r : runs) {
     NodeOutcome o = trainer_outcome(*r, t0, cut);
-    if (!r->finished) {
+    if (r->finished) {
+      r->actor->join();  // done, maybe not yet returned: let it end cleanly
+      received_params += static_cast<double>(r->cost.params);
+    } else {
       XBT_VERB("round %d: %s stopped by the round timeout", round, r->node->host->get_cname());
       r->actor->kill();
-    } else {
-      received_params += static_cast<double>(r->cost.params);
     }
-    if (r->t_down >= 0) out.bytes_down += r->cost.model_bytes;
-    if (r->t_up >= 0) out.bytes_up += r->cost.update_bytes;
+    // The node goes back to its platform pstate: a later idle spell must not run at this one.
+    r->node->host->set_pstate(r->node->initial_pstate);
+    out.bytes_down += o.bytes_down;
+    out.bytes_up += o.bytes_up;
     out.nodes.push_back(o);
   }
 

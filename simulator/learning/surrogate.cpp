@@ -1,8 +1,11 @@
 #include "simulator/learning/surrogate.hpp"
 
+#include "simulator/common/error.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/scenario/scenario.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +23,13 @@ public:
         compression_rate_(p.number("compression_rate")), scale_(p.number("samples_scale")),
         heterogeneity_(p.number("heterogeneity_penalty")), noise_(p.number("noise")),
         max_accuracy_(p.number("max_accuracy")), loss_(initial_) {}
+
+  void check(const Scenario& s) const {
+    if (!(floor_ < initial_))
+      throw InputError(s.where("learning.surrogate.floor_loss"),
+                       fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}", floor_,
+                                   initial_));
+  }
 
   [[nodiscard]] LearningSnapshot initial() const override { return {0, initial_, accuracy(initial_)}; }
 
@@ -74,7 +84,11 @@ LearningInfo surrogate_learning_info() {
               key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
               key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
           },
-          [](const LearningContext& ctx, const Params& p) { return std::make_unique<Surrogate>(ctx, p); }};
+          [](const LearningContext& ctx, const Params& p) {
+            auto s = std::make_unique<Surrogate>(ctx, p);
+            s->check(ctx.scenario);
+            return s;
+          }};
 }
 
 const std::vector<LearningInfo>& learning_registry() {

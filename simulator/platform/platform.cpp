@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fnmatch.h>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -232,6 +233,7 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
       p.warnings.push_back(fmt::format("host '{}' has role=\"aggregator\" but platform.trainers selects it as a trainer",
                                        h->get_name()));
     n.cores = h->get_core_count();
+    n.initial_pstate = h->get_pstate();
     if (const char* c = h->get_property("device_class")) n.device_class = c;
     if (const char* w = h->get_property("wattage_per_state")) {
       try {
@@ -262,9 +264,17 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
     p.nodes.push_back(std::move(n));
   }
   std::vector<std::string> unknown;
+  std::map<const sg4::Link*, std::size_t> index;
   for (sg4::Link* l : used) {
-    if (link_energy_known(l)) p.metered_links.push_back(l);
+    if (link_energy_known(l)) index[l] = p.metered_links.size(), p.metered_links.push_back(l);
     else unknown.push_back(l->get_name());
+  }
+  for (Node& n : p.nodes) {
+    for (const auto* route : {&n.route_down, &n.route_up})
+      for (const sg4::Link* l : *route)
+        if (auto it = index.find(l); it != index.end()) n.metered.push_back(it->second);
+    std::sort(n.metered.begin(), n.metered.end());
+    n.metered.erase(std::unique(n.metered.begin(), n.metered.end()), n.metered.end());
   }
   p.links_energy_unknown = static_cast<int>(unknown.size());
   if (!unknown.empty())

@@ -20,11 +20,13 @@ struct Node {
   std::string device_class;  // host property device_class, or "" when absent
   Role role = Role::Trainer;
   int cores = 1;
+  unsigned long initial_pstate = 0;  // as the platform file sets it
   bool has_power = false;                        // wattage_per_state present
   std::vector<double> watts_idle, watts_busy;    // per pstate (busy: all cores)
   std::vector<simgrid::s4u::Link*> route_down;   // aggregator -> node
   std::vector<simgrid::s4u::Link*> route_up;     // node -> aggregator
   double down_bps = 0, up_bps = 0, latency_s = 0;
+  std::vector<std::size_t> metered;  // indices into Platform::metered_links of its routes' links
 };
 
 struct Platform {
@@ -32,7 +34,7 @@ struct Platform {
   NodeId aggregator = 0;
   std::vector<NodeData> data;  // indexed by NodeId
   std::vector<std::string> warnings;
-  std::vector<simgrid::s4u::Link*> metered_links;  // links on used routes whose energy SimGrid reports
+  std::vector<simgrid::s4u::Link*> metered_links;  // links on used routes whose energy SimGrid reports, by name
   int links_energy_unknown = 0;                      // links on used routes whose energy it does not
 
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }

@@ -45,7 +45,7 @@ std::vector<KeySpec> build_schema() {
               "samples on every trainer (0: split data.total_samples instead)"),
       key_string("data.quantity_skew", "equal", "how data.total_samples is split", {"equal", "lognormal"}),
       key_float("data.quantity_sigma", 1.0, 0, 10, "", "sigma of the lognormal split"),
-      key_float("data.label_alpha", 0.0, 0, kInf, "",
+      key_float("data.label_alpha", 0.0, 0, 1e6, "",
                 "Dirichlet concentration of each node's label mix (0: IID; 0.1: strongly non-IID)"),
 
       key_int("training.local_steps", 10, 1, 1e9, "steps", "local SGD steps per round"),
@@ -53,10 +53,10 @@ std::vector<KeySpec> build_schema() {
       key_float("training.target_loss", 0.5, 0, kInf, "", "training loss to reach", true),
       key_float("training.deadline_s", 86400, 0, kInf, "s", "simulated time by which to reach it", true),
       key_int("training.max_rounds", 100, 1, 1e9, "rounds", "hard limit on rounds"),
-      key_float("training.round_timeout_s", 0, 0, kInf, "s",
+      key_float("training.round_timeout_s", 0, 0, 1e12, "s",
                 "updates arriving later than this after the round starts are dropped (0: none)"),
       key_bool("training.stop_at_target", true, "end the run at the first round that reaches the target loss"),
-      key_float("training.aggregation_flops_per_param", 2.0, 0, kInf, "FLOP",
+      key_float("training.aggregation_flops_per_param", 2.0, 0, 1e6, "FLOP",
                 "aggregator work per parameter per received update"),
 
       key_string("policy.name", "fedavg", "policy deciding each round", policy_names()),
