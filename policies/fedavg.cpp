@@ -21,11 +21,6 @@ public:
   }
 
 private:
-  static NodeId aggregator_of(const RoundState& state) {
-    for (const NodeView& n : state.nodes)
-      if (n.role == Role::Aggregator) return n.id;
-    return 0;
-  }
   int steps_, batch_;
   double timeout_;
 };

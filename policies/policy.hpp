@@ -43,6 +43,7 @@ const PolicyInfo* find_policy(const std::string& name);
 
 // Helpers shared by policies.
 std::vector<NodeId> online_trainers(const RoundState& state);
+NodeId aggregator_of(const RoundState& state);  // the (first) node with the aggregator role
 Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch);
 
 }  // namespace edgetrain

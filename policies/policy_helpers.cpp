@@ -9,6 +9,12 @@ std::vector<NodeId> online_trainers(const RoundState& state) {
   return ids;
 }
 
+NodeId aggregator_of(const RoundState& state) {
+  for (const NodeView& n : state.nodes)
+    if (n.role == Role::Aggregator) return n.id;
+  return 0;
+}
+
 Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch) {
   Assignment a;
   a.node = node;

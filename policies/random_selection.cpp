@@ -26,8 +26,7 @@ public:
     std::sort(pool.begin(), pool.end());
 
     RoundPlan plan;
-    for (const NodeView& n : state.nodes)
-      if (n.role == Role::Aggregator) plan.aggregator = n.id;
+    plan.aggregator = aggregator_of(state);
     for (NodeId id : pool) plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
     plan.round_timeout_s = timeout_;
     return plan;

@@ -123,19 +123,95 @@ TEST_CASE("cli error: wrong type and out-of-range values") {
   CHECK(bad_run(kToml + "[data.samples]\nt1 = -4\n").find("data.samples.t1: must be >= 1") != std::string::npos);
 }
 
-TEST_CASE("cli error: nonsense SimGrid accepts silently") {
-  CHECK(bad_run(kToml, platform("1Gf", "0MBps")).find("link 'l1': bandwidth must be > 0") != std::string::npos);
-  CHECK(bad_run(kToml, platform("-3Gf")).find("host 't1': speed of pstate 0 must be > 0") != std::string::npos);
+TEST_CASE("cli error: nonsense SimGrid accepts silently is caught with its line") {
+  CHECK(bad_run(kToml, platform("1Gf", "0MBps")) ==
+        "error: p.xml:8: link 'l1': bandwidth '0MBps' must be a finite number > 0\n");
+  CHECK(bad_run(kToml, platform("-3Gf")) == "error: p.xml:6: host 't1': speed '-3Gf' must be a finite number > 0\n");
   std::string w = platform();
   w.replace(w.find("value=\"10:20\""), 13, "value=\"20:10\"");
-  CHECK(bad_run(kToml, w).find("host 't1': property wattage_per_state: entry '20:10': idle power above busy") !=
+  CHECK(bad_run(kToml, w) ==
+        "error: p.xml:6: host 't1': property wattage_per_state: entry '20:10': idle power above busy power\n");
+}
+
+// Each of these made SimGrid 3.32 abort or crash the process; each must be a clean error.
+TEST_CASE("cli error: platform mistakes SimGrid would abort on") {
+  const auto edit = [](const std::string& from, const std::string& to) {
+    std::string p = platform();
+    p.replace(p.find(from), from.size(), to);
+    return p;
+  };
+  CHECK(bad_run(kToml, edit("value=\"10:20\"/></host>\n  <host id=\"t2\"", "value=\"10:20, 5:8\"/></host>\n  <host id=\"t2\""))
+            .find("p.xml:6: host 't1': property wattage_per_state: 2 entries for 1 pstates") != std::string::npos);
+  CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" core=\"0\""))
+            .find("p.xml:6: host 't1': core '0' must be a whole number >= 1") != std::string::npos);
+  CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" pstate=\"3\""))
+            .find("host 't1': pstate '3' must be between 0 and 0") != std::string::npos);
+  CHECK(bad_run(kToml, platform("infGf")).find("host 't1': speed 'infGf' must be a finite number > 0") !=
+        std::string::npos);
+  CHECK(bad_run(kToml, edit("<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"/>",
+                            "<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"><prop id=\"wattage_range\" "
+                            "value=\"abc\"/></link>"))
+            .find("link 'l1': property wattage_range 'abc' must be idle:busy") != std::string::npos);
+  CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" speed_file=\"nope.trace\""))
+            .find("host 't1': speed_file 'nope.trace': no such file") != std::string::npos);
+}
+
+TEST_CASE("cli error: every platform problem is listed") {
+  const std::string err = bad_run(kToml, platform("-1Gf", "0MBps"));
+  CHECK(err.find("error: p.xml:6: host 't1'") == 0);
+  CHECK(err.find("\nerror: p.xml:8: link 'l1'") != std::string::npos);
+}
+
+TEST_CASE("cli error: WiFi stations and Vivaldi hosts SimGrid would abort on") {
+  const std::string wifi = R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+<zone id="world" routing="Full">
+  <zone id="cell" routing="Wifi">
+    <prop id="access_point" value="ap"/>
+    <host id="sta" speed="1Gf"><prop id="wifi_rate" value="2"/></host>
+    <router id="ap"/>
+    <link id="radio" sharing_policy="WIFI" bandwidth="54Mbps,36Mbps" latency="LAT"/>
+  </zone>
+  <host id="agg" speed="1Gf"><prop id="role" value="aggregator"/></host>
+  <link id="wire" bandwidth="1Gbps" latency="1ms"/>
+  <zoneRoute src="cell" dst="agg" gw_src="ap" gw_dst="agg"><link_ctn id="wire"/></zoneRoute>
+</zone>
+</platform>
+)";
+  std::string w = wifi;
+  w.replace(w.find("LAT"), 3, "0ms");
+  CHECK(bad_run(kToml, w).find("p.xml:7: host 'sta': wifi_rate '2' must index the WIFI link's 2 rate(s): 0 to 1") !=
+        std::string::npos);
+  w = wifi;
+  w.replace(w.find("LAT"), 3, "2ms");
+  CHECK(bad_run(kToml, w).find("link 'radio': a WIFI link cannot have a latency") != std::string::npos);
+  const std::string vivaldi = R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+<zone id="z" routing="Vivaldi">
+  <host id="agg" speed="1Gf" coordinates="0 0 0"><prop id="role" value="aggregator"/></host>
+  <host id="t1" speed="1Gf"/>
+</zone>
+</platform>
+)";
+  CHECK(bad_run(kToml, vivaldi).find("p.xml:6: host 't1': a host in a Vivaldi zone needs coordinates") !=
         std::string::npos);
 }
 
-TEST_CASE("cli error: platform SimGrid cannot parse") {
+TEST_CASE("cli error: platform that is not XML or that SimGrid cannot parse") {
   std::string xml = platform();
   xml.replace(xml.find("</zone>"), 7, "<zone>");
+  CHECK(bad_run(kToml, xml).find("malformed XML") != std::string::npos);
+  xml = platform();
+  xml.replace(xml.find("<host id=\"t2\" speed=\"1Gf\">"), 26, "<host id=\"t2\">");
   CHECK(bad_run(kToml, xml).find("SimGrid cannot parse the platform") != std::string::npos);
+}
+
+TEST_CASE("cli error: a missing route SimGrid crashes on (Floyd zone)") {
+  std::string p = platform("1Gf", "10MBps", "");
+  p.replace(p.find("routing=\"Full\""), 14, "routing=\"Floyd\"");
+  CHECK(bad_run(kToml, p).find("trainer 't2' has no route to or from aggregator 'agg'") != std::string::npos);
 }
 
 TEST_CASE("cli error: worker without a route to its aggregator") {
@@ -172,6 +248,8 @@ TEST_CASE("cli error: bad command line") {
   CHECK(testutil::run_edgetrain("fly", d.path()).code == 2);
   CHECK(testutil::run_edgetrain("run s.toml --set nokey", d.path()).err.find("--set nokey: expected key.path=value") !=
         std::string::npos);
+  CHECK(bad_run(kToml, platform(), "--seed -1").find("--set scenario.seed: scenario.seed: must be >= 0, got -1") !=
+        std::string::npos);
 }
 
 TEST_CASE("cli: the README's scenario reference is what edgetrain keys prints") {
@@ -203,7 +281,12 @@ TEST_CASE("cli: --cfg reaches SimGrid and wins over the scenario's simgrid_cfg")
 TEST_CASE("cli error: SimGrid options SimGrid would abort on") {
   CHECK(bad_run(kToml, platform(), "--cfg=network/model:nonsense")
             .find("error: --cfg=network/model:nonsense: network/model: 'nonsense' is not one of: LV08") == 0);
-  CHECK(bad_run(kToml, platform(), "--cfg=no/such:3").find("error: command line: SimGrid option: Bad config key") == 0);
+  CHECK(bad_run(kToml, platform(), "--cfg=no/such:3").find("error: --cfg=no/such:3: no/such: not a SimGrid option") == 0);
+  CHECK(bad_run(kToml, platform(), "--cfg=cpu/optim:TI").find("cpu/optim: 'TI' is not one of: Lazy, Full") !=
+        std::string::npos);
+  CHECK(bad_run(kToml, platform(), "--cfg=surf/precision:-1").find("must be a finite number > 0") != std::string::npos);
+  CHECK(bad_run(kToml, platform(), "--log=foo").find("error: --log=foo: SimGrid log setting") == 0);
+  CHECK(bad_run(kToml, platform(), "--log=a.b.thres:debug").find("'a.b' is not a category name") != std::string::npos);
   CHECK(bad_run(kToml + "simgrid_cfg = [\"network/model:ns-3\"]\n").find("ns-3 cannot run with SimGrid's link energy") !=
         std::string::npos);
 }

@@ -95,6 +95,8 @@ TEST_CASE("scenario error: unknown key with the nearest valid one") {
 }
 
 TEST_CASE("scenario error: wrong type") {
+  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[[training]]\nbatch = 3\n").find("training: expected a table") !=
+        std::string::npos);
   const std::string e = error_of("[platform]\nfile = \"p.xml\"\n[training]\nbatch = \"big\"\n");
   CHECK(e.find("s.toml:4:9: training.batch: expected integer, got string \"big\"") != std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[training]\nlocal_steps = 2.5\n").find("expected integer") !=

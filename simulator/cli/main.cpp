@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd_run->add_option("--out", run.out, "output folder (default: results/<name>-<policy>-s<seed>)");
-  std::uint64_t seed = 0;
+  std::int64_t seed = 0;
   CLI::Option* seed_opt = cmd_run->add_option("--seed", seed, "master seed (overrides scenario.seed)");
   cmd_run->add_flag("-v,--verbose", run.verbose, "show edgetrain's and SimGrid's logs");
   cmd_run->add_flag("--no-progress", [&run](std::int64_t) { run.progress = false; }, "no progress line");

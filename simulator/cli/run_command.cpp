@@ -33,9 +33,10 @@ int simulate(const RunArgs& args) {
   const std::filesystem::path out_path = args.out.empty()
                                              ? default_output_dir(scenario.name, scenario.policy, scenario.seed)
                                              : std::filesystem::path(args.out);
-  OutputDir out(out_path);  // fails now, before simulating, if the folder is taken
+  check_output_dir(out_path);  // fails now, before loading anything, if the folder is taken
 
   Simulation sim(std::move(scenario), args.simgrid_args, args.verbose);
+  OutputDir out(out_path);
   const Scenario& s = sim.scenario();
   for (const std::string& w : sim.platform().warnings) fmt::print(stderr, "warning: {}\n", w);
 

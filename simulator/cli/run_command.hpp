@@ -12,7 +12,7 @@ struct RunArgs {
   std::string scenario;                  // scenario TOML file
   std::vector<std::string> sets;         // "key.path=value" overrides, applied in order
   std::string out;                       // output folder; "" = results/<name>-<policy>-s<seed>
-  std::optional<std::uint64_t> seed;     // overrides scenario.seed
+  std::optional<std::int64_t> seed;      // overrides scenario.seed (checked like it: >= 0)
   bool verbose = false;                  // SimGrid and edgetrain logs at info level
   bool progress = true;                  // progress line when stderr is a terminal
   std::vector<std::string> simgrid_args; // --cfg=... and --log=..., passed to SimGrid as given

@@ -11,10 +11,15 @@ namespace edgetrain {
 
 namespace fs = std::filesystem;
 
-OutputDir::OutputDir(fs::path final_dir) : final_(std::move(final_dir)) {
+void check_output_dir(const fs::path& dir) {
   std::error_code ec;
-  if (fs::exists(final_, ec) && !(fs::is_directory(final_, ec) && fs::is_empty(final_, ec)))
-    throw InputError(final_.string(), "output folder exists and is not empty (choose another --out)");
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
+    throw InputError(dir.string(), "output folder exists and is not empty (choose another --out)");
+}
+
+OutputDir::OutputDir(fs::path final_dir) : final_(std::move(final_dir)) {
+  check_output_dir(final_);
+  std::error_code ec;
   const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
   fs::create_directories(parent, ec);
   if (ec) throw InputError(parent.string(), "cannot create output folder: " + ec.message());

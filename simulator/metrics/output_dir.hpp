@@ -23,6 +23,9 @@ private:
   bool committed_ = false;
 };
 
+// Throws InputError when `dir` exists and is not an empty folder.
+void check_output_dir(const std::filesystem::path& dir);
+
 // A fresh folder name under results/: results/<name>-<policy>-s<seed>, then -2, -3, ... when taken.
 std::filesystem::path default_output_dir(const std::string& name, const std::string& policy, std::uint64_t seed);
 

@@ -2,6 +2,7 @@
 
 #include "simulator/common/error.hpp"
 #include "simulator/learning/data_split.hpp"
+#include "simulator/platform/platform_check.hpp"
 
 #include <fmt/format.h>
 #include <simgrid/Exception.hpp>
@@ -10,12 +11,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <fnmatch.h>
 #include <functional>
 #include <map>
 #include <set>
 #include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_platform, "edgetrain: platform loading and checks");
 
@@ -93,7 +97,7 @@ std::string abbreviate(const std::vector<std::string>& names) {
   return fmt::format("{} and {} more", fmt::join(names.begin(), names.begin() + kShown, ", "), names.size() - kShown);
 }
 
-std::string plat(const Scenario& s) { return s.platform_file.string(); }
+std::string plat(const Scenario& s) { return s.platform_shown; }
 
 void check_hosts_and_links(const sg4::Engine& engine, const Scenario& s) {
   for (const sg4::Host* h : engine.get_all_hosts()) {
@@ -193,6 +197,49 @@ void attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenari
   ap->set_host_wifi_rate(h, level);
 }
 
+// SimGrid 3.32 crashes (SIGSEGV) computing a route that does not exist in some zone kinds (Floyd,
+// zones without a zoneRoute between them). So the routes are first computed in a forked child:
+// it reports each trainer before computing its routes, and if it dies, the last one reported has
+// none. The parent's engine is untouched, and computes the routes again once they are known safe.
+void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s) {
+  int fds[2];
+  if (pipe(fds) != 0) return;  // cannot probe: compute routes directly, as SimGrid would
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]), close(fds[1]);
+    return;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    if (!std::freopen("/dev/null", "w", stderr)) _exit(3);
+    std::vector<sg4::Link*> links;
+    double lat = 0;
+    try {
+      for (std::size_t i = 1; i < hosts.size(); ++i) {
+        if (write(fds[1], &i, sizeof i) != sizeof i) _exit(3);
+        links.clear();
+        hosts[i]->route_to(hosts[0], links, &lat);
+        links.clear();
+        hosts[0]->route_to(hosts[i], links, &lat);
+      }
+    } catch (...) {  // some zones throw instead: never let the child unwind into the caller
+      _exit(4);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::size_t last = 0, i = 0;
+  while (read(fds[0], &i, sizeof i) == sizeof i) last = i;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if ((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 4)) && last > 0)
+    throw InputError(plat(s), fmt::format("trainer '{}' has no route to or from aggregator '{}' (SimGrid crashed "
+                                          "or throwing looking for one: is a route or zoneRoute missing?)",
+                                          hosts[last]->get_name(), hosts[0]->get_name()));
+}
+
 double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, double& bottleneck) {
   std::vector<sg4::Link*> found;
   double latency = 0;
@@ -207,6 +254,12 @@ double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, dou
 }  // namespace
 
 Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
+  if (const auto problems = check_platform_file(s.platform_file, s.platform_shown); !problems.empty()) {
+    std::string rest;  // every problem, one "error:" line each
+    for (std::size_t i = 1; i < problems.size(); ++i)
+      rest += fmt::format("\nerror: {}: {}", problems[i].where, problems[i].what);
+    throw InputError(problems[0].where, problems[0].what + rest);
+  }
   sg_host_energy_plugin_init();
   sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
@@ -221,6 +274,7 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
 
   Platform p;
   const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
+  probe_routes(hosts, s);
   std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(
       [](sg4::Link* a, sg4::Link* b) { return natural_less(a->get_name(), b->get_name()); });
   for (std::size_t i = 0; i < hosts.size(); ++i) {

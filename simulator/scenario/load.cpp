@@ -109,6 +109,8 @@ struct Loader {
         samples_where_[std::string(k.str())] = where(k.source(), path);  // the host name is the key
         continue;
       }
+      if (node.is_array_of_tables() && (path == "data.samples" || is_table_prefix(path)))
+        fail(node, path, "expected a table ([" + path + "]), got an array of tables ([[" + path + "]])");
       if (node.is_table()) {
         if (path == "data.samples" || is_table_prefix(path)) {
           walk(*node.as_table(), path + ".");
@@ -255,6 +257,7 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   const std::string platform = str("platform.file");
   if (platform.empty()) throw InputError(file_in.string(), "platform.file: required key missing");
   s.platform_file = (file.parent_path() / platform).lexically_normal();
+  s.platform_shown = (file_in.parent_path() / platform).lexically_normal().string();
   if (!fs::is_regular_file(s.platform_file, ec))
     throw InputError(where("platform.file"), "platform.file: no such file: " + s.platform_file.string());
   s.aggregator = str("platform.aggregator");

@@ -39,6 +39,7 @@ struct Scenario {
   std::uint64_t seed = 1;
 
   std::filesystem::path platform_file;  // absolute, resolved against the scenario's folder
+  std::string platform_shown;           // as messages show it: relative to where the scenario was named
   std::string aggregator;               // host name, or "" to take the host with role=aggregator
   std::vector<std::string> trainers;    // host name patterns, or empty to use role=trainer
   std::vector<std::string> simgrid_cfg; // "network/model:CM02", ... applied before loading

@@ -1,0 +1,220 @@
+#include "simulator/platform/platform_check.hpp"
+
+#include "simulator/platform/platform.hpp"
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace edgetrain {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, sep);) out.push_back(item);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  return out;
+}
+
+// The number a SimGrid value starts with ("10MBps" -> 10); false when there is none.
+bool leading_number(const std::string& text, double& value) {
+  const char* begin = text.c_str();
+  while (*begin == ' ' || *begin == '\t') ++begin;
+  char* end = nullptr;
+  value = std::strtod(begin, &end);
+  return end != begin;
+}
+
+bool whole_int(const std::string& text, long& value) {
+  char* end = nullptr;
+  value = std::strtol(text.c_str(), &end, 10);
+  return !text.empty() && *end == '\0';
+}
+
+class Checker {
+public:
+  Checker(const fs::path& file, std::string shown) : file_(file), shown_(std::move(shown)) {}
+
+  std::vector<PlatformProblem> run() {
+    std::ifstream in(file_, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    text_ = buf.str();
+    for (std::size_t i = 0; i < text_.size(); ++i)
+      if (text_[i] == '\n') newlines_.push_back(static_cast<std::ptrdiff_t>(i));
+
+    pugi::xml_document doc;
+    const pugi::xml_parse_result r = doc.load_buffer(text_.data(), text_.size());
+    if (!r) {
+      add_at(r.offset, fmt::format("malformed XML: {}", r.description()));
+      return problems_;
+    }
+    walk(doc.document_element(), "");
+    return problems_;
+  }
+
+private:
+  std::string where(std::ptrdiff_t offset) const {
+    const auto line = std::upper_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin() + 1;
+    return fmt::format("{}:{}", shown_, line);
+  }
+  void add_at(std::ptrdiff_t offset, std::string what) { problems_.push_back({where(offset), std::move(what)}); }
+  void add(const pugi::xml_node& n, std::string what) { add_at(n.offset_debug(), std::move(what)); }
+
+  static std::string prop(const pugi::xml_node& n, const char* id) {
+    for (const pugi::xml_node& p : n.children("prop"))
+      if (std::string(p.attribute("id").value()) == id) return p.attribute("value").value();
+    return "";
+  }
+  static bool has_prop(const pugi::xml_node& n, const char* id) {
+    for (const pugi::xml_node& p : n.children("prop"))
+      if (std::string(p.attribute("id").value()) == id) return true;
+    return false;
+  }
+
+  // A comma-separated list of values each > 0 (speeds, bandwidths); returns how many.
+  std::size_t positive_list(const pugi::xml_node& n, const std::string& who, const char* attr) {
+    const pugi::xml_attribute a = n.attribute(attr);
+    if (!a) return 1;
+    std::size_t count = 0;
+    for (const std::string& v : split(a.value(), ',')) {
+      ++count;
+      double x = 0;
+      if (!leading_number(v, x) || !std::isfinite(x) || x <= 0)
+        add(n, fmt::format("{}: {} '{}' must be a finite number > 0", who, attr, v));
+    }
+    return count;
+  }
+  void non_negative(const pugi::xml_node& n, const std::string& who, const char* attr) {
+    const pugi::xml_attribute a = n.attribute(attr);
+    double x = 0;
+    if (a && (!leading_number(a.value(), x) || !std::isfinite(x) || x < 0))
+      add(n, fmt::format("{}: {} '{}' must be a finite number >= 0", who, attr, a.value()));
+  }
+  void file_exists(const pugi::xml_node& n, const std::string& who, const char* attr) {
+    const pugi::xml_attribute a = n.attribute(attr);
+    if (!a) return;
+    const fs::path p = fs::path(a.value()).is_absolute() ? fs::path(a.value()) : file_.parent_path() / a.value();
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) add(n, fmt::format("{}: {} '{}': no such file", who, attr, a.value()));
+  }
+
+  // Host-like elements (host, cluster): speeds, cores, pstate, power properties.
+  void compute_node(const pugi::xml_node& n, const std::string& who) {
+    const std::size_t pstates = positive_list(n, who, "speed");
+    long v = 0;
+    if (const pugi::xml_attribute c = n.attribute("core"); c && (!whole_int(c.value(), v) || v < 1))
+      add(n, fmt::format("{}: core '{}' must be a whole number >= 1", who, c.value()));
+    if (const pugi::xml_attribute p = n.attribute("pstate");
+        p && (!whole_int(p.value(), v) || v < 0 || static_cast<std::size_t>(v) >= pstates))
+      add(n, fmt::format("{}: pstate '{}' must be between 0 and {} (one per speed)", who, p.value(), pstates - 1));
+    if (has_prop(n, "wattage_per_state")) {
+      std::vector<double> idle, busy;
+      try {
+        parse_wattage(prop(n, "wattage_per_state"), pstates, idle, busy);
+      } catch (const std::invalid_argument& e) {
+        add(n, fmt::format("{}: property wattage_per_state: {}", who, e.what()));
+      }
+    }
+    if (has_prop(n, "wattage_off")) {
+      double x = 0;
+      const std::string w = prop(n, "wattage_off");
+      if (!leading_number(w, x) || !std::isfinite(x) || x < 0)
+        add(n, fmt::format("{}: property wattage_off '{}' must be a number >= 0", who, w));
+    }
+    for (const char* f : {"speed_file", "state_file", "availability_file"}) file_exists(n, who, f);
+  }
+
+  void link(const pugi::xml_node& n, const std::string& who) {
+    positive_list(n, who, "bandwidth");
+    non_negative(n, who, "latency");
+    if (std::string(n.attribute("sharing_policy").value()) == "WIFI") {
+      double lat = 0;
+      if (n.attribute("latency") && leading_number(n.attribute("latency").value(), lat) && lat != 0)
+        add(n, fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link", who));
+    }
+    if (has_prop(n, "wattage_range")) {
+      const std::string w = prop(n, "wattage_range");
+      const std::vector<std::string> parts = split(w, ':');
+      double idle = 0, busy = 0;
+      if (parts.size() != 2 || !leading_number(parts[0], idle) || !leading_number(parts[1], busy) ||
+          !std::isfinite(idle) || !std::isfinite(busy) || idle < 0 || busy < 0)
+        add(n, fmt::format("{}: property wattage_range '{}' must be idle:busy, two numbers >= 0", who, w));
+      else if (idle > busy)
+        add(n, fmt::format("{}: property wattage_range '{}': idle power above busy power", who, w));
+    }
+    for (const char* f : {"bandwidth_file", "latency_file", "state_file"}) file_exists(n, who, f);
+  }
+
+  void walk(const pugi::xml_node& node, const std::string& routing) {
+    for (const pugi::xml_node& n : node.children()) {
+      const std::string tag = n.name();
+      const std::string id = n.attribute("id").value();
+      if (tag == "zone" || tag == "AS") {
+        const std::string r = n.attribute("routing").value();
+        if (r == "Wifi") check_wifi_zone(n);
+        walk(n, r);
+      } else if (tag == "host") {
+        const std::string who = fmt::format("host '{}'", id);
+        compute_node(n, who);
+        if (routing == "Vivaldi") {
+          const std::vector<std::string> c = split(n.attribute("coordinates").value(), ' ');
+          double x = 0;
+          if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [&](const std::string& s) { return leading_number(s, x); }))
+            add(n, fmt::format("{}: a host in a Vivaldi zone needs coordinates=\"x y z\"", who));
+        }
+      } else if (tag == "cluster") {
+        const std::string who = fmt::format("cluster '{}'", id);
+        compute_node(n, who);
+        for (const char* a : {"bw", "bb_bw"}) positive_list(n, who, a);
+        for (const char* a : {"lat", "bb_lat"}) non_negative(n, who, a);
+      } else if (tag == "link" || tag == "backbone") {
+        link(n, fmt::format("link '{}'", id));
+      } else if (tag == "trace") {
+        file_exists(n, fmt::format("trace '{}'", id), "file");
+      } else if (tag != "prop") {
+        walk(n, routing);
+      }
+    }
+  }
+
+  // Stations' wifi_rate must index the WIFI link's rate list (SimGrid aborts otherwise).
+  void check_wifi_zone(const pugi::xml_node& zone) {
+    std::size_t rates = 0;
+    for (const pugi::xml_node& l : zone.children("link"))
+      if (std::string(l.attribute("sharing_policy").value()) == "WIFI")
+        rates = split(l.attribute("bandwidth").value(), ',').size();
+    for (const pugi::xml_node& h : zone.children("host")) {
+      if (!has_prop(h, "wifi_rate")) continue;
+      const std::string r = prop(h, "wifi_rate");
+      long v = 0;
+      if (!whole_int(r, v) || v < 0 || static_cast<std::size_t>(v) >= rates)
+        add(h, fmt::format("host '{}': wifi_rate '{}' must index the WIFI link's {} rate(s): 0 to {}",
+                           h.attribute("id").value(), r, rates, rates == 0 ? 0 : rates - 1));
+    }
+  }
+
+  fs::path file_;
+  std::string shown_;
+  std::string text_;
+  std::vector<std::ptrdiff_t> newlines_;
+  std::vector<PlatformProblem> problems_;
+};
+
+}  // namespace
+
+std::vector<PlatformProblem> check_platform_file(const fs::path& file, const std::string& shown) {
+  return Checker(file, shown).run();
+}
+
+}  // namespace edgetrain
