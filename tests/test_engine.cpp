@@ -256,3 +256,42 @@ TEST_CASE("engine: a trainer returns to its platform pstate after the round") {
   CHECK(r.node(1).pstate == 1);
   CHECK(r.cap.pstates_after[1] == 0);
 }
+
+namespace {
+// Records what a policy is shown, then ends the run.
+class Peek final : public Policy {
+public:
+  explicit Peek(std::vector<NodeView>& seen) : seen_(seen) {}
+  RoundPlan decide(const RoundState& s) override {
+    seen_.assign(s.nodes.begin(), s.nodes.end());
+    RoundPlan p;
+    p.stop = true;
+    return p;
+  }
+
+private:
+  std::vector<NodeView>& seen_;
+};
+}  // namespace
+
+TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiFi station's own rate") {
+  std::vector<NodeView> seen;
+  Simulation sim(load_scenario(testutil::source_dir() / "configs/quickstart.toml"), {}, false,
+                 std::make_unique<Peek>(seen));
+  sim.run({});
+  const auto find = [&](const std::string& host) {
+    for (const NodeView& v : seen)
+      if (v.host == host) return v;
+    FAIL("no node " << host);
+    return NodeView{};
+  };
+  // quickstart.xml: rpi4-3 at WiFi rate 2 (24 Mbit/s), rpi5-1 at rate 0 (250 Mbit/s), both
+  // behind a 1 Gbit/s LAN; phone-mid-1 on LTE, 6 Mbit/s up and 13 down.
+  CHECK(find("rpi4-3").up_bps == doctest::Approx(24e6 / 8));
+  CHECK(find("rpi4-3").down_bps == doctest::Approx(24e6 / 8));
+  CHECK(find("rpi5-1").up_bps == doctest::Approx(250e6 / 8));
+  CHECK(find("phone-mid-1").up_bps == doctest::Approx(6e6 / 8));
+  CHECK(find("phone-mid-1").down_bps == doctest::Approx(13e6 / 8));
+  CHECK(find("rpi4-1").flops_peak == doctest::Approx(4 * 3.0e9));  // 4 cores of 3.0 Gf
+  CHECK(find("rpi4-1").flops_per_pstate.size() == 4);
+}

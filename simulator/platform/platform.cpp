@@ -15,6 +15,7 @@
 #include <cmath>
 #include <fnmatch.h>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -179,7 +180,8 @@ bool is_wifi(const sg4::Link* l) { return l->get_sharing_policy() == sg4::Link::
 // SimGrid does not read station rates from the XML: the platform says them with the host property
 // wifi_rate (an index into the WIFI link's bandwidth list) and we apply it. A station without
 // one gets the first (fastest) rate, with a warning, rather than SimGrid's abort at its first comm.
-void attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenario& s) {
+// Returns the station's rate in bytes/s.
+double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenario& s, const PlatformScan& scan) {
   int level = 0;
   if (const char* r = h->get_property("wifi_rate")) {
     std::size_t used = 0;
@@ -195,6 +197,10 @@ void attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenari
                                      "rate 0 (the first bandwidth)", h->get_name(), ap->get_name()));
   }
   ap->set_host_wifi_rate(h, level);
+  const auto it = scan.wifi_rates.find(ap->get_name());
+  return it != scan.wifi_rates.end() && static_cast<std::size_t>(level) < it->second.size()
+             ? it->second[static_cast<std::size_t>(level)]
+             : std::numeric_limits<double>::infinity();
 }
 
 // SimGrid 3.32 crashes (SIGSEGV) computing a route that does not exist in some zone kinds (Floyd,
@@ -254,7 +260,8 @@ double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, dou
 }  // namespace
 
 Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
-  if (const auto problems = check_platform_file(s.platform_file, s.platform_shown); !problems.empty()) {
+  const PlatformScan scan = check_platform_file(s.platform_file, s.platform_shown);
+  if (const auto& problems = scan.problems; !problems.empty()) {
     std::string rest;  // every problem, one "error:" line each
     for (std::size_t i = 1; i < problems.size(); ++i)
       rest += fmt::format("\nerror: {}: {}", problems[i].where, problems[i].what);
@@ -308,9 +315,15 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
       if (n.route_down.empty() || n.route_up.empty())
         throw InputError(plat(s), fmt::format("trainer '{}' has no route {} aggregator '{}'", h->get_name(),
                                               n.route_up.empty() ? "to" : "from", hosts[0]->get_name()));
-      if (!n.route_up.empty() && is_wifi(n.route_up.front())) attach_wifi_station(h, n.route_up.front(), p, s);
-      if (!n.route_down.empty() && is_wifi(n.route_down.front()))
-        attach_wifi_station(hosts[0], n.route_down.front(), p, s);
+      // A station's WiFi rate bounds its bandwidth both ways (the shared medium carries both).
+      if (is_wifi(n.route_up.front())) {
+        const double rate = attach_wifi_station(h, n.route_up.front(), p, s, scan);
+        up = std::min(up, rate), down = std::min(down, rate);
+      }
+      if (is_wifi(n.route_down.front())) {
+        const double rate = attach_wifi_station(hosts[0], n.route_down.front(), p, s, scan);
+        up = std::min(up, rate), down = std::min(down, rate);
+      }
       n.down_bps = down, n.up_bps = up;
       used.insert(n.route_down.begin(), n.route_down.end());
       used.insert(n.route_up.begin(), n.route_up.end());

@@ -45,7 +45,7 @@ class Checker {
 public:
   Checker(const fs::path& file, std::string shown) : file_(file), shown_(std::move(shown)) {}
 
-  std::vector<PlatformProblem> run() {
+  PlatformScan run() {
     std::ifstream in(file_, std::ios::binary);
     std::stringstream buf;
     buf << in.rdbuf();
@@ -57,10 +57,10 @@ public:
     const pugi::xml_parse_result r = doc.load_buffer(text_.data(), text_.size());
     if (!r) {
       add_at(r.offset, fmt::format("malformed XML: {}", r.description()));
-      return problems_;
+      return scan_;
     }
     walk(doc.document_element(), "");
-    return problems_;
+    return scan_;
   }
 
 private:
@@ -68,7 +68,7 @@ private:
     const auto line = std::upper_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin() + 1;
     return fmt::format("{}:{}", shown_, line);
   }
-  void add_at(std::ptrdiff_t offset, std::string what) { problems_.push_back({where(offset), std::move(what)}); }
+  void add_at(std::ptrdiff_t offset, std::string what) { scan_.problems.push_back({where(offset), std::move(what)}); }
   void add(const pugi::xml_node& n, std::string what) { add_at(n.offset_debug(), std::move(what)); }
 
   static std::string prop(const pugi::xml_node& n, const char* id) {
@@ -139,6 +139,8 @@ private:
     positive_list(n, who, "bandwidth");
     non_negative(n, who, "latency");
     if (std::string(n.attribute("sharing_policy").value()) == "WIFI") {
+      auto& rates = scan_.wifi_rates[n.attribute("id").value()];
+      for (const std::string& v : split(n.attribute("bandwidth").value(), ',')) rates.push_back(parse_bandwidth(v));
       double lat = 0;
       if (n.attribute("latency") && leading_number(n.attribute("latency").value(), lat) && lat != 0)
         add(n, fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link", who));
@@ -208,12 +210,35 @@ private:
   std::string shown_;
   std::string text_;
   std::vector<std::ptrdiff_t> newlines_;
-  std::vector<PlatformProblem> problems_;
+  PlatformScan scan_;
 };
 
 }  // namespace
 
-std::vector<PlatformProblem> check_platform_file(const fs::path& file, const std::string& shown) {
+double parse_bandwidth(const std::string& text) {
+  double x = 0;
+  if (!leading_number(text, x)) return std::nan("");
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  (void)std::strtod(begin, &end);
+  std::string unit(end);
+  if (unit.empty()) return x;  // a bare number: bytes/s
+  double scale = 1;
+  if (unit.size() > 3) {
+    const bool binary = unit.size() > 4 && unit[1] == 'i';
+    const double base = binary ? 1024.0 : 1000.0;
+    const std::string prefixes = "kKMGTPE";
+    const std::size_t at = prefixes.find(unit[0]);
+    if (at == std::string::npos) return std::nan("");
+    scale = std::pow(base, at == 0 ? 1.0 : static_cast<double>(at));
+    unit = unit.substr(binary ? 2 : 1);
+  }
+  if (unit == "Bps") return x * scale;
+  if (unit == "bps") return x * scale / 8;
+  return std::nan("");
+}
+
+PlatformScan check_platform_file(const fs::path& file, const std::string& shown) {
   return Checker(file, shown).run();
 }
 

@@ -5,6 +5,7 @@
 // silently accepts others (negative or zero speeds and bandwidths, idle power above busy power).
 // Reading the XML ourselves finds both kinds, with the line they are on.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,17 @@ struct PlatformProblem {
   std::string what;   // "host 'x': ..."
 };
 
-// Every problem found, in file order; empty when the file is sound as far as this check goes.
+struct PlatformScan {
+  std::vector<PlatformProblem> problems;  // in file order; empty when sound as far as this check goes
+  // Rates of each WIFI link, bytes/s, by link id (SimGrid reports a WIFI link's bandwidth as 1).
+  std::map<std::string, std::vector<double>> wifi_rates;
+};
+
 // `shown` is the file's name as messages give it.
-std::vector<PlatformProblem> check_platform_file(const std::filesystem::path& file, const std::string& shown);
+PlatformScan check_platform_file(const std::filesystem::path& file, const std::string& shown);
+
+// A SimGrid bandwidth ("54Mbps", "10MBps", "1.5GiBps", a bare number of bytes/s) in bytes/s;
+// NaN when it is not one.
+double parse_bandwidth(const std::string& text);
 
 }  // namespace edgetrain
