@@ -152,6 +152,8 @@ TEST_CASE("cli error: platform mistakes SimGrid would abort on") {
                             "<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"><prop id=\"wattage_range\" "
                             "value=\"abc\"/></link>"))
             .find("link 'l1': property wattage_range 'abc' must be idle:busy") != std::string::npos);
+  CHECK(bad_run(kToml, edit("routing=\"Full\"", "routing=\"Star\""))
+            .find("p.xml:4: zone 'z': routing 'Star' is not one SimGrid 3.32 reads from XML") != std::string::npos);
   CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" speed_file=\"nope.trace\""))
             .find("host 't1': speed_file 'nope.trace': no such file") != std::string::npos);
 }

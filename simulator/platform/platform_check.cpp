@@ -164,6 +164,11 @@ private:
       const std::string id = n.attribute("id").value();
       if (tag == "zone" || tag == "AS") {
         const std::string r = n.attribute("routing").value();
+        static const std::vector<std::string> kRoutings = {"Full",    "Floyd", "Dijkstra", "DijkstraCache",
+                                                           "None",    "Vivaldi", "Cluster", "Wifi"};
+        if (std::find(kRoutings.begin(), kRoutings.end(), r) == kRoutings.end())
+          add(n, fmt::format("zone '{}': routing '{}' is not one SimGrid 3.32 reads from XML ({})", id, r,
+                             fmt::join(kRoutings, ", ")));
         if (r == "Wifi") check_wifi_zone(n);
         walk(n, r);
       } else if (tag == "host") {
