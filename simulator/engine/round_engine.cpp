@@ -1,5 +1,6 @@
 #include "simulator/engine/round_engine.hpp"
 
+#include "simulator/common/error.hpp"
 #include "simulator/engine/plan_check.hpp"
 #include "simulator/engine/round_play.hpp"
 
@@ -52,6 +53,12 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
   sg4::Actor::create("coordinator", platform_.nodes[platform_.aggregator].host, [this] { coordinate(); });
   engine.run();
   if (error_) std::rethrow_exception(error_);
+  const sg4::Host* agg = platform_.nodes[platform_.aggregator].host;
+  if (result_.stop_reason.empty() && !agg->is_on())
+    throw InputError(scenario_.platform_shown,
+                     fmt::format("the aggregator '{}' was switched off at {} s (by a state trace): a run needs its "
+                                 "aggregator on",
+                                 agg->get_name(), sg4::Engine::get_clock()));
   if (result_.stop_reason.empty())  // SimGrid ran out of events with the coordinator still waiting
     throw std::runtime_error(fmt::format("the simulation stopped in round {} with no further event to play (a "
                                          "SimGrid deadlock): no results were written",
@@ -73,8 +80,18 @@ void RoundEngine::coordinate() {
         break;
       }
       if (plan.trainers.empty()) {
-        result_.stop_reason = "no_trainers";
-        break;
+        // Nobody to train: with churn, someone may come back; without, nobody ever will.
+        if (!platform_.has_state_traces) {
+          result_.stop_reason = "no_trainers";
+          break;
+        }
+        if (sg4::Engine::get_clock() + t.idle_wait_s > t.deadline_s) {
+          result_.stop_reason = "deadline";
+          break;
+        }
+        sg4::this_actor::sleep_for(t.idle_wait_s);
+        --round;  // no round was played
+        continue;
       }
       try {
         check_plan(plan, platform_, model_, views_);

@@ -1,5 +1,6 @@
 #include "simulator/engine/round_play.hpp"
 
+#include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
@@ -34,9 +35,10 @@ struct TrainerRun {  // shared between the coordinator and one trainer actor
   sg4::ExecPtr exec;
   sg4::ActorPtr actor;
   bool finished = false;
+  bool ended = false;  // the actor is gone: done, failed, or killed with its host
 };
 
-void train(TrainerRun& r, sg4::Host* aggregator) {
+void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   sg4::Host* host = r.node->host;
   host->set_pstate(static_cast<unsigned long>(r.assignment->pstate));
   r.comm = sg4::Comm::sendto_async(aggregator, host, static_cast<std::uint64_t>(r.cost.model_bytes));
@@ -54,6 +56,16 @@ void train(TrainerRun& r, sg4::Host* aggregator) {
   r.t_up = sg4::Engine::get_clock();
   r.energy_end = host_energy(*r.node);
   r.finished = true;
+}
+
+void train(TrainerRun& r, sg4::Host* aggregator) {
+  sg4::this_actor::on_exit([&r](bool /*failed*/) { r.ended = true; });
+  try {
+    train_steps(r, aggregator);
+  } catch (const simgrid::NetworkFailureException&) {
+    // A link on its route went down (a state trace): the trainer's round fails.
+  } catch (const simgrid::HostFailureException&) {
+  }
 }
 
 // Fills a trainer's row, from what it did by now (its end, or the moment it is stopped).
@@ -133,7 +145,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     if (r->finished) {
       r->actor->join();  // done, maybe not yet returned: let it end cleanly
       received_params += static_cast<double>(r->cost.params);
-    } else {
+    } else if (!r->ended) {
       XBT_VERB("round %d: %s stopped by the round timeout", round, r->node->host->get_cname());
       r->actor->kill();
     }

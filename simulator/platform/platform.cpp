@@ -3,6 +3,7 @@
 #include "simulator/common/error.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/platform/platform_check.hpp"
+#include "simulator/platform/traces.hpp"
 
 #include <fmt/format.h>
 #include <simgrid/Exception.hpp>
@@ -25,6 +26,7 @@
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_platform, "edgetrain: platform loading and checks");
 
 namespace sg4 = simgrid::s4u;
+namespace fs = std::filesystem;
 
 namespace edgetrain {
 
@@ -278,8 +280,19 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
     throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
   }
   check_hosts_and_links(engine, s);
+  std::vector<TraceSection> traces;
+  for (const auto& f : scan.trace_files) {
+    auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
+    traces.insert(traces.end(), t.begin(), t.end());
+  }
+  for (const auto& f : s.traces) {
+    auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
+    traces.insert(traces.end(), t.begin(), t.end());
+  }
+  attach_traces(engine, traces);
 
   Platform p;
+  p.has_state_traces = std::any_of(traces.begin(), traces.end(), [](const TraceSection& t) { return t.kind == "state"; });
   const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
   probe_routes(hosts, s);
   std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(

@@ -36,6 +36,7 @@ struct Platform {
   std::vector<std::string> warnings;
   std::vector<simgrid::s4u::Link*> metered_links;  // links on used routes whose energy SimGrid reports, by name
   int links_energy_unknown = 0;                      // links on used routes whose energy it does not
+  bool has_state_traces = false;  // hosts or links switch off and on: an empty round may be followed by others
 
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
 };

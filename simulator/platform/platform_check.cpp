@@ -170,6 +170,14 @@ private:
           add(n, fmt::format("zone '{}': routing '{}' is not one SimGrid 3.32 reads from XML ({})", id, r,
                              fmt::join(kRoutings, ", ")));
         if (r == "Wifi") check_wifi_zone(n);
+        if (has_prop(n, "edgetrain_traces"))
+          for (const std::string& f : split(prop(n, "edgetrain_traces"), ',')) {
+            const fs::path p = file_.parent_path() / f;
+            std::error_code ec;
+            if (!fs::is_regular_file(p, ec))
+              add(n, fmt::format("zone '{}': property edgetrain_traces: '{}': no such file", id, f));
+            scan_.trace_files.push_back(p.lexically_normal());
+          }
         walk(n, r);
       } else if (tag == "host") {
         const std::string who = fmt::format("host '{}'", id);

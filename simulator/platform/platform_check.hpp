@@ -20,6 +20,8 @@ struct PlatformScan {
   std::vector<PlatformProblem> problems;  // in file order; empty when sound as far as this check goes
   // Rates of each WIFI link, bytes/s, by link id (SimGrid reports a WIFI link's bandwidth as 1).
   std::map<std::string, std::vector<double>> wifi_rates;
+  // Trace files named by zone properties edgetrain_traces (comma-separated, relative to the file).
+  std::vector<std::filesystem::path> trace_files;
 };
 
 // `shown` is the file's name as messages give it.

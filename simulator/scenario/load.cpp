@@ -263,6 +263,11 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.aggregator = str("platform.aggregator");
   s.trainers = std::get<std::vector<std::string>>(get("platform.trainers"));
   s.simgrid_cfg = std::get<std::vector<std::string>>(get("platform.simgrid_cfg"));
+  for (const std::string& t : std::get<std::vector<std::string>>(get("platform.traces"))) {
+    s.traces.push_back((file.parent_path() / t).lexically_normal());
+    if (!fs::is_regular_file(s.traces.back(), ec))
+      throw InputError(where("platform.traces"), "platform.traces: no such file: " + s.traces.back().string());
+  }
 
   s.model = str("model.name");
   s.update_bits = integer("model.update_bits");
@@ -284,6 +289,7 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.training.max_rounds = integer("training.max_rounds");
   s.training.round_timeout_s = num("training.round_timeout_s");
   s.training.stop_at_target = std::get<bool>(get("training.stop_at_target"));
+  s.training.idle_wait_s = num("training.idle_wait_s");
   s.training.aggregation_flops_per_param = num("training.aggregation_flops_per_param");
 
   s.policy = str("policy.name");

@@ -29,6 +29,7 @@ struct TrainingSpec {
   double deadline_s = 0;
   std::int64_t max_rounds = 100;
   double round_timeout_s = 0;  // 0: no timeout
+  double idle_wait_s = 60;
   bool stop_at_target = true;
   double aggregation_flops_per_param = 2.0;
 };
@@ -43,6 +44,7 @@ struct Scenario {
   std::string aggregator;               // host name, or "" to take the host with role=aggregator
   std::vector<std::string> trainers;    // host name patterns, or empty to use role=trainer
   std::vector<std::string> simgrid_cfg; // "network/model:CM02", ... applied before loading
+  std::vector<std::filesystem::path> traces;  // absolute
 
   std::string model;
   std::int64_t update_bits = 32;

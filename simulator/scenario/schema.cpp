@@ -32,6 +32,9 @@ std::vector<KeySpec> build_schema() {
       key_list("platform.trainers", {},
                "host name patterns (shell globs) of the trainers (default: hosts with role \"trainer\", "
                "or every host but the aggregator when no host has a role)"),
+      key_list("platform.traces", {},
+               "availability trace files (edgetrain trace format), relative to the scenario file; added to "
+               "those the platform names in a zone property edgetrain_traces"),
       key_list("platform.simgrid_cfg", {},
                "SimGrid --cfg settings applied before loading, e.g. [\"network/model:CM02\"]"),
 
@@ -55,6 +58,9 @@ std::vector<KeySpec> build_schema() {
       key_int("training.max_rounds", 100, 1, 1e9, "rounds", "hard limit on rounds"),
       key_float("training.round_timeout_s", 0, 0, 1e12, "s",
                 "updates arriving later than this after the round starts are dropped (0: none)"),
+      key_float("training.idle_wait_s", 60, 0, 1e9, "s",
+                "when the policy finds no trainer available (all offline), wait this long and ask again",
+                true),
       key_bool("training.stop_at_target", true, "end the run at the first round that reaches the target loss"),
       key_float("training.aggregation_flops_per_param", 2.0, 0, 1e6, "FLOP",
                 "aggregator work per parameter per received update"),

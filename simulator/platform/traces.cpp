@@ -1,0 +1,131 @@
+#include "simulator/platform/traces.hpp"
+
+#include "simulator/common/error.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/kernel/ProfileBuilder.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Link.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace edgetrain {
+
+namespace {
+
+bool number(const std::string& s, double& x) {
+  std::size_t used = 0;
+  try {
+    x = std::stod(s, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used == s.size() && std::isfinite(x);
+}
+
+void check_value(const TraceSection& t, double v, const std::string& where) {
+  if (t.kind == "state") {
+    if (v != 0 && v != 1) throw InputError(where, fmt::format("state must be 0 (off) or 1 (on), got {}", v));
+  } else if (!(v > 0 && v <= 1)) {
+    throw InputError(where, fmt::format("{} is a fraction of the nominal value in (0, 1], got {}", t.kind, v));
+  }
+}
+
+}  // namespace
+
+std::vector<TraceSection> read_traces(const std::filesystem::path& file, const std::string& shown) {
+  std::ifstream in(file);
+  if (!in) throw InputError(shown, "cannot read trace file");
+  std::vector<TraceSection> out;
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    const std::string where = fmt::format("{}:{}", shown, no);
+    if (const std::size_t hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string word; words >> word;) w.push_back(word);
+    if (w.empty()) continue;
+
+    if (w[0].front() == '[') {  // a section header
+      std::string header = line.substr(line.find('[') + 1);
+      if (header.find(']') == std::string::npos) throw InputError(where, "section header without ']'");
+      header = header.substr(0, header.find(']'));
+      std::istringstream h(header);
+      TraceSection t;
+      if (!(h >> t.resource >> t.name >> t.kind) || !(h >> std::ws).eof())
+        throw InputError(where, "expected [host NAME speed|state] or [link NAME bandwidth|state]");
+      const bool host = t.resource == "host" && (t.kind == "speed" || t.kind == "state");
+      const bool link = t.resource == "link" && (t.kind == "bandwidth" || t.kind == "state");
+      if (!host && !link)
+        throw InputError(where, fmt::format("'{} {}': a host trace is speed or state, a link trace bandwidth or state",
+                                            t.resource, t.kind));
+      t.where = where;
+      out.push_back(std::move(t));
+      continue;
+    }
+    if (out.empty()) throw InputError(where, "values before any [host NAME KIND] section header");
+    TraceSection& t = out.back();
+    if (t.loop >= 0) throw InputError(where, "nothing may follow 'loop' in a section");
+    if (w[0] == "loop") {
+      double period = 0;
+      if (w.size() != 2 || !number(w[1], period)) throw InputError(where, "expected: loop PERIOD");
+      if (t.points.empty()) throw InputError(where, "loop in a section without values");
+      if (!(period > t.points.back().first))
+        throw InputError(where, fmt::format("loop period {} must be above the section's last time {}", period,
+                                            t.points.back().first));
+      t.loop = period;
+      continue;
+    }
+    double time = 0, value = 0;
+    if (w.size() != 2 || !number(w[0], time) || !number(w[1], value))
+      throw InputError(where, "expected: TIME VALUE (two numbers)");
+    if (time < 0) throw InputError(where, fmt::format("time {} is negative", time));
+    if (!t.points.empty() && time <= t.points.back().first)
+      throw InputError(where, fmt::format("time {} does not come after the previous time {}", time,
+                                          t.points.back().first));
+    check_value(t, value, where);
+    t.points.emplace_back(time, value);
+  }
+  for (const TraceSection& t : out)
+    if (t.points.empty()) throw InputError(t.where, "section without values");
+  return out;
+}
+
+std::string format_traces(const std::vector<TraceSection>& sections) {
+  std::string s;
+  for (const TraceSection& t : sections) {
+    s += fmt::format("[{} {} {}]\n", t.resource, t.name, t.kind);
+    for (const auto& [time, value] : t.points) s += fmt::format("{} {}\n", time, value);
+    if (t.loop >= 0) s += fmt::format("loop {}\n", t.loop);
+  }
+  return s;
+}
+
+void attach_traces(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections) {
+  std::set<std::string> seen;
+  for (const TraceSection& t : sections) {
+    const std::string id = t.resource + " " + t.name + " " + t.kind;
+    if (!seen.insert(id).second) throw InputError(t.where, fmt::format("a second '{}' section", id));
+    // SimGrid's own profile text: "TIME VALUE" lines; a period repeats it.
+    std::string text;
+    for (const auto& [time, value] : t.points) text += fmt::format("{} {}\n", time, value);
+    simgrid::kernel::profile::Profile* profile =
+        simgrid::kernel::profile::ProfileBuilder::from_string(id, text, t.loop >= 0 ? t.loop : -1);
+    if (t.resource == "host") {
+      simgrid::s4u::Host* h = engine.host_by_name_or_null(t.name);
+      if (!h) throw InputError(t.where, fmt::format("no host '{}' in the platform", t.name));
+      if (t.kind == "speed") h->set_speed_profile(profile);
+      else h->set_state_profile(profile);
+    } else {
+      simgrid::s4u::Link* l = engine.link_by_name_or_null(t.name);
+      if (!l) throw InputError(t.where, fmt::format("no link '{}' in the platform", t.name));
+      if (t.kind == "bandwidth") l->set_bandwidth_profile(profile);
+      else l->set_state_profile(profile);
+    }
+  }
+}
+
+}  // namespace edgetrain
