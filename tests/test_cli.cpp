@@ -316,3 +316,31 @@ TEST_CASE("cli: a trainer finishing at the very instant of the round timeout") {
   CHECK(rounds.find("\n1,0,") != std::string::npos);
   CHECK(testutil::read(d.path() / "b/nodes.csv").find("\n1,2,t2,trainer,1,1,") != std::string::npos);
 }
+
+TEST_CASE("cli error: trace files (unknown host, time going backwards, missing file)") {
+  TempDir d;
+  d.write("p.xml", platform());
+  d.write("s.toml", kToml + "traces = [\"t.trace\"]\n");
+  d.write("t.trace", "[host t1 speed]\n0 1\n[host zz state]\n0 1\n");
+  Proc p = testutil::run_edgetrain("run s.toml --out out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err == "error: t.trace:3: no host 'zz' in the platform\n");
+  d.write("t.trace", "[host t1 speed]\n0 1\n10 0.5\n5 1\n");
+  p = testutil::run_edgetrain("run s.toml --out out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err == "error: t.trace:4: time 5 does not come after the previous time 10\n");
+  CHECK(bad_run(kToml + "traces = [\"none.trace\"]\n").find("s.toml:3:10: platform.traces: no such file") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+}
+
+TEST_CASE("cli error: the aggregator switched off by its trace") {
+  TempDir d;
+  d.write("p.xml", platform());
+  d.write("s.toml", kToml + "traces = [\"t.trace\"]\n");
+  d.write("t.trace", "[host agg state]\n0 1\n0.01 0\n");
+  const Proc p = testutil::run_edgetrain("run s.toml --out out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("the aggregator 'agg' was switched off at 0.01 s") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+}

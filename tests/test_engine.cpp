@@ -45,15 +45,17 @@ struct OneRound {
   Capture cap;
   RunResult result;
   OneRound(const std::string& platform_body, const std::string& extra_toml = "",
-           std::unique_ptr<Policy> policy = nullptr) {
+           std::unique_ptr<Policy> policy = nullptr, const std::string& traces = "", int rounds = 1) {
     dir.write("p.xml", std::string(kHeader) + platform_body + "</zone></platform>\n");
+    dir.write("t.trace", traces);
     const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n"
-                                       "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
-                                       "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = 1\n" +
-                                           extra_toml);
+                                       "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n" +
+                                           std::string(traces.empty() ? "" : "traces = [\"t.trace\"]\n") +
+                                           "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = " +
+                                           std::to_string(rounds) + "\n" + extra_toml);
     Simulation sim(load_scenario(f), {}, false, std::move(policy));
     result = sim.run({&cap});
-    REQUIRE(cap.outcomes.size() == 1);
+    REQUIRE(cap.outcomes.size() == static_cast<std::size_t>(rounds));
   }
   const NodeOutcome& node(NodeId id) const {
     for (const NodeOutcome& n : cap.outcomes[0].nodes)
@@ -294,4 +296,37 @@ TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiF
   CHECK(find("phone-mid-1").down_bps == doctest::Approx(13e6 / 8));
   CHECK(find("rpi4-1").flops_peak == doctest::Approx(4 * 3.0e9));  // 4 cores of 3.0 Gf
   CHECK(find("rpi4-1").flops_per_pstate.size() == 4);
+}
+
+TEST_CASE("traces: a host at 50% speed takes twice the hand-computed compute time") {
+  OneRound r(kOneTrainer, "", nullptr, "[host t1 speed]\n0 0.5\n");
+  CHECK(r.node(1).compute_s == doctest::Approx(2 * 8 * kTrainFlops / 1e9).epsilon(1e-6));
+  CHECK(r.node(1).flops == doctest::Approx(8 * kTrainFlops));
+}
+
+TEST_CASE("traces: a node switched off mid-round does not finish and is offline the next round") {
+  // t1 goes off at 0.04 s, while computing (its download ends at 0.0347 s, compute lasts 0.02 s),
+  // and never comes back; t2 trains normally. FedAvg only plans online nodes.
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/><prop id="wattage_off" value="1"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
+)",
+             "", nullptr, "[host t1 state]\n0 1\n0.04 0\n", 2);
+  const double down = 0.010 + kBytes / 1e7;
+  const NodeOutcome& t1 = r.cap.outcomes[0].nodes[1];
+  REQUIRE(t1.node == 1);
+  CHECK(t1.trained);
+  CHECK_FALSE(t1.finished);
+  CHECK(t1.compute_s == doctest::Approx(0.04 - down).epsilon(1e-6));
+  CHECK(t1.flops == doctest::Approx((0.04 - down) * 1e9).epsilon(1e-6));
+  CHECK(t1.energy_j == doctest::Approx(10 * down + 20 * (0.04 - down)).epsilon(1e-6));  // until it failed
+  CHECK(r.cap.records[0].trainers_finished == 1);
+  // Round 2: only t2 is planned.
+  CHECK(r.cap.records[1].trainers_planned == 1);
+  CHECK(r.cap.outcomes[1].nodes.size() == 2);  // the aggregator and t2
+  CHECK(r.cap.outcomes[1].nodes[1].node == 2);
 }

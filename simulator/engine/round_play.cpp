@@ -25,7 +25,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 double host_energy(const Node& n) { return n.has_power ? sg_host_get_consumed_energy(n.host) : kNaN; }
 
 struct TrainerRun {  // shared between the coordinator and one trainer actor
-  const Assignment* assignment = nullptr;
+  Assignment assignment;  // a copy: the plan may be gone when a trainer outlives its round
   const Node* node = nullptr;
   ModelCost cost;
   double flops = 0;
@@ -36,16 +36,20 @@ struct TrainerRun {  // shared between the coordinator and one trainer actor
   sg4::ActorPtr actor;
   bool finished = false;
   bool ended = false;  // the actor is gone: done, failed, or killed with its host
+  double t_ended = -1;
+  double compute_rate = 0;  // FLOP/s when the computation started (for a failure mid-computation)
 };
 
 void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   sg4::Host* host = r.node->host;
-  host->set_pstate(static_cast<unsigned long>(r.assignment->pstate));
+  host->set_pstate(static_cast<unsigned long>(r.assignment.pstate));
   r.comm = sg4::Comm::sendto_async(aggregator, host, static_cast<std::uint64_t>(r.cost.model_bytes));
   r.comm->wait();
   r.comm = nullptr;
   r.t_down = sg4::Engine::get_clock();
   // SimGrid's multi-thread execution gives each thread the amount: split the work over the cores.
+  r.compute_rate = host->get_pstate_speed(static_cast<unsigned long>(r.assignment.pstate)) * r.node->cores *
+                   host->get_available_speed();
   r.exec = sg4::this_actor::exec_init(r.flops / r.node->cores)->set_thread_count(r.node->cores);
   r.exec->wait();
   r.exec = nullptr;
@@ -58,8 +62,17 @@ void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   r.finished = true;
 }
 
-void train(TrainerRun& r, sg4::Host* aggregator) {
-  sg4::this_actor::on_exit([&r](bool /*failed*/) { r.ended = true; });
+// The trainer actor shares its TrainerRun: it may outlive the round's coordinator (when the
+// aggregator's host is switched off, SimGrid kills the coordinator and unwinds play_round).
+void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator) {
+  TrainerRun& r = *run;
+  // Runs when the actor ends, also when SimGrid kills it with its host. Activities must not be
+  // queried here (SimGrid 3.32 aborts on an action that is no longer running); energy can be.
+  sg4::this_actor::on_exit([run](bool /*failed*/) {
+    run->ended = true;
+    run->t_ended = sg4::Engine::get_clock();
+    if (!run->finished) run->energy_end = host_energy(*run->node);  // failed: charged until now
+  });
   try {
     train_steps(r, aggregator);
   } catch (const simgrid::NetworkFailureException&) {
@@ -68,14 +81,22 @@ void train(TrainerRun& r, sg4::Host* aggregator) {
   }
 }
 
-// Fills a trainer's row, from what it did by now (its end, or the moment it is stopped).
-NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double now) {
+// Fills a trainer's row, from what it did by `cut` (the moment it is stopped), or by the moment
+// its actor ended (done, or failed with its host or a link).
+NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
+  const bool failed = r.ended && !r.finished;
+  const double now = failed ? r.t_ended : cut;
+  // A failed activity cannot be asked what it did: a failure mid-computation counts the compute
+  // time at the speed the computation started with (exact unless a speed trace changed it since),
+  // a failure mid-transfer counts none of that transfer's bytes.
+  const double exec_left = failed ? -1 : (r.exec ? r.exec->get_remaining_ratio() : -1);
+  const double comm_left = failed ? -1 : (r.comm ? r.comm->get_remaining() : -1);
   NodeOutcome o;
   o.node = r.node->id;
   o.trained = true;
   o.finished = r.finished;
-  o.pstate = r.assignment->pstate;
-  o.keep_mean = r.assignment->compression.mean_keep();
+  o.pstate = r.assignment.pstate;
+  o.keep_mean = r.assignment.compression.mean_keep();
   const double down_end = r.t_down >= 0 ? r.t_down : now;
   const double comp_end = r.t_comp >= 0 ? r.t_comp : (r.t_down >= 0 ? now : down_end);
   const double up_end = r.t_up >= 0 ? r.t_up : (r.t_comp >= 0 ? now : comp_end);
@@ -83,14 +104,15 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double now) {
   o.compute_s = comp_end - down_end;
   // Work and bytes actually done: whole phases, plus the part of the phase cut short.
   // (get_remaining_ratio: an execution on several threads reports its remaining work per thread.)
-  o.flops = r.t_comp >= 0 ? r.flops : (r.exec ? r.flops * (1.0 - r.exec->get_remaining_ratio()) : 0.0);
-  o.bytes_down = r.t_down >= 0 ? r.cost.model_bytes : (r.comm ? r.cost.model_bytes - r.comm->get_remaining() : 0.0);
-  o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes
-                           : (r.comm && r.t_down >= 0 ? r.cost.update_bytes - r.comm->get_remaining() : 0.0);
+  o.flops = r.t_comp >= 0 ? r.flops : exec_left >= 0 ? r.flops * (1.0 - exec_left) : 0.0;
+  if (failed && r.t_down >= 0 && r.t_comp < 0) o.flops = std::min(r.flops, (now - r.t_down) * r.compute_rate);
+  o.bytes_down = r.t_down >= 0 ? r.cost.model_bytes : (comm_left >= 0 ? r.cost.model_bytes - comm_left : 0.0);
+  o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes : (comm_left >= 0 && r.t_down >= 0 ? r.cost.update_bytes - comm_left : 0.0);
   o.bytes = o.bytes_down + o.bytes_up;
-  o.energy_j = r.finished ? r.energy_end - r.energy_start : host_energy(*r.node) - r.energy_start;
+  // Charged until its update arrived, it failed, or the timeout stopped it.
+  o.energy_j = r.ended ? r.energy_end - r.energy_start : host_energy(*r.node) - r.energy_start;
   if (r.finished)
-    o.samples_processed = std::int64_t{r.assignment->local_steps} * r.assignment->batch;
+    o.samples_processed = std::int64_t{r.assignment.local_steps} * r.assignment.batch;
   return o;
 }
 }  // namespace
@@ -113,22 +135,20 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     if (used[i]) link_start.emplace_back(platform.metered_links[i], sg_link_get_consumed_energy(platform.metered_links[i]));
   const double agg_start = host_energy(agg);
 
-  std::vector<std::unique_ptr<TrainerRun>> runs;
+  std::vector<std::shared_ptr<TrainerRun>> runs;
   runs.reserve(plan.trainers.size());
   for (const Assignment& a : plan.trainers) {
-    auto r = std::make_unique<TrainerRun>();
-    r->assignment = &a;
+    auto r = std::make_shared<TrainerRun>();
+    r->assignment = a;
     r->node = &platform.nodes[a.node];
     r->cost = model_cost(model, a.compression);
     r->flops = r->cost.train_flops * a.local_steps * a.batch;
     r->energy_start = host_energy(*r->node);
     runs.push_back(std::move(r));
   }
-  for (auto& r : runs) {
-    TrainerRun* run = r.get();
-    run->actor = sg4::Actor::create("train-" + run->node->host->get_name(), run->node->host,
-                                    [run, &agg] { train(*run, agg.host); });
-  }
+  for (auto& r : runs)
+    r->actor = sg4::Actor::create("train-" + r->node->host->get_name(), r->node->host,
+                                  [run = r, host = agg.host] { train(run, host); });
 
   // Wait for every trainer, or until the timeout. A trainer that has not finished by then is
   // stopped; one finishing at the very instant of the timeout counts as finished.
@@ -151,6 +171,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     }
     // The node goes back to its platform pstate: a later idle spell must not run at this one.
     r->node->host->set_pstate(r->node->initial_pstate);
+    r->actor = nullptr;  // the actor's code holds this run: release the cycle
     out.bytes_down += o.bytes_down;
     out.bytes_up += o.bytes_up;
     out.nodes.push_back(o);
