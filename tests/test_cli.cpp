@@ -344,3 +344,38 @@ TEST_CASE("cli error: the aggregator switched off by its trace") {
   CHECK(p.err.find("the aggregator 'agg' was switched off at 0.01 s") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "out"));
 }
+
+TEST_CASE("cli: battery levels in nodes.csv and bad battery properties") {
+  TempDir d;
+  // t1 gets battery properties after its wattage.
+  const auto t1_with = [](const std::string& props) {
+    std::string p = platform();
+    const std::string anchor = "value=\"10:20\"/></host>\n  <host id=\"t2\"";
+    p.replace(p.find(anchor), anchor.size(), "value=\"10:20\"/>" + props + "</host>\n  <host id=\"t2\"");
+    return p;
+  };
+  const std::string p = t1_with("<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_level\" value=\"0.5\"/>");
+  d.write("p.xml", p);
+  d.write("s.toml", kToml + "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
+                            "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = 1\n");
+  REQUIRE(testutil::run_edgetrain("run s.toml --out o --no-progress", d.path()).code == 0);
+  const std::string nodes = testutil::read(d.path() / "o/nodes.csv");
+  CHECK(nodes.find(",keep_mean,online,battery_j\n") != std::string::npos);
+  // t1: 1 Wh at half charge = 1800 J, minus what SimGrid charges its host until the round ends:
+  // 10 W x (down + up) + 20 W x compute, then 10 W idle while the aggregator aggregates the two
+  // updates (4 x 61,706 FLOPs on 2 Gf). A battery drains whether or not the node is training.
+  const double down = 0.010 + 246824 / 1e7, compute = 8 * 2499120 / 1e9, aggregate = 4 * 61706 / 2e9;
+  const std::size_t row = nodes.find("\n1,1,t1,");
+  REQUIRE(row != std::string::npos);
+  const std::string line = nodes.substr(row + 1, nodes.find('\n', row + 1) - row - 1);
+  const double battery = std::stod(line.substr(line.rfind(',') + 1));
+  CHECK(battery == doctest::Approx(1800 - 10 * 2 * down - 20 * compute - 10 * aggregate).epsilon(1e-9));
+  CHECK(line.substr(line.rfind(',') - 2, 2) == ",1");  // online
+  // t2 is mains powered: an empty cell.
+  CHECK(nodes.find("\n1,2,t2,") != std::string::npos);
+  CHECK(nodes.substr(nodes.find("\n1,2,t2,")).find(",1,\n") != std::string::npos);
+
+  CHECK(bad_run(kToml, t1_with("<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_charge_windows\" value=\"50-10\"/>")).find("p.xml:6: host 't1': property battery_charge_windows: '50-10' is not START-END") !=
+        std::string::npos);
+  CHECK(bad_run(kToml, t1_with("<prop id=\"battery_level\" value=\"0.5\"/>")).find("host 't1': property battery_level without battery_wh") != std::string::npos);
+}

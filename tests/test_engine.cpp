@@ -330,3 +330,25 @@ TEST_CASE("traces: a node switched off mid-round does not finish and is offline 
   CHECK(r.cap.outcomes[1].nodes.size() == 2);  // the aggregator and t2
   CHECK(r.cap.outcomes[1].nodes[1].node == 2);
 }
+
+TEST_CASE("battery: a trainer's battery empties at the hand-computed time and the node stops") {
+  // 0.0001 Wh = 0.36 J. The download (idle, 10 W) takes `down` s and uses 10 x down J; the rest
+  // lasts (0.36 - 10 x down) / 20 s of computing at 20 W.
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/>
+    <prop id="battery_wh" value="0.0001"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
+)");
+  const double down = 0.010 + kBytes / 1e7;
+  const double computing = (0.36 - 10 * down) / 20;
+  const NodeOutcome& t1 = r.node(1);
+  CHECK_FALSE(t1.finished);
+  CHECK(t1.compute_s == doctest::Approx(computing).epsilon(1e-6));
+  CHECK(t1.energy_j == doctest::Approx(0.36).epsilon(1e-6));  // the whole battery
+  CHECK(r.node(2).finished);
+  CHECK(r.cap.records[0].trainers_finished == 1);
+}

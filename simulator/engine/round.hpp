@@ -27,7 +27,8 @@ struct NodeView {  // what a policy may know about a node at decision time
   double up_bps = 0, down_bps = 0;       // bottleneck bandwidth to / from the aggregator, bytes/s
   double latency_s = 0;                  // one-way route latency to the aggregator
   std::int64_t samples = 0;
-  double battery_j = -1;  // -1: mains powered
+  double battery_j = -1;           // charge left; -1: mains powered
+  double battery_capacity_j = -1;  // -1: mains powered
   bool online = true;
   bool has_power = false;               // host energy known (wattage_per_state present)
   std::vector<double> watts_idle, watts_busy;  // per pstate: idle and all-cores watts

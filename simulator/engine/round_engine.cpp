@@ -18,9 +18,10 @@ namespace sg4 = simgrid::s4u;
 namespace edgetrain {
 
 RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model,
-                         Policy& policy, LearningProcess& learning, std::vector<RunObserver*> observers)
+                         Policy& policy, LearningProcess& learning, Batteries& batteries,
+                         std::vector<RunObserver*> observers)
     : scenario_(scenario), platform_(platform), model_(model), policy_(policy), learning_(learning),
-      observers_(std::move(observers)) {
+      batteries_(batteries), observers_(std::move(observers)) {
   for (const Node& n : platform_.nodes) {
     NodeView v;
     v.id = n.id;
@@ -34,6 +35,7 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
     v.up_bps = n.up_bps, v.down_bps = n.down_bps, v.latency_s = n.latency_s;
     v.samples = platform_.data[n.id].samples;
     v.has_power = n.has_power;
+    v.battery_capacity_j = batteries_.capacity_j(n.id);
     v.watts_idle = n.watts_idle, v.watts_busy = n.watts_busy;
     views_.push_back(std::move(v));
   }
@@ -44,16 +46,18 @@ void RoundEngine::refresh_views() {
     const sg4::Host* h = platform_.nodes[v.id].host;
     v.online = h->is_on();
     v.flops_now = v.online ? v.flops_peak * h->get_available_speed() : 0.0;
+    v.battery_j = batteries_.level_j(v.id);
   }
 }
 
 RunResult RoundEngine::run(sg4::Engine& engine) {
   result_ = {};
   result_.initial = result_.final = learning_.initial();
-  sg4::Actor::create("coordinator", platform_.nodes[platform_.aggregator].host, [this] { coordinate(); });
+  sg4::Host* agg = platform_.nodes[platform_.aggregator].host;
+  sg4::Actor::create("coordinator", agg, [this] { coordinate(); });
+  batteries_.start(agg);
   engine.run();
   if (error_) std::rethrow_exception(error_);
-  const sg4::Host* agg = platform_.nodes[platform_.aggregator].host;
   if (result_.stop_reason.empty() && !agg->is_on())
     throw InputError(scenario_.platform_shown,
                      fmt::format("the aggregator '{}' was switched off at {} s (by a state trace): a run needs its "
@@ -99,7 +103,7 @@ void RoundEngine::coordinate() {
         throw std::runtime_error(
             fmt::format("policy '{}' returned an invalid plan for round {}: {}", scenario_.policy, round, e.what()));
       }
-      RoundOutcome outcome = play_round(plan, round, platform_, model_, t.aggregation_flops_per_param);
+      RoundOutcome outcome = play_round(plan, round, platform_, model_, t.aggregation_flops_per_param, batteries_);
       const LearningSnapshot learned = learning_.advance(plan, outcome);
 
       RoundRecord rec;
@@ -123,6 +127,7 @@ void RoundEngine::coordinate() {
         v.last_joules = n.energy_j;
         v.rounds_trained += 1;
       }
+      refresh_views();  // as the round leaves them (battery levels, who is on)
       for (RunObserver* o : observers_) o->on_round(rec, outcome, views_);
       policy_.observe(outcome, learned);
       XBT_INFO("round %d: %d/%d trainers, loss %.4f, %.1f J", round, rec.trainers_finished, rec.trainers_planned,

@@ -3,6 +3,7 @@
 // learning process what came of them. Everything simulated happens in S4U actors: a coordinator
 // on the aggregator host, and one actor per trainer and round.
 #include "policies/policy.hpp"
+#include "simulator/engine/battery.hpp"
 #include "simulator/engine/round.hpp"
 #include "simulator/learning/learning_process.hpp"
 #include "simulator/platform/platform.hpp"
@@ -35,7 +36,7 @@ struct RunResult {
 class RoundEngine {
 public:
   RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model, Policy& policy,
-              LearningProcess& learning, std::vector<RunObserver*> observers);
+              LearningProcess& learning, Batteries& batteries, std::vector<RunObserver*> observers);
 
   // Runs the whole simulation in `engine` (whose platform is loaded) and returns its result.
   // Rethrows, after the simulation has wound down, any error raised inside it.
@@ -50,6 +51,7 @@ private:
   const ModelDescriptor& model_;
   Policy& policy_;
   LearningProcess& learning_;
+  Batteries& batteries_;
   std::vector<RunObserver*> observers_;
   std::vector<NodeView> views_;
   RunResult result_;

@@ -38,11 +38,14 @@ struct TrainerRun {  // shared between the coordinator and one trainer actor
   bool ended = false;  // the actor is gone: done, failed, or killed with its host
   double t_ended = -1;
   double compute_rate = 0;  // FLOP/s when the computation started (for a failure mid-computation)
+  Batteries* batteries = nullptr;
 };
 
 void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   sg4::Host* host = r.node->host;
-  host->set_pstate(static_cast<unsigned long>(r.assignment.pstate));
+  const auto pstate = static_cast<unsigned long>(r.assignment.pstate);
+  host->set_pstate(pstate);
+  r.batteries->set_busy(r.node->id, false, pstate);
   r.comm = sg4::Comm::sendto_async(aggregator, host, static_cast<std::uint64_t>(r.cost.model_bytes));
   r.comm->wait();
   r.comm = nullptr;
@@ -51,7 +54,10 @@ void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   r.compute_rate = host->get_pstate_speed(static_cast<unsigned long>(r.assignment.pstate)) * r.node->cores *
                    host->get_available_speed();
   r.exec = sg4::this_actor::exec_init(r.flops / r.node->cores)->set_thread_count(r.node->cores);
+  r.exec->start();
+  r.batteries->set_busy(r.node->id, true, pstate);
   r.exec->wait();
+  r.batteries->set_busy(r.node->id, false, pstate);
   r.exec = nullptr;
   r.t_comp = sg4::Engine::get_clock();
   r.comm = sg4::Comm::sendto_async(host, aggregator, static_cast<std::uint64_t>(r.cost.update_bytes));
@@ -118,7 +124,7 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
 }  // namespace
 
 RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform, const ModelDescriptor& model,
-                        double aggregation_flops_per_param) {
+                        double aggregation_flops_per_param, Batteries& batteries) {
   const Node& agg = platform.nodes[plan.aggregator];
   const double t0 = sg4::Engine::get_clock();
   RoundOutcome out;
@@ -144,6 +150,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->cost = model_cost(model, a.compression);
     r->flops = r->cost.train_flops * a.local_steps * a.batch;
     r->energy_start = host_energy(*r->node);
+    r->batteries = &batteries;
     runs.push_back(std::move(r));
   }
   for (auto& r : runs)
@@ -171,6 +178,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     }
     // The node goes back to its platform pstate: a later idle spell must not run at this one.
     r->node->host->set_pstate(r->node->initial_pstate);
+    batteries.set_busy(r->node->id, false, r->node->initial_pstate);
     r->actor = nullptr;  // the actor's code holds this run: release the cycle
     out.bytes_down += o.bytes_down;
     out.bytes_up += o.bytes_up;

@@ -12,12 +12,13 @@
 // Energy comes from SimGrid's plugins: a trainer's from the round start until its update arrives
 // (or it is stopped), the aggregator's over the whole round, and the network's as the energy of
 // every link on the routes used, over the whole round.
+#include "simulator/engine/battery.hpp"
 #include "simulator/engine/round.hpp"
 #include "simulator/platform/platform.hpp"
 
 namespace edgetrain {
 
 RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform, const ModelDescriptor& model,
-                        double aggregation_flops_per_param);
+                        double aggregation_flops_per_param, Batteries& batteries);
 
 }  // namespace edgetrain

@@ -12,13 +12,14 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
     throw InputError(scenario_.where("model.name"), "model.name: unknown model " + scenario_.model);
   engine_ = make_engine(scenario_, simgrid_args, verbose);
   platform_ = load_platform(*engine_, scenario_, model_.classes);
+  batteries_ = std::make_unique<Batteries>(platform_);
   // Names were checked against the registries when the scenario loaded.
   learning_ = find_learning(scenario_.learning).make({scenario_, model_, platform_.data}, scenario_.learning_params);
   if (!policy_) policy_ = find_policy(scenario_.policy)->make({scenario_, model_, scenario_.policy_params, scenario_.seed});
 }
 
 RunResult Simulation::run(const std::vector<RunObserver*>& observers) {
-  RoundEngine round_engine(scenario_, platform_, model_, *policy_, *learning_, observers);
+  RoundEngine round_engine(scenario_, platform_, model_, *policy_, *learning_, *batteries_, observers);
   return round_engine.run(*engine_);
 }
 

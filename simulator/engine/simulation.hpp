@@ -2,6 +2,7 @@
 // One simulation set up from a scenario: SimGrid engine, platform, model, learning process and
 // policy, ready to run. The CLI's run command and the tests both build runs this way.
 #include "policies/policy.hpp"
+#include "simulator/engine/battery.hpp"
 #include "simulator/engine/round_engine.hpp"
 #include "simulator/learning/learning_process.hpp"
 #include "simulator/platform/platform.hpp"
@@ -36,6 +37,7 @@ private:
   Platform platform_;
   std::unique_ptr<LearningProcess> learning_;
   std::unique_ptr<Policy> policy_;
+  std::unique_ptr<Batteries> batteries_;
 };
 
 }  // namespace edgetrain

@@ -28,7 +28,8 @@ CsvRecorder::CsvRecorder(const std::filesystem::path& rounds_csv, const std::fil
   nodes_ = open_or_throw(nodes_csv);
   fmt::print(rounds_, "round,start_s,end_s,trainers_planned,trainers_finished,loss,accuracy,energy_compute_j,"
                       "energy_network_j,energy_total_j,bytes_down,bytes_up,hosts_energy_unknown\n");
-  fmt::print(nodes_, "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate,keep_mean\n");
+  fmt::print(nodes_, "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate,keep_mean,"
+                     "online,battery_j\n");
 }
 
 CsvRecorder::~CsvRecorder() {
@@ -60,10 +61,10 @@ void CsvRecorder::on_round(const RoundRecord& r, const RoundOutcome& outcome, co
       idle.keep_mean = std::nan("");
     }
     const NodeOutcome& o = by_node[v.id] ? *by_node[v.id] : idle;
-    fmt::print(nodes_, "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, o.node, v.host,
+    fmt::print(nodes_, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, o.node, v.host,
                v.role == Role::Aggregator ? "aggregator" : "trainer", o.trained ? 1 : 0, o.finished ? 1 : 0,
                num(o.compute_s), num(o.comm_s), num(o.flops), num(o.bytes), num(o.energy_j), o.pstate,
-               num(o.keep_mean));
+               num(o.keep_mean), v.online ? 1 : 0, v.battery_j < 0 ? std::string() : num(v.battery_j));
   }
 }
 

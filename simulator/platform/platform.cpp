@@ -91,6 +91,54 @@ bool link_energy_known(const sg4::Link* l) {
   return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI && l->get_property("wattage_range") != nullptr;
 }
 
+BatterySpec parse_battery(const std::function<const char*(const char*)>& property) {
+  BatterySpec b;
+  const auto number = [&](const char* key, double& out, double min, bool exclusive) {
+    const char* v = property(key);
+    if (!v) return false;
+    std::size_t used = 0;
+    try {
+      out = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || v[used] != '\0' || !std::isfinite(out) || (exclusive ? out <= min : out < min))
+      throw std::invalid_argument(fmt::format("property {} '{}' must be a number {} {}", key, v, exclusive ? ">" : ">=", min));
+    return true;
+  };
+  double wh = 0;
+  if (!number("battery_wh", wh, 0, true)) {
+    for (const char* k : {"battery_level", "battery_charge_w", "battery_charge_windows", "battery_charge_period"})
+      if (property(k)) throw std::invalid_argument(fmt::format("property {} without battery_wh", k));
+    return b;
+  }
+  b.capacity_j = wh * 3600.0;
+  if (number("battery_level", b.initial_fraction, 0, false) && b.initial_fraction > 1)
+    throw std::invalid_argument("property battery_level must be a fraction in [0, 1]");
+  number("battery_charge_w", b.charge_w, 0, false);
+  number("battery_charge_period", b.charge_period, 0, true);
+  if (const char* w = property("battery_charge_windows")) {
+    std::stringstream list(w);
+    for (std::string item; std::getline(list, item, ',');) {
+      const std::size_t dash = item.find('-', 1);
+      double from = 0, to = 0;
+      std::size_t u1 = 0, u2 = 0;
+      try {
+        from = std::stod(item.substr(0, dash), &u1);
+        to = std::stod(item.substr(dash + 1), &u2);
+      } catch (const std::exception&) {
+        u1 = 0;
+      }
+      if (dash == std::string::npos || u1 == 0 || u2 == 0 || !(from >= 0 && from < to && to <= b.charge_period))
+        throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' is not START-END with "
+                                                "0 <= START < END <= the period ({} s)",
+                                                item, b.charge_period));
+      b.windows.emplace_back(from, to);
+    }
+  }
+  return b;
+}
+
 namespace {
 
 // "a, b, c and 97 more": warnings stay one line on platforms with thousands of links.
@@ -309,6 +357,14 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
     n.cores = h->get_core_count();
     n.initial_pstate = h->get_pstate();
     if (const char* c = h->get_property("device_class")) n.device_class = c;
+    try {
+      n.battery = parse_battery([h](const char* key) { return h->get_property(key); });
+    } catch (const std::invalid_argument& e) {
+      throw InputError(plat(s), fmt::format("host '{}': {}", h->get_name(), e.what()));
+    }
+    if (n.battery.capacity_j > 0 && !h->get_property("wattage_per_state"))
+      throw InputError(plat(s), fmt::format("host '{}' has a battery but no wattage_per_state: nothing would drain it",
+                                            h->get_name()));
     if (const char* w = h->get_property("wattage_per_state")) {
       try {
         parse_wattage(w, h->get_pstate_count(), n.watts_idle, n.watts_busy);

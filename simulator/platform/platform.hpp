@@ -9,10 +9,22 @@
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Link.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace edgetrain {
+
+struct BatterySpec {  // see engine/battery.hpp for the host properties it comes from
+  double capacity_j = 0;  // 0: mains powered
+  double initial_fraction = 1;
+  double charge_w = 0;
+  std::vector<std::pair<double, double>> windows;  // [start, end) seconds within each period
+  double charge_period = 86400;
+};
+
+// Reads the battery properties of a host; throws std::invalid_argument with a readable message.
+BatterySpec parse_battery(const std::function<const char*(const char*)>& property);
 
 struct Node {
   NodeId id = 0;
@@ -27,6 +39,7 @@ struct Node {
   std::vector<simgrid::s4u::Link*> route_up;     // node -> aggregator
   double down_bps = 0, up_bps = 0, latency_s = 0;
   std::vector<std::size_t> metered;  // indices into Platform::metered_links of its routes' links
+  BatterySpec battery;
 };
 
 struct Platform {

@@ -133,6 +133,16 @@ private:
         add(n, fmt::format("{}: property wattage_off '{}' must be a number >= 0", who, w));
     }
     for (const char* f : {"speed_file", "state_file", "availability_file"}) file_exists(n, who, f);
+    std::map<std::string, std::string> props;
+    for (const pugi::xml_node& p : n.children("prop")) props[p.attribute("id").value()] = p.attribute("value").value();
+    try {
+      (void)parse_battery([&props](const char* key) -> const char* {
+        auto it = props.find(key);
+        return it == props.end() ? nullptr : it->second.c_str();
+      });
+    } catch (const std::invalid_argument& e) {
+      add(n, fmt::format("{}: {}", who, e.what()));
+    }
   }
 
   void link(const pugi::xml_node& n, const std::string& who) {
