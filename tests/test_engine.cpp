@@ -352,3 +352,25 @@ TEST_CASE("battery: a trainer's battery empties at the hand-computed time and th
   CHECK(r.node(2).finished);
   CHECK(r.cap.records[0].trainers_finished == 1);
 }
+
+TEST_CASE("battery: an emptied node comes back when its charging window opens") {
+  // t1 empties in round 1 (as in the test above), is offline while rounds of about 0.09 s go by,
+  // and switches back on at 0.5 s when its charging window opens: from then on FedAvg plans it.
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/>
+    <prop id="battery_wh" value="0.0001"/><prop id="battery_charge_w" value="1"/>
+    <prop id="battery_charge_windows" value="0.5-100"/><prop id="battery_charge_period" value="1000"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
+)",
+             "", nullptr, "", 8);
+  CHECK(r.cap.records[0].trainers_finished == 1);
+  for (const RoundRecord& rec : r.cap.records) {
+    CHECK_MESSAGE(rec.trainers_planned == (rec.start_s >= 0.5 ? 2 : 1 + (rec.round == 1 ? 1 : 0)), "round " << rec.round);
+    if (rec.start_s >= 0.5) CHECK(rec.trainers_finished == 2);  // trains on the charger
+  }
+  CHECK(r.cap.records.back().start_s >= 0.5);
+}
