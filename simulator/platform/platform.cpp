@@ -30,113 +30,10 @@ namespace fs = std::filesystem;
 
 namespace edgetrain {
 
-bool natural_less(const std::string& a, const std::string& b) {
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
-      std::size_t i2 = i, j2 = j;
-      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
-      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
-      const std::string na = a.substr(i, i2 - i), nb = b.substr(j, j2 - j);
-      const std::string ta = na.substr(std::min(na.find_first_not_of('0'), na.size()));
-      const std::string tb = nb.substr(std::min(nb.find_first_not_of('0'), nb.size()));
-      if (ta.size() != tb.size()) return ta.size() < tb.size();
-      if (ta != tb) return ta < tb;
-      i = i2, j = j2;
-    } else {
-      if (a[i] != b[j]) return a[i] < b[j];
-      ++i, ++j;
-    }
-  }
-  if (a.size() - i != b.size() - j) return a.size() - i < b.size() - j;
-  return a < b;
-}
-
-void parse_wattage(const std::string& text, std::size_t pstates, std::vector<double>& idle,
-                   std::vector<double>& busy) {
-  idle.clear(), busy.clear();
-  std::stringstream entries(text);
-  std::string entry;
-  while (std::getline(entries, entry, ',')) {
-    std::vector<double> w;
-    std::stringstream parts(entry);
-    std::string part;
-    while (std::getline(parts, part, ':')) {
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(part, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || part.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(v))
-        throw std::invalid_argument(fmt::format("'{}' is not a number", part));
-      if (v < 0) throw std::invalid_argument(fmt::format("negative power {} W", v));
-      w.push_back(v);
-    }
-    if (w.size() != 2 && w.size() != 3)
-      throw std::invalid_argument(fmt::format("entry '{}' needs idle:busy or idle:one_core:all_cores", entry));
-    if (w.front() > w.back())
-      throw std::invalid_argument(fmt::format("entry '{}': idle power above busy power", entry));
-    idle.push_back(w.front());
-    busy.push_back(w.back());
-  }
-  if (idle.size() != pstates)
-    throw std::invalid_argument(fmt::format("{} entries for {} pstates", idle.size(), pstates));
-}
-
 bool link_energy_known(const sg4::Link* l) {
   // The wifi energy plugin keeps its figures private (only a log line at exit) and
   // sg_link_get_consumed_energy crashes on WIFI links in 3.32: such links are never read.
   return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI && l->get_property("wattage_range") != nullptr;
-}
-
-BatterySpec parse_battery(const std::function<const char*(const char*)>& property) {
-  BatterySpec b;
-  const auto number = [&](const char* key, double& out, double min, bool exclusive) {
-    const char* v = property(key);
-    if (!v) return false;
-    std::size_t used = 0;
-    try {
-      out = std::stod(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || v[used] != '\0' || !std::isfinite(out) || (exclusive ? out <= min : out < min))
-      throw std::invalid_argument(fmt::format("property {} '{}' must be a number {} {}", key, v, exclusive ? ">" : ">=", min));
-    return true;
-  };
-  double wh = 0;
-  if (!number("battery_wh", wh, 0, true)) {
-    for (const char* k : {"battery_level", "battery_charge_w", "battery_charge_windows", "battery_charge_period"})
-      if (property(k)) throw std::invalid_argument(fmt::format("property {} without battery_wh", k));
-    return b;
-  }
-  b.capacity_j = wh * 3600.0;
-  if (number("battery_level", b.initial_fraction, 0, false) && b.initial_fraction > 1)
-    throw std::invalid_argument("property battery_level must be a fraction in [0, 1]");
-  number("battery_charge_w", b.charge_w, 0, false);
-  number("battery_charge_period", b.charge_period, 0, true);
-  if (const char* w = property("battery_charge_windows")) {
-    std::stringstream list(w);
-    for (std::string item; std::getline(list, item, ',');) {
-      const std::size_t dash = item.find('-', 1);
-      double from = 0, to = 0;
-      std::size_t u1 = 0, u2 = 0;
-      try {
-        from = std::stod(item.substr(0, dash), &u1);
-        to = std::stod(item.substr(dash + 1), &u2);
-      } catch (const std::exception&) {
-        u1 = 0;
-      }
-      if (dash == std::string::npos || u1 == 0 || u2 == 0 || !(from >= 0 && from < to && to <= b.charge_period))
-        throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' is not START-END with "
-                                                "0 <= START < END <= the period ({} s)",
-                                                item, b.charge_period));
-      b.windows.emplace_back(from, to);
-    }
-  }
-  return b;
 }
 
 namespace {
@@ -309,9 +206,10 @@ double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, dou
 
 }  // namespace
 
-Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
-  const PlatformScan scan = check_platform_file(s.platform_file, s.platform_shown);
-  if (const auto& problems = scan.problems; !problems.empty()) {
+LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
+  LoadedPlatform loaded;
+  loaded.scan = check_platform_file(s.platform_file, s.platform_shown);
+  if (const auto& problems = loaded.scan.problems; !problems.empty()) {
     std::string rest;  // every problem, one "error:" line each
     for (std::size_t i = 1; i < problems.size(); ++i)
       rest += fmt::format("\nerror: {}: {}", problems[i].where, problems[i].what);
@@ -329,18 +227,27 @@ Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
   }
   check_hosts_and_links(engine, s);
   std::vector<TraceSection> traces;
-  for (const auto& f : scan.trace_files) {
-    auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
-    traces.insert(traces.end(), t.begin(), t.end());
-  }
-  for (const auto& f : s.traces) {
+  std::vector<fs::path> files = loaded.scan.trace_files;
+  files.insert(files.end(), s.traces.begin(), s.traces.end());
+  for (const auto& f : files) {
     auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
     traces.insert(traces.end(), t.begin(), t.end());
   }
   attach_traces(engine, traces);
+  loaded.has_state_traces =
+      std::any_of(traces.begin(), traces.end(), [](const TraceSection& t) { return t.kind == "state"; });
+  return loaded;
+}
 
+Platform load_platform(sg4::Engine& engine, const Scenario& s, int classes) {
+  const LoadedPlatform loaded = load_simgrid_platform(engine, s);
+  return build_platform(engine, s, loaded, classes);
+}
+
+Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlatform& loaded, int classes) {
+  const PlatformScan& scan = loaded.scan;
   Platform p;
-  p.has_state_traces = std::any_of(traces.begin(), traces.end(), [](const TraceSection& t) { return t.kind == "state"; });
+  p.has_state_traces = loaded.has_state_traces;
   const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
   probe_routes(hosts, s);
   std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(

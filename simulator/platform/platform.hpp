@@ -3,6 +3,7 @@
 // the nonsense SimGrid accepts silently, and turned into nodes with roles, routes and data.
 #include "simulator/engine/round.hpp"
 #include "simulator/learning/learning_process.hpp"
+#include "simulator/platform/platform_check.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <simgrid/s4u/Engine.hpp>
@@ -54,8 +55,19 @@ struct Platform {
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
 };
 
-// Installs the energy plugins, loads the platform file, and
-// checks it. Throws InputError naming the platform file, or the scenario key, at fault.
+struct LoadedPlatform {
+  PlatformScan scan;  // what the check read from the file (WiFi rates, trace files)
+  bool has_state_traces = false;
+};
+
+// The two steps of loading, apart for `edgetrain validate`:
+// 1. checks the file, installs the energy plugins, loads it into SimGrid, checks what SimGrid
+//    made of it and attaches the traces;
+LoadedPlatform load_simgrid_platform(simgrid::s4u::Engine& engine, const Scenario& scenario);
+// 2. picks the roles, computes the routes and splits the data.
+Platform build_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, const LoadedPlatform& loaded,
+                        int classes);
+// Both. Each throws InputError naming the platform file, or the scenario key, at fault.
 Platform load_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, int classes);
 
 // "wattage_per_state" parsing, shared with validation: one idle:one_core:all_cores (or
