@@ -379,3 +379,38 @@ TEST_CASE("cli: battery levels in nodes.csv and bad battery properties") {
         std::string::npos);
   CHECK(bad_run(kToml, t1_with("<prop id=\"battery_level\" value=\"0.5\"/>")).find("host 't1': property battery_level without battery_wh") != std::string::npos);
 }
+
+TEST_CASE("cli: validate prints hosts by class for a sound platform") {
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("validate '" + (testutil::source_dir() / "platforms/quickstart.xml").string() + "'",
+                                         d.path());
+  CHECK(p.code == 0);
+  CHECK(p.out.find("10 hosts, 10 links, aggregator edge-server, 9 trainers") != std::string::npos);
+  // rpi4: 3 hosts, 4 cores of 3.0 Gf = 12 GFLOP/s, 2.8 W idle, 6.4 W busy, WiFi 24 to 77 Mbit/s.
+  CHECK(p.out.find("rpi4                      3      4             12.0        2.8          6.4       24.0..77.0") !=
+        std::string::npos);
+  CHECK(p.out.find("\nsound\n") != std::string::npos);
+}
+
+TEST_CASE("cli: validate lists every problem and exits 2") {
+  TempDir d;
+  d.write("p.xml", platform("-1Gf", "0MBps"));
+  Proc p = testutil::run_edgetrain("validate p.xml", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err == "error: p.xml:6: host 't1': speed '-1Gf' must be a finite number > 0\n"
+                 "error: p.xml:8: link 'l1': bandwidth '0MBps' must be a finite number > 0\n");
+  d.write("q.xml", platform("1Gf", "10MBps", ""));
+  p = testutil::run_edgetrain("validate q.xml", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("trainer 't2' has no route to aggregator 'agg'") != std::string::npos);
+  // With a scenario: its roles and traces count.
+  d.write("s.toml", "[platform]\nfile = \"elsewhere.xml\"\ntraces = [\"t.trace\"]\n");
+  d.write("t.trace", "[host nobody speed]\n0 1\n");
+  d.write("elsewhere.xml", "");
+  p = testutil::run_edgetrain("validate p.xml s.toml", d.path());
+  CHECK(p.code == 2);
+  d.write("r.xml", platform());
+  p = testutil::run_edgetrain("validate r.xml s.toml", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err == "error: t.trace:1: no host 'nobody' in the platform\n");
+}

@@ -1,6 +1,7 @@
 // The `edgetrain` program: run a scenario, list policies, print the scenario keys.
 #include "policies/policy.hpp"
 #include "simulator/cli/run_command.hpp"
+#include "simulator/cli/validate_command.hpp"
 #include "simulator/common/nearest.hpp"
 #include "simulator/learning/model.hpp"
 #include "simulator/scenario/scenario.hpp"
@@ -69,6 +70,11 @@ int main(int argc, char** argv) {
   cmd_run->add_flag("--no-progress", [&run](std::int64_t) { run.progress = false; }, "no progress line");
 
   app.add_subcommand("policies", "list the policies, with their parameters")->callback(print_policies);
+  std::string validate_platform, validate_scenario;
+  CLI::App* cmd_validate =
+      app.add_subcommand("validate", "check a platform (and a scenario) without simulating; exit 2 on any problem");
+  cmd_validate->add_option("platform", validate_platform, "SimGrid platform XML file")->required();
+  cmd_validate->add_option("scenario", validate_scenario, "scenario TOML file (roles, traces, data)");
   app.add_subcommand("keys", "print every scenario key (Markdown table)")->callback(print_keys);
 
   int sub_argc = static_cast<int>(rest.size());
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;
     return edgetrain::run_command(run);
