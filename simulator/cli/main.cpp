@@ -1,5 +1,6 @@
 // The `edgetrain` program: run a scenario, list policies, print the scenario keys.
 #include "policies/policy.hpp"
+#include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/run_command.hpp"
 #include "simulator/cli/validate_command.hpp"
 #include "simulator/common/nearest.hpp"
@@ -77,6 +78,31 @@ int main(int argc, char** argv) {
   cmd_validate->add_option("scenario", validate_scenario, "scenario TOML file (roles, traces, data)");
   app.add_subcommand("keys", "print every scenario key (Markdown table)")->callback(print_keys);
 
+  CLI::App* cmd_platform = app.add_subcommand("platform", "generate platforms, import availability");
+  cmd_platform->require_subcommand(1);
+  edgetrain::GenerateArgs gen;
+  CLI::App* cmd_gen = cmd_platform->add_subcommand("generate", "write a SimGrid platform of N catalog devices");
+  cmd_gen->add_option("--nodes", gen.options.nodes, "number of devices (trainers)")->required();
+  cmd_gen->add_option("--mix", gen.mix, "device classes and fractions: CLASS:FRACTION,... summing to 1")->required();
+  cmd_gen->add_option("--topology", gen.options.topology, "star, cells or edge-cloud")->capture_default_str();
+  cmd_gen->add_option("--cells", gen.options.cells, "cells (cells) or edge sites (edge-cloud)")->capture_default_str();
+  cmd_gen->add_option("--traces", gen.traces, "availability to generate: speed,churn,diurnal");
+  cmd_gen->add_option("--seed", gen.options.seed, "seed")->capture_default_str();
+  cmd_gen->add_option("-o,--out", gen.out, "output platform file (traces go beside it, .trace)")->required();
+  cmd_gen->add_option("--catalog", gen.catalog, "device catalog (default: the one shipped)");
+  cmd_gen->add_option("--horizon", gen.options.horizon_s, "seconds the traces cover before looping")->capture_default_str();
+  cmd_gen->add_option("--speed-mean", gen.options.speed_mean, "mean speed fraction left by background load")
+      ->capture_default_str();
+  cmd_gen->add_option("--speed-changes-per-hour", gen.options.speed_changes_per_h, "background load change rate")
+      ->capture_default_str();
+  cmd_gen->add_option("--mtbf", gen.options.mtbf_s, "churn: mean seconds online")->capture_default_str();
+  cmd_gen->add_option("--mttr", gen.options.mttr_s, "churn: mean seconds offline")->capture_default_str();
+  std::string import_csv, import_out;
+  CLI::App* cmd_import =
+      cmd_platform->add_subcommand("import-availability", "CSV of client,start_s,end_s intervals to a trace file");
+  cmd_import->add_option("csv", import_csv, "CSV file")->required();
+  cmd_import->add_option("-o,--out", import_out, "output trace file")->required();
+
   int sub_argc = static_cast<int>(rest.size());
   try {
     app.parse(sub_argc, rest.data());
@@ -84,6 +110,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (cmd_gen->parsed()) return edgetrain::generate_command(gen);
+  if (cmd_import->parsed()) return edgetrain::import_availability_command(import_csv, import_out);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;

@@ -193,6 +193,25 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s) {
                                           hosts[last]->get_name(), hosts[0]->get_name()));
 }
 
+// Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
+// figures in XML; these host properties give them, and apply to the host's first hop up and last
+// hop down (its private link halves): uplink_bw (a SimGrid bandwidth), uplink_watts and
+// downlink_watts ("idle:busy", the device radio's power while it sends or receives).
+void apply_link_conventions(sg4::Host* h, sg4::Host* aggregator) {
+  const char* up_bw = h->get_property("uplink_bw");
+  const char* up_w = h->get_property("uplink_watts");
+  const char* down_w = h->get_property("downlink_watts");
+  if (!up_bw && !up_w && !down_w) return;
+  std::vector<sg4::Link*> up, down;
+  double lat = 0;
+  h->route_to(aggregator, up, &lat);
+  aggregator->route_to(h, down, &lat);
+  if (up.empty() || down.empty()) return;
+  if (up_bw) up.front()->set_bandwidth(parse_bandwidth(up_bw));
+  if (up_w) up.front()->set_property("wattage_range", up_w);
+  if (down_w) down.back()->set_property("wattage_range", down_w);
+}
+
 double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, double& bottleneck) {
   std::vector<sg4::Link*> found;
   double latency = 0;
@@ -215,6 +234,14 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
       rest += fmt::format("\nerror: {}: {}", problems[i].where, problems[i].what);
     throw InputError(problems[0].where, problems[0].what + rest);
   }
+  std::vector<TraceSection> traces;
+  std::vector<fs::path> files = loaded.scan.trace_files;
+  files.insert(files.end(), s.traces.begin(), s.traces.end());
+  for (const auto& f : files) {
+    auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
+    traces.insert(traces.end(), t.begin(), t.end());
+  }
+  attach_traces_on_creation(traces);
   sg_host_energy_plugin_init();
   sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
@@ -226,14 +253,7 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
     throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
   }
   check_hosts_and_links(engine, s);
-  std::vector<TraceSection> traces;
-  std::vector<fs::path> files = loaded.scan.trace_files;
-  files.insert(files.end(), s.traces.begin(), s.traces.end());
-  for (const auto& f : files) {
-    auto t = read_traces(f, f.lexically_relative(fs::current_path()).string());
-    traces.insert(traces.end(), t.begin(), t.end());
-  }
-  attach_traces(engine, traces);
+  check_traces_attached(engine, traces);
   loaded.has_state_traces =
       std::any_of(traces.begin(), traces.end(), [](const TraceSection& t) { return t.kind == "state"; });
   return loaded;
@@ -286,6 +306,7 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
     }
     if (i > 0) {
       double down = 0, up = 0;
+      apply_link_conventions(h, hosts[0]);
       n.latency_s = route(hosts[0], h, n.route_down, down);
       route(h, hosts[0], n.route_up, up);
       if (n.route_down.empty() || n.route_up.empty())

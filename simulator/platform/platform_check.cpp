@@ -133,6 +133,13 @@ private:
         add(n, fmt::format("{}: property wattage_off '{}' must be a number >= 0", who, w));
     }
     for (const char* f : {"speed_file", "state_file", "availability_file"}) file_exists(n, who, f);
+    if (has_prop(n, "uplink_bw")) {
+      const double b = parse_bandwidth(prop(n, "uplink_bw"));
+      if (!(b > 0) || !std::isfinite(b))
+        add(n, fmt::format("{}: property uplink_bw '{}' is not a bandwidth > 0", who, prop(n, "uplink_bw")));
+    }
+    for (const char* w : {"uplink_watts", "downlink_watts"})
+      if (has_prop(n, w)) check_idle_busy(n, who, w, prop(n, w));
     std::map<std::string, std::string> props;
     for (const pugi::xml_node& p : n.children("prop")) props[p.attribute("id").value()] = p.attribute("value").value();
     try {
@@ -145,6 +152,16 @@ private:
     }
   }
 
+  void check_idle_busy(const pugi::xml_node& n, const std::string& who, const char* what, const std::string& w) {
+    const std::vector<std::string> parts = split(w, ':');
+    double idle = 0, busy = 0;
+    if (parts.size() != 2 || !leading_number(parts[0], idle) || !leading_number(parts[1], busy) ||
+        !std::isfinite(idle) || !std::isfinite(busy) || idle < 0 || busy < 0)
+      add(n, fmt::format("{}: property {} '{}' must be idle:busy, two numbers >= 0", who, what, w));
+    else if (idle > busy)
+      add(n, fmt::format("{}: property {} '{}': idle power above busy power", who, what, w));
+  }
+
   void link(const pugi::xml_node& n, const std::string& who) {
     positive_list(n, who, "bandwidth");
     non_negative(n, who, "latency");
@@ -155,16 +172,7 @@ private:
       if (n.attribute("latency") && leading_number(n.attribute("latency").value(), lat) && lat != 0)
         add(n, fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link", who));
     }
-    if (has_prop(n, "wattage_range")) {
-      const std::string w = prop(n, "wattage_range");
-      const std::vector<std::string> parts = split(w, ':');
-      double idle = 0, busy = 0;
-      if (parts.size() != 2 || !leading_number(parts[0], idle) || !leading_number(parts[1], busy) ||
-          !std::isfinite(idle) || !std::isfinite(busy) || idle < 0 || busy < 0)
-        add(n, fmt::format("{}: property wattage_range '{}' must be idle:busy, two numbers >= 0", who, w));
-      else if (idle > busy)
-        add(n, fmt::format("{}: property wattage_range '{}': idle power above busy power", who, w));
-    }
+    if (has_prop(n, "wattage_range")) check_idle_busy(n, who, "wattage_range", prop(n, "wattage_range"));
     for (const char* f : {"bandwidth_file", "latency_file", "state_file"}) file_exists(n, who, f);
   }
 

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -104,7 +105,11 @@ std::string format_traces(const std::vector<TraceSection>& sections) {
   return s;
 }
 
-void attach_traces(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections) {
+void attach_traces_on_creation(const std::vector<TraceSection>& sections) {
+  // The profiles are built now and handed over in SimGrid's creation signals, by name.
+  using Profile = simgrid::kernel::profile::Profile;
+  static std::map<std::string, std::vector<std::pair<std::string, Profile*>>> by_host;
+  by_host.clear();
   std::set<std::string> seen;
   for (const TraceSection& t : sections) {
     const std::string id = t.resource + " " + t.name + " " + t.kind;
@@ -112,19 +117,41 @@ void attach_traces(const simgrid::s4u::Engine& engine, const std::vector<TraceSe
     // SimGrid's own profile text: "TIME VALUE" lines; a period repeats it.
     std::string text;
     for (const auto& [time, value] : t.points) text += fmt::format("{} {}\n", time, value);
-    simgrid::kernel::profile::Profile* profile =
-        simgrid::kernel::profile::ProfileBuilder::from_string(id, text, t.loop >= 0 ? t.loop : -1);
-    if (t.resource == "host") {
-      simgrid::s4u::Host* h = engine.host_by_name_or_null(t.name);
-      if (!h) throw InputError(t.where, fmt::format("no host '{}' in the platform", t.name));
-      if (t.kind == "speed") h->set_speed_profile(profile);
-      else h->set_state_profile(profile);
-    } else {
-      simgrid::s4u::Link* l = engine.link_by_name_or_null(t.name);
-      if (!l) throw InputError(t.where, fmt::format("no link '{}' in the platform", t.name));
-      if (t.kind == "bandwidth") l->set_bandwidth_profile(profile);
-      else l->set_state_profile(profile);
+    Profile* profile = simgrid::kernel::profile::ProfileBuilder::from_string(id, text, t.loop >= 0 ? t.loop : -1);
+    if (t.resource == "host") by_host[t.name].emplace_back(t.kind, profile);
+    else if (t.points.size() != 1 || t.loop >= 0)
+      throw InputError(t.where, "a link trace may only hold one value at time 0 here: SimGrid 3.32 accepts link "
+                                "profiles only from the platform file itself (bandwidth_file / state_file on the "
+                                "<link>), not once the link exists");
+  }
+  static bool connected = false;
+  if (connected) return;
+  connected = true;
+  // SimGrid 3.32 signals a host's creation more than once: attach once.
+  simgrid::s4u::Host::on_creation_cb([](simgrid::s4u::Host& h) {
+    auto it = by_host.find(h.get_name());
+    if (it == by_host.end()) return;
+    const auto mine = std::move(it->second);
+    by_host.erase(it);
+    for (const auto& [kind, profile] : mine) {
+      if (kind == "speed") h.set_speed_profile(profile);
+      else h.set_state_profile(profile);
     }
+  });
+}
+
+void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections) {
+  for (const TraceSection& t : sections) {
+    if (t.resource == "host" && !engine.host_by_name_or_null(t.name))
+      throw InputError(t.where, fmt::format("no host '{}' in the platform", t.name));
+    if (t.resource != "link") continue;
+    simgrid::s4u::Link* l = engine.link_by_name_or_null(t.name);
+    if (!l) throw InputError(t.where, fmt::format("no link '{}' in the platform", t.name));
+    // A constant link section: a fixed fraction of the bandwidth (a WiFi station's own rate on its
+    // private link), or a link that is off throughout.
+    const double v = t.points.front().second;
+    if (t.kind == "bandwidth") l->set_bandwidth(l->get_bandwidth() * v);
+    else if (v == 0) l->turn_off();
   }
 }
 

@@ -14,7 +14,9 @@
 //   1800 0
 //
 // speed and bandwidth are the fraction of the nominal value available, in (0, 1]; state is 1
-// (on) or 0 (off). A resource has at most one section per kind.
+// (on) or 0 (off). A resource has at most one section per kind. Link sections hold one value at
+// time 0 (a fixed fraction, or off throughout): SimGrid 3.32 takes time-varying link profiles
+// only from the platform file's own bandwidth_file / state_file attributes.
 #include <simgrid/s4u/Engine.hpp>
 
 #include <filesystem>
@@ -39,8 +41,12 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
 // Writes sections in the same format (generators use it).
 std::string format_traces(const std::vector<TraceSection>& sections);
 
-// Attaches every section to its resource. Throws InputError (at the section's line) for an unknown
-// host or link, or a second section of the same kind for one resource.
-void attach_traces(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections);
+// Attaches every section to its resource as SimGrid creates it: call BEFORE loading the platform
+// (SimGrid refuses profiles on links once they are sealed). Throws InputError (at the section's
+// line) for a second section of the same kind for one resource.
+void attach_traces_on_creation(const std::vector<TraceSection>& sections);
+// After loading: applies the (constant) link sections, and throws InputError (at the section's
+// line) for a host or link that is not there.
+void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections);
 
 }  // namespace edgetrain

@@ -1,0 +1,117 @@
+#include "simulator/platform/catalog.hpp"
+
+#include "simulator/common/error.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cmath>
+
+namespace edgetrain {
+
+namespace fs = std::filesystem;
+
+fs::path default_catalog_path() { return fs::path(EDGETRAIN_DATA_DIR) / "catalog.toml"; }
+
+namespace {
+
+struct Reader {
+  std::string file;
+  [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
+    throw InputError(fmt::format("{}:{}:{}", file, n.source().begin.line, n.source().begin.column), key + ": " + what);
+  }
+  const toml::node& need(const toml::table& t, const std::string& table, const char* key) const {
+    const toml::node* n = t.get(key);
+    if (!n) fail(t, table, fmt::format("missing key '{}'", key));
+    return *n;
+  }
+  double number(const toml::table& t, const std::string& table, const char* key, double min = 0) const {
+    const toml::node& n = need(t, table, key);
+    const auto v = n.value<double>();
+    if (!v || !std::isfinite(*v) || *v < min)
+      fail(n, table + "." + key, fmt::format("expected a finite number >= {}", min));
+    return *v;
+  }
+  std::string text(const toml::table& t, const std::string& table, const char* key) const {
+    const toml::node& n = need(t, table, key);
+    if (!n.is_string()) fail(n, table + "." + key, "expected a string");
+    return n.as_string()->get();
+  }
+  std::vector<double> numbers(const toml::table& t, const std::string& table, const char* key) const {
+    const toml::node& n = need(t, table, key);
+    if (!n.is_array() || n.as_array()->empty()) fail(n, table + "." + key, "expected a non-empty array of numbers");
+    std::vector<double> out;
+    for (const toml::node& e : *n.as_array()) {
+      const auto v = e.value<double>();
+      if (!v || !std::isfinite(*v) || *v <= 0) fail(n, table + "." + key, "every entry must be a number > 0");
+      out.push_back(*v);
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+Catalog load_catalog(const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}", file.string(), e.source().begin.line, e.source().begin.column),
+                     std::string(e.description()));
+  }
+  Reader r{file.string()};
+  Catalog c;
+  if (const toml::table* nets = root["network"].as_table())
+    for (auto&& [k, node] : *nets) {
+      if (!node.is_table()) r.fail(node, "network." + std::string(k.str()), "expected a table");
+      const toml::table& t = *node.as_table();
+      const std::string key = "network." + std::string(k.str());
+      NetworkClass n;
+      n.id = k.str();
+      n.kind = r.text(t, key, "kind");
+      n.latency_s = r.number(t, key, "latency_s");
+      if (n.kind == "wifi") {
+        n.rates_bps = r.numbers(t, key, "rates_bps");
+        n.backhaul_bps = r.number(t, key, "backhaul_bps", 1);
+        n.backhaul_watts = r.text(t, key, "backhaul_watts");
+      } else if (n.kind == "cellular") {
+        n.up_bps = r.number(t, key, "up_bps", 1), n.down_bps = r.number(t, key, "down_bps", 1);
+        n.up_watts = r.text(t, key, "up_watts"), n.down_watts = r.text(t, key, "down_watts");
+      } else if (n.kind == "wired") {
+        n.bps = r.number(t, key, "bps", 1);
+        n.watts = r.text(t, key, "watts");
+      } else {
+        r.fail(r.need(t, key, "kind"), key + ".kind", "expected wifi, cellular or wired, got '" + n.kind + "'");
+      }
+      c.networks[n.id] = n;
+    }
+  const toml::table* devs = root["device"].as_table();
+  if (!devs) throw InputError(file.string(), "no [device.*] table");
+  for (auto&& [k, node] : *devs) {
+    const std::string key = "device." + std::string(k.str());
+    if (!node.is_table()) r.fail(node, key, "expected a table");
+    const toml::table& t = *node.as_table();
+    DeviceClass d;
+    d.id = k.str();
+    d.name = r.text(t, key, "name");
+    d.cores = static_cast<int>(r.number(t, key, "cores", 1));
+    d.speeds = r.numbers(t, key, "speeds");
+    d.watts_idle = r.numbers(t, key, "watts_idle");
+    d.watts_one_core = r.numbers(t, key, "watts_one_core");
+    d.watts_all_cores = r.numbers(t, key, "watts_all_cores");
+    for (const auto* w : {&d.watts_idle, &d.watts_one_core, &d.watts_all_cores})
+      if (w->size() != d.speeds.size()) r.fail(t, key, "every watts list needs one entry per speed");
+    for (std::size_t i = 0; i < d.speeds.size(); ++i)
+      if (!(d.watts_idle[i] <= d.watts_one_core[i] && d.watts_one_core[i] <= d.watts_all_cores[i]))
+        r.fail(t, key, fmt::format("state {}: watts must grow idle <= one core <= all cores", i));
+    d.watts_off = r.number(t, key, "watts_off");
+    d.battery_wh = r.number(t, key, "battery_wh");
+    d.network = r.text(t, key, "network");
+    if (!c.networks.count(d.network)) r.fail(r.need(t, key, "network"), key + ".network", "no network class '" + d.network + "'");
+    c.devices[d.id] = d;
+  }
+  return c;
+}
+
+}  // namespace edgetrain
