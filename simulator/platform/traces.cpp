@@ -27,12 +27,14 @@ bool number(const std::string& s, double& x) {
   return used == s.size() && std::isfinite(x);
 }
 
-void check_value(const TraceSection& t, double v, const std::string& where) {
+// What is wrong with a value, or "" when it is fine.
+std::string value_problem(const TraceSection& t, double v) {
   if (t.kind == "state") {
-    if (v != 0 && v != 1) throw InputError(where, fmt::format("state must be 0 (off) or 1 (on), got {}", v));
+    if (v != 0 && v != 1) return fmt::format("state must be 0 (off) or 1 (on), got {}", v);
   } else if (!(v > 0 && v <= 1)) {
-    throw InputError(where, fmt::format("{} is a fraction of the nominal value in (0, 1], got {}", t.kind, v));
+    return fmt::format("{} is a fraction of the nominal value in (0, 1], got {}", t.kind, v);
   }
+  return "";
 }
 
 }  // namespace
@@ -43,51 +45,56 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
   std::vector<TraceSection> out;
   std::string line;
   for (int no = 1; std::getline(in, line); ++no) {
-    const std::string where = fmt::format("{}:{}", shown, no);
+    const auto where = [&] { return fmt::format("{}:{}", shown, no); };  // only made for errors
     if (const std::size_t hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    std::istringstream words(line);
+    // Split on blanks by hand: generated files have millions of lines.
     std::vector<std::string> w;
-    for (std::string word; words >> word;) w.push_back(word);
+    for (std::size_t i = 0; i < line.size();) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+      std::size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+      if (j > i) w.emplace_back(line, i, j - i);
+      i = j;
+    }
     if (w.empty()) continue;
-
     if (w[0].front() == '[') {  // a section header
       std::string header = line.substr(line.find('[') + 1);
-      if (header.find(']') == std::string::npos) throw InputError(where, "section header without ']'");
+      if (header.find(']') == std::string::npos) throw InputError(where(), "section header without ']'");
       header = header.substr(0, header.find(']'));
       std::istringstream h(header);
       TraceSection t;
       if (!(h >> t.resource >> t.name >> t.kind) || !(h >> std::ws).eof())
-        throw InputError(where, "expected [host NAME speed|state] or [link NAME bandwidth|state]");
+        throw InputError(where(), "expected [host NAME speed|state] or [link NAME bandwidth|state]");
       const bool host = t.resource == "host" && (t.kind == "speed" || t.kind == "state");
       const bool link = t.resource == "link" && (t.kind == "bandwidth" || t.kind == "state");
       if (!host && !link)
-        throw InputError(where, fmt::format("'{} {}': a host trace is speed or state, a link trace bandwidth or state",
+        throw InputError(where(), fmt::format("'{} {}': a host trace is speed or state, a link trace bandwidth or state",
                                             t.resource, t.kind));
-      t.where = where;
+      t.where = where();
       out.push_back(std::move(t));
       continue;
     }
-    if (out.empty()) throw InputError(where, "values before any [host NAME KIND] section header");
+    if (out.empty()) throw InputError(where(), "values before any [host NAME KIND] section header");
     TraceSection& t = out.back();
-    if (t.loop >= 0) throw InputError(where, "nothing may follow 'loop' in a section");
+    if (t.loop >= 0) throw InputError(where(), "nothing may follow 'loop' in a section");
     if (w[0] == "loop") {
       double period = 0;
-      if (w.size() != 2 || !number(w[1], period)) throw InputError(where, "expected: loop PERIOD");
-      if (t.points.empty()) throw InputError(where, "loop in a section without values");
+      if (w.size() != 2 || !number(w[1], period)) throw InputError(where(), "expected: loop PERIOD");
+      if (t.points.empty()) throw InputError(where(), "loop in a section without values");
       if (!(period > t.points.back().first))
-        throw InputError(where, fmt::format("loop period {} must be above the section's last time {}", period,
+        throw InputError(where(), fmt::format("loop period {} must be above the section's last time {}", period,
                                             t.points.back().first));
       t.loop = period;
       continue;
     }
     double time = 0, value = 0;
     if (w.size() != 2 || !number(w[0], time) || !number(w[1], value))
-      throw InputError(where, "expected: TIME VALUE (two numbers)");
-    if (time < 0) throw InputError(where, fmt::format("time {} is negative", time));
+      throw InputError(where(), "expected: TIME VALUE (two numbers)");
+    if (time < 0) throw InputError(where(), fmt::format("time {} is negative", time));
     if (!t.points.empty() && time <= t.points.back().first)
-      throw InputError(where, fmt::format("time {} does not come after the previous time {}", time,
+      throw InputError(where(), fmt::format("time {} does not come after the previous time {}", time,
                                           t.points.back().first));
-    check_value(t, value, where);
+    if (const std::string problem = value_problem(t, value); !problem.empty()) throw InputError(where(), problem);
     t.points.emplace_back(time, value);
   }
   for (const TraceSection& t : out)
