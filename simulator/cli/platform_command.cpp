@@ -94,7 +94,7 @@ int import_availability_command(const std::string& csv, const std::string& out) 
       TraceSection t{"host", client, "state", {}, -1, ""};
       if (v.front().first > 0) t.points.emplace_back(0, 0);
       for (const auto& [from, to] : v) {
-        if (!t.points.empty() && t.points.back().first == from) t.points.back().second = 1;  // back to back
+        if (!t.points.empty() && t.points.back().first == from) t.points.pop_back();  // back to back: stays on
         else t.points.emplace_back(from, 1);
         t.points.emplace_back(to, 0);
       }

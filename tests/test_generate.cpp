@@ -1,0 +1,107 @@
+// The platform generator and the example platforms, end to end through the program.
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using testutil::Proc;
+using testutil::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kMix = "--mix rpi4:0.3,phone-mid:0.3,phone-flagship:0.1,laptop:0.2,jetson-nano:0.1";
+}
+
+TEST_CASE("generate: every topology loads in SimGrid passes validate and runs FedAvg") {
+  for (const char* topology : {"star", "cells", "edge-cloud"}) {
+    CAPTURE(topology);
+    TempDir d;
+    Proc p = testutil::run_edgetrain(std::string("platform generate --nodes 40 ") + kMix + " --topology " + topology +
+                                         " --cells 3 --traces speed,churn --seed 5 -o g.xml",
+                                     d.path());
+    REQUIRE(p.code == 0);
+    CHECK(fs::exists(d.path() / "g.trace"));
+    p = testutil::run_edgetrain("validate g.xml", d.path());
+    CHECK(p.code == 0);
+    CHECK(p.out.find("41 hosts") != std::string::npos);
+    CHECK(p.out.find("aggregator aggregator, 40 trainers") != std::string::npos);
+    d.write("s.toml", "[platform]\nfile = \"g.xml\"\n[training]\nmax_rounds = 2\nround_timeout_s = 60\n");
+    p = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
+    CHECK(p.code == 0);
+    CHECK(testutil::read(d.path() / "o/summary.json").find("\"rounds\": 2") != std::string::npos);
+  }
+}
+
+TEST_CASE("generate: node counts follow the mix by largest remainder") {
+  // 10 x 0.25 = 2.5 and 10 x 0.75 = 7.5: 2 and 7, and the one left goes to the first tie: 3 and 7.
+  TempDir d;
+  REQUIRE(testutil::run_edgetrain("platform generate --nodes 10 --mix rpi4:0.25,laptop:0.75 -o g.xml", d.path()).code == 0);
+  const Proc p = testutil::run_edgetrain("validate g.xml", d.path());
+  CHECK(p.out.find("\nrpi4                      3") != std::string::npos);
+  CHECK(p.out.find("\nlaptop                    7") != std::string::npos);
+  // WiFi stations: the generator sets each one's own rate (250, 77 or 24 Mbit/s).
+  CHECK(p.out.find("24.0..250.0") != std::string::npos);
+}
+
+TEST_CASE("generate: same seed same files") {
+  TempDir d;
+  const std::string cmd = "platform generate --nodes 30 " + kMix + " --topology cells --cells 2 --traces speed,diurnal --seed 9";
+  REQUIRE(testutil::run_edgetrain(cmd + " -o a.xml", d.path()).code == 0);
+  REQUIRE(testutil::run_edgetrain(cmd + " -o b.xml", d.path()).code == 0);
+  std::string a = testutil::read(d.path() / "a.xml"), b = testutil::read(d.path() / "b.xml");
+  a.replace(a.find("a.trace"), 7, "b.trace");
+  CHECK(a == b);
+  CHECK(testutil::read(d.path() / "a.trace") == testutil::read(d.path() / "b.trace"));
+}
+
+TEST_CASE("generate error: bad options write nothing") {
+  TempDir d;
+  const auto bad = [&](const std::string& args, const std::string& message) {
+    const Proc p = testutil::run_edgetrain("platform generate " + args + " -o g.xml", d.path());
+    CHECK_MESSAGE(p.code == 2, args);
+    CHECK_MESSAGE(p.err.find(message) != std::string::npos, p.err);
+    CHECK_FALSE(fs::exists(d.path() / "g.xml"));
+    CHECK_FALSE(fs::exists(d.path() / "g.trace"));
+  };
+  bad("--nodes 10 --mix rpi4:0.5,laptop:0.4", "error: --mix: fractions sum to 0.9, not 1");
+  bad("--nodes 10 --mix rpi:1", "error: --mix: no device class 'rpi'");
+  bad("--nodes 10 --mix rpi4:one", "'rpi4:one' is not CLASS:FRACTION");
+  bad("--nodes 10 --mix rpi4:1.5", "a fraction is in (0, 1]");
+  bad("--nodes 0 --mix rpi4:1", "error: --nodes: 0 is not in [1, 10000000]");
+  bad("--nodes 10 --mix rpi4:1 --topology ring", "error: --topology: 'ring' is not one of: star, cells, edge-cloud");
+  bad("--nodes 10 --mix rpi4:1 --topology cells --cells 11", "error: --cells: 11 is not in [1, --nodes]");
+  bad("--nodes 10 --mix rpi4:1 --traces weather", "error: --traces: 'weather' is not one of");
+  bad("--nodes 10 --mix rpi4:1 --traces speed --speed-mean 0", "trace parameters must be > 0");
+}
+
+TEST_CASE("import-availability: intervals become state sections") {
+  TempDir d;
+  d.write("a.csv", "client,start_s,end_s\np1,0,100\np1,100,250\np1,400,500\np2,50,60\n");
+  REQUIRE(testutil::run_edgetrain("platform import-availability a.csv -o a.trace", d.path()).code == 0);
+  const std::string t = testutil::read(d.path() / "a.trace");
+  // p1: on from 0, the back-to-back interval continues it, off at 250, on 400 to 500; p2 off until 50.
+  CHECK(t.find("[host p1 state]\n0 1\n250 0\n400 1\n500 0\n") != std::string::npos);
+  CHECK(t.find("[host p2 state]\n0 0\n50 1\n60 0\n") != std::string::npos);
+  d.write("b.csv", "p1,0,100\np1,50,120\n");
+  const Proc p = testutil::run_edgetrain("platform import-availability b.csv -o b.trace", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("error: b.csv:2: interval of 'p1' starts at 50, before its previous one ends") == 0);
+  CHECK_FALSE(fs::exists(d.path() / "b.trace"));
+}
+
+TEST_CASE("examples: every scenario in configs runs and every platform validates") {
+  for (const auto& e : fs::directory_iterator(testutil::source_dir() / "configs")) {
+    CAPTURE(e.path().string());
+    TempDir d;
+    const Proc p = testutil::run_edgetrain("run '" + e.path().string() + "' --out o --no-progress --set training.max_rounds=3",
+                                           d.path());
+    CHECK(p.code == 0);
+  }
+  for (const auto& e : fs::directory_iterator(testutil::source_dir() / "platforms")) {
+    if (e.path().extension() != ".xml") continue;
+    CAPTURE(e.path().string());
+    TempDir d;
+    CHECK(testutil::run_edgetrain("validate '" + e.path().string() + "'", d.path()).code == 0);
+  }
+}
