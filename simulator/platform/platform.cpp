@@ -112,11 +112,16 @@ std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s)
     std::sort(picked.begin() + 1, picked.end(),
               [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
   } else {
-    const bool any_role = std::any_of(hosts.begin(), hosts.end(), [](auto* h) { return h->get_property("role"); });
+    // Hosts with role "trainer" if any has it; otherwise every host but the aggregator and those
+    // marked role="none".
+    const auto role_is = [](const sg4::Host* h, const char* r) {
+      const char* v = h->get_property("role");
+      return v && std::string(v) == r;
+    };
+    const bool named = std::any_of(hosts.begin(), hosts.end(), [&](auto* h) { return role_is(h, "trainer"); });
     for (sg4::Host* h : hosts) {
       if (h == agg) continue;
-      const char* r = h->get_property("role");
-      if (!any_role || (r && std::string(r) == "trainer")) picked.push_back(h);
+      if (named ? role_is(h, "trainer") : !role_is(h, "none") && !role_is(h, "aggregator")) picked.push_back(h);
     }
   }
   if (picked.size() < 2) throw InputError(s.file.string(), fmt::format("no trainer host in {}", plat(s)));

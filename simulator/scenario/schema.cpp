@@ -31,7 +31,7 @@ std::vector<KeySpec> build_schema() {
                  "host that aggregates (default: the host whose property role is \"aggregator\")"),
       key_list("platform.trainers", {},
                "host name patterns (shell globs) of the trainers (default: hosts with role \"trainer\", "
-               "or every host but the aggregator when no host has a role)"),
+               "or, when none has it, every host but the aggregator and hosts with role \"none\")"),
       key_list("platform.traces", {},
                "availability trace files (edgetrain trace format), relative to the scenario file; added to "
                "those the platform names in a zone property edgetrain_traces"),
