@@ -5,9 +5,9 @@
 //   bench_engine [--repeat R] [N ...]   (default: R = 3, N = 1000 10000)
 // Each program runs R times and the fastest run counts: on a shared machine the minimum is the
 // least noisy estimate of what the code itself costs.
+#include "measure.hpp"
+
 #include <fmt/format.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,33 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Measure {
-  double wall_s = 0;
-  double max_rss_mb = 0;
-  int code = -1;
-};
-
-Measure run(const std::vector<std::string>& cmd, const fs::path& err) {
-  std::fflush(stdout);  // or the child would print our buffered lines again
-  const auto t0 = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const std::string& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  Measure m;
-  m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  m.max_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
-  m.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return m;
-}
+using bench::Measure;
+using bench::run;
 
 void write(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
 
