@@ -19,6 +19,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <simgrid/s4u/NetZone.hpp>
 #include <sstream>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -160,7 +161,7 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
 // zones without a zoneRoute between them). So the routes are first computed in a forked child:
 // it reports each trainer before computing its routes, and if it dies, the last one reported has
 // none. The parent's engine is untouched, and computes the routes again once they are known safe.
-void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s) {
+void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s, const std::set<std::string>& clusters) {
   // The child writes the index of the trainer it works on into a shared page: no system call
   // per trainer (100,000 of them would cost seconds).
   void* page = mmap(nullptr, sizeof(std::size_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -178,7 +179,10 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s) {
     std::vector<sg4::Link*> links;
     double lat = 0;
     try {
+      std::set<std::string> probed;  // a cluster's hosts all route alike: one of each is enough
       for (std::size_t i = 1; i < hosts.size(); ++i) {
+        const std::string& zone = hosts[i]->get_englobing_zone()->get_name();
+        if (clusters.count(zone) && !probed.insert(zone).second) continue;
         *current = i;
         links.clear();
         hosts[i]->route_to(hosts[0], links, &lat);
@@ -276,7 +280,7 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
   Platform p;
   p.has_state_traces = loaded.has_state_traces;
   const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
-  probe_routes(hosts, s);
+  probe_routes(hosts, s, scan.clusters);
   std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(
       [](sg4::Link* a, sg4::Link* b) { return natural_less(a->get_name(), b->get_name()); });
   for (std::size_t i = 0; i < hosts.size(); ++i) {

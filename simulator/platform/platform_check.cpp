@@ -207,6 +207,7 @@ private:
             add(n, fmt::format("{}: a host in a Vivaldi zone needs coordinates=\"x y z\"", who));
         }
       } else if (tag == "cluster") {
+        scan_.clusters.insert(id);
         const std::string who = fmt::format("cluster '{}'", id);
         compute_node(n, who);
         for (const char* a : {"bw", "bb_bw"}) positive_list(n, who, a);

@@ -6,6 +6,7 @@
 // Reading the XML ourselves finds both kinds, with the line they are on.
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct PlatformScan {
   std::map<std::string, std::vector<double>> wifi_rates;
   // Trace files named by zone properties edgetrain_traces (comma-separated, relative to the file).
   std::vector<std::filesystem::path> trace_files;
+  std::set<std::string> clusters;  // ids of <cluster> zones: their hosts all route alike
 };
 
 // `shown` is the file's name as messages give it.
