@@ -1,5 +1,6 @@
 #include "simulator/cli/platform_command.hpp"
 
+#include "simulator/cli/report_errors.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/metrics/output_dir.hpp"
 #include "simulator/platform/catalog.hpp"
@@ -30,7 +31,7 @@ void write_all(const std::vector<std::pair<fs::path, std::string>>& files) {
 }  // namespace
 
 int generate_command(GenerateArgs a) {
-  try {
+  return report_errors([&] {
     const auto t0 = std::chrono::steady_clock::now();
     a.options.mix = parse_mix(a.mix, "--mix");
     std::stringstream kinds(a.traces);
@@ -48,17 +49,11 @@ int generate_command(GenerateArgs a) {
                g.traces.empty() ? "" : fmt::format(", traces in {}", trace.string()),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return 0;
-  } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  });
 }
 
 int import_availability_command(const std::string& csv, const std::string& out) {
-  try {
+  return report_errors([&] {
     std::ifstream in(csv);
     if (!in) throw InputError(csv, "cannot read");
     std::map<std::string, std::vector<std::pair<double, double>>> intervals;
@@ -103,10 +98,7 @@ int import_availability_command(const std::string& csv, const std::string& out) 
     write_all({{out, "# Imported from " + csv + " by edgetrain platform import-availability.\n" + format_traces(sections)}});
     fmt::print("{}: {} clients\n", out, sections.size());
     return 0;
-  } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
-  }
+  });
 }
 
 }  // namespace edgetrain

@@ -1,6 +1,7 @@
 #include "simulator/cli/run_command.hpp"
 
 #include "simulator/cli/progress.hpp"
+#include "simulator/cli/report_errors.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/engine/simulation.hpp"
 #include "simulator/metrics/csv_recorder.hpp"
@@ -59,15 +60,7 @@ int simulate(const RunArgs& args) {
 }  // namespace
 
 int run_command(const RunArgs& args) {
-  try {
-    return simulate(args);
-  } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  }
+  return report_errors([&] { return simulate(args); });
 }
 
 }  // namespace edgetrain

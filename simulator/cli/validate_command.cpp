@@ -1,5 +1,7 @@
 #include "simulator/cli/validate_command.hpp"
 
+#include "simulator/cli/report_errors.hpp"
+
 #include "simulator/common/error.hpp"
 #include "simulator/engine/simgrid_config.hpp"
 #include "simulator/platform/platform.hpp"
@@ -84,7 +86,7 @@ void print_table(const std::vector<sg4::Host*>& hosts, const Platform* platform)
 }  // namespace
 
 int validate_command(const std::string& platform_arg, const std::string& scenario_arg) {
-  try {
+  return report_errors([&] {
     Scenario s = bare_scenario(platform_arg);
     if (!scenario_arg.empty()) {
       const Value where = fs::absolute(platform_arg).string();  // the platform given wins over the scenario's
@@ -112,13 +114,7 @@ int validate_command(const std::string& platform_arg, const std::string& scenari
       for (const std::string& w : platform->warnings) fmt::print("warning: {}\n", w);
     fmt::print("sound\n");
     return 0;
-  } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 2;
-  }
+  }, 2);  // whatever stops a platform from loading is a problem of the platform
 }
 
 }  // namespace edgetrain
