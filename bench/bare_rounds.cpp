@@ -16,7 +16,9 @@ namespace sg4 = simgrid::s4u;
 int main(int argc, char** argv) {
   sg4::Engine e(&argc, argv);
   if (argc != 7) {
-    std::fprintf(stderr, "usage: %s PLATFORM AGGREGATOR ROUNDS MODEL_BYTES TRAIN_FLOPS AGG_FLOPS_PER_UPDATE\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s PLATFORM AGGREGATOR ROUNDS MODEL_BYTES TRAIN_FLOPS AGG_FLOPS_PER_UPDATE\n",
+                 argv[0]);
     return 2;
   }
   sg_host_energy_plugin_init();
@@ -37,10 +39,13 @@ int main(int argc, char** argv) {
       for (sg4::Host* h : trainers)
         actors.push_back(sg4::Actor::create("t", h, [h, agg, bytes, flops] {
           sg4::Comm::sendto(agg, h, bytes);
-          sg4::this_actor::exec_init(flops / h->get_core_count())->set_thread_count(h->get_core_count())->wait();
+          sg4::this_actor::exec_init(flops / h->get_core_count())
+              ->set_thread_count(h->get_core_count())
+              ->wait();
           sg4::Comm::sendto(h, agg, bytes);
         }));
-      for (auto& a : actors) a->join();
+      for (auto& a : actors)
+        a->join();
       sg4::this_actor::execute(agg_flops * static_cast<double>(trainers.size()));
     }
   });

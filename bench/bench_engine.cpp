@@ -26,16 +26,20 @@ namespace {
 using bench::Measure;
 using bench::run;
 
-void write(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
+void write(const fs::path& p, const std::string& s) {
+  std::ofstream(p) << s;
+}
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   std::vector<int> sizes;
   int repeat = 3;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
-    else sizes.push_back(std::atoi(argv[i]));
+    if (std::string(argv[i]) == "--repeat" && i + 1 < argc)
+      repeat = std::max(1, std::atoi(argv[++i]));
+    else
+      sizes.push_back(std::atoi(argv[i]));
   }
   if (sizes.empty()) sizes = {1000, 10000};
   const fs::path bin = fs::canonical("/proc/self/exe").parent_path();
@@ -74,9 +78,11 @@ int main(int argc, char** argv) {
       }
       return m;
     };
-    const Measure b = best([&] { return run({bare.string(), xml.string(), "node-0", std::to_string(rounds), fmt::format("{}", bytes),
-                           fmt::format("{}", flops), fmt::format("{}", agg), "--log=root.thres:warning"},
-                          dir / "bare.err"); });
+    const Measure b = best([&] {
+      return run({bare.string(), xml.string(), "node-0", std::to_string(rounds), fmt::format("{}", bytes),
+                  fmt::format("{}", flops), fmt::format("{}", agg), "--log=root.thres:warning"},
+                 dir / "bare.err");
+    });
     const fs::path out = dir / fmt::format("out{}", n);
     const Measure e = best([&] {
       fs::remove_all(out);

@@ -19,12 +19,13 @@ struct Measure {
 };
 
 inline Measure run(const std::vector<std::string>& cmd, const std::filesystem::path& err) {
-  std::fflush(stdout);  // or the child would print our buffered lines again
+  std::fflush(stdout); // or the child would print our buffered lines again
   const auto t0 = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> argv;
-    for (const std::string& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : cmd)
+      argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
     execv(argv[0], argv.data());
@@ -40,4 +41,4 @@ inline Measure run(const std::vector<std::string>& cmd, const std::filesystem::p
   return m;
 }
 
-}  // namespace bench
+} // namespace bench

@@ -15,7 +15,8 @@ public:
   RoundPlan decide(const RoundState& state) override {
     RoundPlan plan;
     plan.aggregator = aggregator_of(state);
-    for (NodeId id : online_trainers(state)) plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
+    for (NodeId id : online_trainers(state))
+      plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
     plan.round_timeout_s = timeout_;
     return plan;
   }
@@ -24,12 +25,13 @@ private:
   int steps_, batch_;
   double timeout_;
 };
-}  // namespace
+} // namespace
 
 PolicyInfo fedavg_policy_info() {
-  return {"fedavg", "FedAvg, full participation: every online trainer, full model, fastest pstate; waits for all",
+  return {"fedavg",
+          "FedAvg, full participation: every online trainer, full model, fastest pstate; waits for all",
           {},
           [](const PolicyContext& ctx) { return std::make_unique<FedAvg>(ctx); }};
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -6,4 +6,4 @@ namespace edgetrain {
 // full model at its fastest DVFS state, and the round waits for all of them (unless the scenario
 // sets training.round_timeout_s).
 PolicyInfo fedavg_policy_info();
-}  // namespace edgetrain
+} // namespace edgetrain

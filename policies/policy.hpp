@@ -26,14 +26,14 @@ public:
 struct PolicyContext {
   const Scenario& scenario;
   const ModelDescriptor& model;
-  const Params& params;  // the policy's own parameters, resolved
-  std::uint64_t seed;    // master seed: derive named streams from it (Rng)
+  const Params& params; // the policy's own parameters, resolved
+  std::uint64_t seed;   // master seed: derive named streams from it (Rng)
 };
 
 struct PolicyInfo {
   std::string name;
-  std::string summary;          // one line, for `edgetrain policies`
-  std::vector<KeySpec> params;  // read as policy.<name>.<param>
+  std::string summary;         // one line, for `edgetrain policies`
+  std::vector<KeySpec> params; // read as policy.<name>.<param>
   std::function<std::unique_ptr<Policy>(const PolicyContext&)> make;
 };
 
@@ -43,7 +43,7 @@ const PolicyInfo* find_policy(const std::string& name);
 
 // Helpers shared by policies.
 std::vector<NodeId> online_trainers(const RoundState& state);
-NodeId aggregator_of(const RoundState& state);  // the (first) node with the aggregator role
+NodeId aggregator_of(const RoundState& state); // the (first) node with the aggregator role
 Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -25,4 +25,4 @@ Assignment full_model_assignment(const RoundState& state, NodeId node, int local
   return a;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -15,19 +15,21 @@ public:
   explicit RandomSelection(const PolicyContext& ctx)
       : rng_(ctx.seed, "policy.random"), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
         steps_(static_cast<int>(ctx.scenario.training.local_steps)),
-        batch_(static_cast<int>(ctx.scenario.training.batch)), timeout_(ctx.scenario.training.round_timeout_s) {}
+        batch_(static_cast<int>(ctx.scenario.training.batch)),
+        timeout_(ctx.scenario.training.round_timeout_s) {}
 
   RoundPlan decide(const RoundState& state) override {
     std::vector<NodeId> pool = online_trainers(state);
     const std::size_t k = std::min(k_, pool.size());
-    for (std::size_t i = 0; i < k; ++i)  // partial Fisher-Yates: the first k are a uniform sample
+    for (std::size_t i = 0; i < k; ++i) // partial Fisher-Yates: the first k are a uniform sample
       std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
     pool.resize(k);
     std::sort(pool.begin(), pool.end());
 
     RoundPlan plan;
     plan.aggregator = aggregator_of(state);
-    for (NodeId id : pool) plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
+    for (NodeId id : pool)
+      plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
     plan.round_timeout_s = timeout_;
     return plan;
   }
@@ -38,13 +40,14 @@ private:
   int steps_, batch_;
   double timeout_;
 };
-}  // namespace
+} // namespace
 
 PolicyInfo random_policy_info() {
   return {"random",
           "FedAvg with random selection: k online trainers drawn uniformly each round (seeded), full model",
-          {key_int("k", 3, 1, std::numeric_limits<double>::infinity(), "nodes", "trainers drawn per round (all online ones if fewer)")},
+          {key_int("k", 3, 1, std::numeric_limits<double>::infinity(), "nodes",
+                   "trainers drawn per round (all online ones if fewer)")},
           [](const PolicyContext& ctx) { return std::make_unique<RandomSelection>(ctx); }};
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -19,4 +19,4 @@ const PolicyInfo* find_policy(const std::string& name) {
   return nullptr;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quickstart() { return (testutil::source_dir() / "configs/quickstart.toml").string(); }
+std::string quickstart() {
+  return (testutil::source_dir() / "configs/quickstart.toml").string();
+}
 
 const char* kPlatform = R"(<?xml version='1.0'?>
 <!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
@@ -43,7 +45,8 @@ std::string platform(const std::string& speed = "1Gf", const std::string& bw = "
 
 // Runs `edgetrain run s.toml --out out` in a folder holding `toml` and `xml`, expects a clean
 // failure, and returns stderr.
-std::string bad_run(const std::string& toml, const std::string& xml = platform(), const std::string& extra = "") {
+std::string bad_run(const std::string& toml, const std::string& xml = platform(),
+                    const std::string& extra = "") {
   TempDir d;
   d.write("p.xml", xml);
   d.write("s.toml", toml);
@@ -52,26 +55,31 @@ std::string bad_run(const std::string& toml, const std::string& xml = platform()
   CHECK(p.err.rfind("error: ", 0) == 0);
   CHECK_FALSE(fs::exists(d.path() / "out"));
   // Nothing half written either: no hidden partial folder left behind.
-  for (const auto& e : fs::directory_iterator(d.path())) CHECK(e.path().filename().string().find("partial") == std::string::npos);
+  for (const auto& e : fs::directory_iterator(d.path()))
+    CHECK(e.path().filename().string().find("partial") == std::string::npos);
   CHECK(p.err.find("Aborted") == std::string::npos);
   return p.err;
 }
 
 const std::string kToml = "[platform]\nfile = \"p.xml\"\n";
 
-std::string without_wall(std::string s) { return std::regex_replace(s, std::regex("\"wall_s\": [0-9.e+-]+"), ""); }
+std::string without_wall(std::string s) {
+  return std::regex_replace(s, std::regex("\"wall_s\": [0-9.e+-]+"), "");
+}
 
-}  // namespace
+} // namespace
 
 TEST_CASE("cli: the quickstart runs and reaches its target loss") {
   TempDir d;
   const Proc p = testutil::run_edgetrain("run '" + quickstart() + "' --out q", d.path());
   REQUIRE(p.code == 0);
-  for (const char* f : {"rounds.csv", "nodes.csv", "summary.json", "resolved.toml"}) CHECK(fs::exists(d.path() / "q" / f));
+  for (const char* f : {"rounds.csv", "nodes.csv", "summary.json", "resolved.toml"})
+    CHECK(fs::exists(d.path() / "q" / f));
   const std::string summary = testutil::read(d.path() / "q/summary.json");
   CHECK(summary.find("\"reached_target\": true") != std::string::npos);
   CHECK(summary.find("\"policy\": \"fedavg\"") != std::string::npos);
-  CHECK(testutil::read(d.path() / "q/rounds.csv").rfind("round,start_s,end_s,trainers_planned,trainers_finished,loss,", 0) == 0);
+  CHECK(testutil::read(d.path() / "q/rounds.csv")
+            .rfind("round,start_s,end_s,trainers_planned,trainers_finished,loss,", 0) == 0);
   CHECK(p.out.find("target reached") != std::string::npos);
 }
 
@@ -80,7 +88,9 @@ TEST_CASE("cli: two runs with one seed are byte-identical and another seed diffe
   const std::string q = quickstart();
   REQUIRE(testutil::run_edgetrain("run '" + q + "' --out a --set policy.name=random", d.path()).code == 0);
   REQUIRE(testutil::run_edgetrain("run '" + q + "' --out b --set policy.name=random", d.path()).code == 0);
-  REQUIRE(testutil::run_edgetrain("run '" + q + "' --out c --set policy.name=random --seed 2", d.path()).code == 0);
+  REQUIRE(
+      testutil::run_edgetrain("run '" + q + "' --out c --set policy.name=random --seed 2", d.path()).code ==
+      0);
   for (const char* f : {"rounds.csv", "nodes.csv", "resolved.toml"}) {
     CHECK(testutil::read(d.path() / "a" / f) == testutil::read(d.path() / "b" / f));
   }
@@ -119,18 +129,22 @@ TEST_CASE("cli error: unknown key suggests the nearest") {
 TEST_CASE("cli error: wrong type and out-of-range values") {
   CHECK(bad_run(kToml + "[training]\nbatch = 1.5\n").find("s.toml:4:9: training.batch: expected integer") !=
         std::string::npos);
-  CHECK(bad_run(kToml + "[training]\ndeadline_s = -1\n").find("training.deadline_s: must be > 0") != std::string::npos);
-  CHECK(bad_run(kToml + "[data.samples]\nt1 = -4\n").find("data.samples.t1: must be >= 1") != std::string::npos);
+  CHECK(bad_run(kToml + "[training]\ndeadline_s = -1\n").find("training.deadline_s: must be > 0") !=
+        std::string::npos);
+  CHECK(bad_run(kToml + "[data.samples]\nt1 = -4\n").find("data.samples.t1: must be >= 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("cli error: nonsense SimGrid accepts silently is caught with its line") {
   CHECK(bad_run(kToml, platform("1Gf", "0MBps")) ==
         "error: p.xml:8: link 'l1': bandwidth '0MBps' must be a finite number > 0\n");
-  CHECK(bad_run(kToml, platform("-3Gf")) == "error: p.xml:6: host 't1': speed '-3Gf' must be a finite number > 0\n");
+  CHECK(bad_run(kToml, platform("-3Gf")) ==
+        "error: p.xml:6: host 't1': speed '-3Gf' must be a finite number > 0\n");
   std::string w = platform();
   w.replace(w.find("value=\"10:20\""), 13, "value=\"20:10\"");
-  CHECK(bad_run(kToml, w) ==
-        "error: p.xml:6: host 't1': property wattage_per_state: entry '20:10': idle power above busy power\n");
+  CHECK(
+      bad_run(kToml, w) ==
+      "error: p.xml:6: host 't1': property wattage_per_state: entry '20:10': idle power above busy power\n");
 }
 
 // Each of these made SimGrid 3.32 abort or crash the process; each must be a clean error.
@@ -140,20 +154,24 @@ TEST_CASE("cli error: platform mistakes SimGrid would abort on") {
     p.replace(p.find(from), from.size(), to);
     return p;
   };
-  CHECK(bad_run(kToml, edit("value=\"10:20\"/></host>\n  <host id=\"t2\"", "value=\"10:20, 5:8\"/></host>\n  <host id=\"t2\""))
-            .find("p.xml:6: host 't1': property wattage_per_state: 2 entries for 1 pstates") != std::string::npos);
+  CHECK(bad_run(kToml, edit("value=\"10:20\"/></host>\n  <host id=\"t2\"",
+                            "value=\"10:20, 5:8\"/></host>\n  <host id=\"t2\""))
+            .find("p.xml:6: host 't1': property wattage_per_state: 2 entries for 1 pstates") !=
+        std::string::npos);
   CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" core=\"0\""))
             .find("p.xml:6: host 't1': core '0' must be a whole number >= 1") != std::string::npos);
   CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" pstate=\"3\""))
             .find("host 't1': pstate '3' must be between 0 and 0") != std::string::npos);
   CHECK(bad_run(kToml, platform("infGf")).find("host 't1': speed 'infGf' must be a finite number > 0") !=
         std::string::npos);
-  CHECK(bad_run(kToml, edit("<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"/>",
-                            "<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"><prop id=\"wattage_range\" "
-                            "value=\"abc\"/></link>"))
-            .find("link 'l1': property wattage_range 'abc' must be idle:busy") != std::string::npos);
+  CHECK(
+      bad_run(kToml, edit("<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"/>",
+                          "<link id=\"l1\" bandwidth=\"10MBps\" latency=\"10ms\"><prop id=\"wattage_range\" "
+                          "value=\"abc\"/></link>"))
+          .find("link 'l1': property wattage_range 'abc' must be idle:busy") != std::string::npos);
   CHECK(bad_run(kToml, edit("routing=\"Full\"", "routing=\"Star\""))
-            .find("p.xml:4: zone 'z': routing 'Star' is not one SimGrid 3.32 reads from XML") != std::string::npos);
+            .find("p.xml:4: zone 'z': routing 'Star' is not one SimGrid 3.32 reads from XML") !=
+        std::string::npos);
   CHECK(bad_run(kToml, edit("<host id=\"t1\"", "<host id=\"t1\" speed_file=\"nope.trace\""))
             .find("host 't1': speed_file 'nope.trace': no such file") != std::string::npos);
 }
@@ -183,7 +201,8 @@ TEST_CASE("cli error: WiFi stations and Vivaldi hosts SimGrid would abort on") {
 )";
   std::string w = wifi;
   w.replace(w.find("LAT"), 3, "0ms");
-  CHECK(bad_run(kToml, w).find("p.xml:7: host 'sta': wifi_rate '2' must index the WIFI link's 2 rate(s): 0 to 1") !=
+  CHECK(bad_run(kToml, w).find(
+            "p.xml:7: host 'sta': wifi_rate '2' must index the WIFI link's 2 rate(s): 0 to 1") !=
         std::string::npos);
   w = wifi;
   w.replace(w.find("LAT"), 3, "2ms");
@@ -222,13 +241,14 @@ TEST_CASE("cli error: worker without a route to its aggregator") {
 }
 
 TEST_CASE("cli error: unknown policy lists the valid ones") {
-  CHECK(bad_run(kToml + "[policy]\nname = \"pact2\"\n").find("policy.name: 'pact2' is not one of: fedavg, random") !=
-        std::string::npos);
+  CHECK(bad_run(kToml + "[policy]\nname = \"pact2\"\n")
+            .find("policy.name: 'pact2' is not one of: fedavg, random") != std::string::npos);
 }
 
 TEST_CASE("cli error: unknown host in data.samples and platform.aggregator") {
-  CHECK(bad_run(kToml + "[data.samples]\nt9 = 4\n").find("s.toml:4:1: data.samples.t9: no trainer host 't9'") !=
-        std::string::npos);
+  CHECK(
+      bad_run(kToml + "[data.samples]\nt9 = 4\n").find("s.toml:4:1: data.samples.t9: no trainer host 't9'") !=
+      std::string::npos);
   CHECK(bad_run("[platform]\nfile = \"p.xml\"\naggregator = \"nope\"\n")
             .find("s.toml:3:14: platform.aggregator: no host 'nope'") != std::string::npos);
 }
@@ -248,10 +268,10 @@ TEST_CASE("cli error: bad command line") {
   TempDir d;
   CHECK(testutil::run_edgetrain("run", d.path()).code == 2);
   CHECK(testutil::run_edgetrain("fly", d.path()).code == 2);
-  CHECK(testutil::run_edgetrain("run s.toml --set nokey", d.path()).err.find("--set nokey: expected key.path=value") !=
-        std::string::npos);
-  CHECK(bad_run(kToml, platform(), "--seed -1").find("--set scenario.seed: scenario.seed: must be >= 0, got -1") !=
-        std::string::npos);
+  CHECK(testutil::run_edgetrain("run s.toml --set nokey", d.path())
+            .err.find("--set nokey: expected key.path=value") != std::string::npos);
+  CHECK(bad_run(kToml, platform(), "--seed -1")
+            .find("--set scenario.seed: scenario.seed: must be >= 0, got -1") != std::string::npos);
 }
 
 TEST_CASE("cli: the README's scenario reference is what edgetrain keys prints") {
@@ -283,14 +303,17 @@ TEST_CASE("cli: --cfg reaches SimGrid and wins over the scenario's simgrid_cfg")
 TEST_CASE("cli error: SimGrid options SimGrid would abort on") {
   CHECK(bad_run(kToml, platform(), "--cfg=network/model:nonsense")
             .find("error: --cfg=network/model:nonsense: network/model: 'nonsense' is not one of: LV08") == 0);
-  CHECK(bad_run(kToml, platform(), "--cfg=no/such:3").find("error: --cfg=no/such:3: no/such: not a SimGrid option") == 0);
+  CHECK(bad_run(kToml, platform(), "--cfg=no/such:3")
+            .find("error: --cfg=no/such:3: no/such: not a SimGrid option") == 0);
   CHECK(bad_run(kToml, platform(), "--cfg=cpu/optim:TI").find("cpu/optim: 'TI' is not one of: Lazy, Full") !=
         std::string::npos);
-  CHECK(bad_run(kToml, platform(), "--cfg=surf/precision:-1").find("must be a finite number > 0") != std::string::npos);
-  CHECK(bad_run(kToml, platform(), "--log=foo").find("error: --log=foo: SimGrid log setting") == 0);
-  CHECK(bad_run(kToml, platform(), "--log=a.b.thres:debug").find("'a.b' is not a category name") != std::string::npos);
-  CHECK(bad_run(kToml + "simgrid_cfg = [\"network/model:ns-3\"]\n").find("ns-3 cannot run with SimGrid's link energy") !=
+  CHECK(bad_run(kToml, platform(), "--cfg=surf/precision:-1").find("must be a finite number > 0") !=
         std::string::npos);
+  CHECK(bad_run(kToml, platform(), "--log=foo").find("error: --log=foo: SimGrid log setting") == 0);
+  CHECK(bad_run(kToml, platform(), "--log=a.b.thres:debug").find("'a.b' is not a category name") !=
+        std::string::npos);
+  CHECK(bad_run(kToml + "simgrid_cfg = [\"network/model:ns-3\"]\n")
+            .find("ns-3 cannot run with SimGrid's link energy") != std::string::npos);
 }
 
 TEST_CASE("cli: a trainer finishing at the very instant of the round timeout") {
@@ -306,10 +329,12 @@ TEST_CASE("cli: a trainer finishing at the very instant of the round timeout") {
   REQUIRE(row != std::string::npos);
   std::stringstream cells(nodes.substr(row + 1, nodes.find('\n', row + 1) - row - 1));
   std::vector<std::string> c;
-  for (std::string cell; std::getline(cells, cell, ',');) c.push_back(cell);
-  const double finish = std::stod(c[6]) + std::stod(c[7]);  // compute_s + comm_s from the round start
+  for (std::string cell; std::getline(cells, cell, ',');)
+    c.push_back(cell);
+  const double finish = std::stod(c[6]) + std::stod(c[7]); // compute_s + comm_s from the round start
   const Proc p = testutil::run_edgetrain(fmt::format("run s.toml --out b --no-progress --set "
-                                                     "training.round_timeout_s={:.17g}", finish),
+                                                     "training.round_timeout_s={:.17g}",
+                                                     finish),
                                          d.path());
   REQUIRE(p.code == 0);
   const std::string rounds = testutil::read(d.path() / "b/rounds.csv");
@@ -354,7 +379,8 @@ TEST_CASE("cli: battery levels in nodes.csv and bad battery properties") {
     p.replace(p.find(anchor), anchor.size(), "value=\"10:20\"/>" + props + "</host>\n  <host id=\"t2\"");
     return p;
   };
-  const std::string p = t1_with("<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_level\" value=\"0.5\"/>");
+  const std::string p =
+      t1_with("<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_level\" value=\"0.5\"/>");
   d.write("p.xml", p);
   d.write("s.toml", kToml + "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
                             "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = 1\n");
@@ -370,24 +396,30 @@ TEST_CASE("cli: battery levels in nodes.csv and bad battery properties") {
   const std::string line = nodes.substr(row + 1, nodes.find('\n', row + 1) - row - 1);
   const double battery = std::stod(line.substr(line.rfind(',') + 1));
   CHECK(battery == doctest::Approx(1800 - 10 * 2 * down - 20 * compute - 10 * aggregate).epsilon(1e-9));
-  CHECK(line.substr(line.rfind(',') - 2, 2) == ",1");  // online
+  CHECK(line.substr(line.rfind(',') - 2, 2) == ",1"); // online
   // t2 is mains powered: an empty cell.
   CHECK(nodes.find("\n1,2,t2,") != std::string::npos);
   CHECK(nodes.substr(nodes.find("\n1,2,t2,")).find(",1,\n") != std::string::npos);
 
-  CHECK(bad_run(kToml, t1_with("<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_charge_windows\" value=\"50-10\"/>")).find("p.xml:6: host 't1': property battery_charge_windows: '50-10' is not START-END") !=
+  CHECK(bad_run(
+            kToml,
+            t1_with(
+                "<prop id=\"battery_wh\" value=\"1\"/><prop id=\"battery_charge_windows\" value=\"50-10\"/>"))
+            .find("p.xml:6: host 't1': property battery_charge_windows: '50-10' is not START-END") !=
         std::string::npos);
-  CHECK(bad_run(kToml, t1_with("<prop id=\"battery_level\" value=\"0.5\"/>")).find("host 't1': property battery_level without battery_wh") != std::string::npos);
+  CHECK(bad_run(kToml, t1_with("<prop id=\"battery_level\" value=\"0.5\"/>"))
+            .find("host 't1': property battery_level without battery_wh") != std::string::npos);
 }
 
 TEST_CASE("cli: validate prints hosts by class for a sound platform") {
   TempDir d;
-  const Proc p = testutil::run_edgetrain("validate '" + (testutil::source_dir() / "platforms/quickstart.xml").string() + "'",
-                                         d.path());
+  const Proc p = testutil::run_edgetrain(
+      "validate '" + (testutil::source_dir() / "platforms/quickstart.xml").string() + "'", d.path());
   CHECK(p.code == 0);
   CHECK(p.out.find("10 hosts, 10 links, aggregator edge-server, 9 trainers") != std::string::npos);
   // rpi4: 3 hosts, 4 cores of 3.0 Gf = 12 GFLOP/s, 2.8 W idle, 6.4 W busy, WiFi 24 to 77 Mbit/s.
-  CHECK(p.out.find("rpi4                      3      4             12.0        2.8          6.4       24.0..77.0") !=
+  CHECK(p.out.find(
+            "rpi4                      3      4             12.0        2.8          6.4       24.0..77.0") !=
         std::string::npos);
   CHECK(p.out.find("\nsound\n") != std::string::npos);
 }

@@ -13,7 +13,7 @@ ModelDescriptor model(const char* name) {
   REQUIRE(find_model(name, m));
   return m;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("cost model: LeNet-5 full model, by hand") {
   // conv1 1->6 5x5 pad 2 on 28x28: 28x28 out; weights 6*1*25 = 150, +6 bias; MACs 28*28*150 = 117,600
@@ -43,7 +43,7 @@ TEST_CASE("cost model: LeNet-5 with half the filters and units kept, 8-bit updat
   CHECK(c.forward_flops == doctest::Approx(2.0 * 133740));
   CHECK(c.train_flops == doctest::Approx(6.0 * 133740));
   CHECK(c.model_bytes == doctest::Approx(15738.0 * 4));
-  CHECK(c.update_bytes == doctest::Approx(15738.0));  // one byte per value
+  CHECK(c.update_bytes == doctest::Approx(15738.0)); // one byte per value
   CHECK(half.mean_keep() == doctest::Approx(0.5));
 }
 
@@ -69,10 +69,10 @@ TEST_CASE("cost model: a pruned layer keeps at least one filter") {
 
 TEST_CASE("cost model: bad compressions are rejected") {
   const ModelDescriptor m = model("lenet5");
-  CHECK_THROWS_AS(model_cost(m, {{1.0, 1.0}, 32}), std::invalid_argument);        // wrong length
-  CHECK_THROWS_AS(model_cost(m, {{0.0, 1.0, 1.0, 1.0}, 32}), std::invalid_argument);  // keep 0
-  CHECK_THROWS_AS(model_cost(m, {{1.5, 1.0, 1.0, 1.0}, 32}), std::invalid_argument);  // keep > 1
-  CHECK_THROWS_AS(model_cost(m, {{}, 0}), std::invalid_argument);                   // bits
+  CHECK_THROWS_AS(model_cost(m, {{1.0, 1.0}, 32}), std::invalid_argument);           // wrong length
+  CHECK_THROWS_AS(model_cost(m, {{0.0, 1.0, 1.0, 1.0}, 32}), std::invalid_argument); // keep 0
+  CHECK_THROWS_AS(model_cost(m, {{1.5, 1.0, 1.0, 1.0}, 32}), std::invalid_argument); // keep > 1
+  CHECK_THROWS_AS(model_cost(m, {{}, 0}), std::invalid_argument);                    // bits
   CHECK_THROWS_AS(model_cost(m, {{}, 33}), std::invalid_argument);
 }
 

@@ -20,15 +20,16 @@ const std::vector<std::string> kHosts = {"agg", "a", "b", "c", "d"};
 const std::vector<bool> kTrainer = {false, true, true, true, true};
 
 std::int64_t sum(const std::vector<NodeData>& d) {
-  return std::accumulate(d.begin(), d.end(), std::int64_t{0}, [](auto a, const NodeData& n) { return a + n.samples; });
+  return std::accumulate(d.begin(), d.end(), std::int64_t{0},
+                         [](auto a, const NodeData& n) { return a + n.samples; });
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("data split: equal split of 10 samples over 4 trainers gives 3, 3, 2, 2") {
   Scenario s = base();
   s.data.total_samples = 10;
   const auto d = split_data(s, kHosts, kTrainer, 10);
-  CHECK(d[0].samples == 0);  // the aggregator holds no data
+  CHECK(d[0].samples == 0); // the aggregator holds no data
   CHECK(d[1].samples == 3);
   CHECK(d[2].samples == 3);
   CHECK(d[3].samples == 2);
@@ -40,7 +41,7 @@ TEST_CASE("data split: default total is the data set size of 60,000 with per-hos
   s.data.by_host = {{"b", 1000}};
   const auto d = split_data(s, kHosts, kTrainer, 10);
   CHECK(d[2].samples == 1000);
-  CHECK(d[1].samples == 59000 / 3 + 1);  // 19,667 + 19,667 + 19,666 = 59,000
+  CHECK(d[1].samples == 59000 / 3 + 1); // 19,667 + 19,667 + 19,666 = 59,000
   CHECK(sum(d) == 60000);
 }
 
@@ -48,7 +49,8 @@ TEST_CASE("data split: samples_per_node gives every trainer the same count") {
   Scenario s = base();
   s.data.samples_per_node = 77;
   const auto d = split_data(s, kHosts, kTrainer, 10);
-  for (std::size_t i = 1; i < d.size(); ++i) CHECK(d[i].samples == 77);
+  for (std::size_t i = 1; i < d.size(); ++i)
+    CHECK(d[i].samples == 77);
 }
 
 TEST_CASE("data split: lognormal keeps the total and varies the counts, reproducibly") {
@@ -59,10 +61,12 @@ TEST_CASE("data split: lognormal keeps the total and varies the counts, reproduc
   const auto d = split_data(s, kHosts, kTrainer, 10);
   CHECK(sum(d) == 1000);
   bool varied = false;
-  for (std::size_t i = 2; i < d.size(); ++i) varied |= d[i].samples != d[1].samples;
+  for (std::size_t i = 2; i < d.size(); ++i)
+    varied |= d[i].samples != d[1].samples;
   CHECK(varied);
   const auto again = split_data(s, kHosts, kTrainer, 10);
-  for (std::size_t i = 0; i < d.size(); ++i) CHECK(again[i].samples == d[i].samples);
+  for (std::size_t i = 0; i < d.size(); ++i)
+    CHECK(again[i].samples == d[i].samples);
 }
 
 TEST_CASE("data split: fewer samples than trainers is an input error") {

@@ -4,8 +4,8 @@
 // follows from the platform's numbers.
 #include "simulator/engine/simulation.hpp"
 
-#include <simgrid/s4u/Host.hpp>
 #include "test_util.hpp"
+#include <simgrid/s4u/Host.hpp>
 
 #include <doctest/doctest.h>
 
@@ -16,8 +16,8 @@ using testutil::TempDir;
 
 namespace {
 
-constexpr double kBytes = 61706.0 * 4;       // LeNet-5, float32: 246,824 B
-constexpr double kTrainFlops = 2499120.0;    // LeNet-5, per sample (see test_cost_model)
+constexpr double kBytes = 61706.0 * 4;    // LeNet-5, float32: 246,824 B
+constexpr double kTrainFlops = 2499120.0; // LeNet-5, per sample (see test_cost_model)
 
 const char* kHeader = R"(<?xml version='1.0'?>
 <!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
@@ -29,12 +29,13 @@ const char* kHeader = R"(<?xml version='1.0'?>
 struct Capture final : RunObserver {
   std::vector<RoundRecord> records;
   std::vector<RoundOutcome> outcomes;
-  std::vector<unsigned long> pstates_after;  // each host's pstate once the round is over
+  std::vector<unsigned long> pstates_after; // each host's pstate once the round is over
   void on_round(const RoundRecord& r, const RoundOutcome& o, const std::vector<NodeView>& views) override {
     records.push_back(r);
     outcomes.push_back(o);
     pstates_after.clear();
-    for (const NodeView& v : views) pstates_after.push_back(simgrid::s4u::Host::by_name(v.host)->get_pstate());
+    for (const NodeView& v : views)
+      pstates_after.push_back(simgrid::s4u::Host::by_name(v.host)->get_pstate());
   }
 };
 
@@ -48,11 +49,12 @@ struct OneRound {
            std::unique_ptr<Policy> policy = nullptr, const std::string& traces = "", int rounds = 1) {
     dir.write("p.xml", std::string(kHeader) + platform_body + "</zone></platform>\n");
     dir.write("t.trace", traces);
-    const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n"
-                                       "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n" +
-                                           std::string(traces.empty() ? "" : "traces = [\"t.trace\"]\n") +
-                                           "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = " +
-                                           std::to_string(rounds) + "\n" + extra_toml);
+    const auto f = dir.write(
+        "s.toml", "[platform]\nfile = \"p.xml\"\n"
+                  "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n" +
+                      std::string(traces.empty() ? "" : "traces = [\"t.trace\"]\n") +
+                      "[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = " + std::to_string(rounds) +
+                      "\n" + extra_toml);
     Simulation sim(load_scenario(f), {}, false, std::move(policy));
     result = sim.run({&cap});
     REQUIRE(cap.outcomes.size() == static_cast<std::size_t>(rounds));
@@ -86,14 +88,14 @@ private:
   int pstate_;
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("engine: one trainer's round time and joules equal the hand computation") {
   OneRound r(kOneTrainer);
-  const double down = 0.010 + kBytes / 1e7;      // latency + size / bandwidth
-  const double compute = 8 * kTrainFlops / 1e9;  // 8 samples on 1 Gf
+  const double down = 0.010 + kBytes / 1e7;     // latency + size / bandwidth
+  const double compute = 8 * kTrainFlops / 1e9; // 8 samples on 1 Gf
   const double up = down;
-  const double aggregate = 2 * 61706.0 / 2e9;    // 2 FLOPs per parameter on 2 Gf
+  const double aggregate = 2 * 61706.0 / 2e9; // 2 FLOPs per parameter on 2 Gf
   const double round = down + compute + up + aggregate;
 
   const RoundRecord& rec = r.cap.records[0];
@@ -170,14 +172,14 @@ TEST_CASE("engine: a slow trainer is dropped by the round timeout and its energy
 )",
              "round_timeout_s = 0.5\n");
   const double down = 0.010 + kBytes / 1e7;
-  const double cut_compute = 0.5 - down;  // the slow node computes from `down` until the timeout
+  const double cut_compute = 0.5 - down; // the slow node computes from `down` until the timeout
   const NodeOutcome& slow = r.node(2);
   const NodeOutcome& fast = r.node(1);
   CHECK(fast.finished);
   CHECK_FALSE(slow.finished);
   CHECK(slow.trained);
   CHECK(slow.compute_s == doctest::Approx(cut_compute).epsilon(1e-6));
-  CHECK(slow.flops == doctest::Approx(cut_compute * 1e7).epsilon(1e-6));  // work done, not planned
+  CHECK(slow.flops == doctest::Approx(cut_compute * 1e7).epsilon(1e-6)); // work done, not planned
   CHECK(slow.bytes == doctest::Approx(kBytes));                          // the model only
   CHECK(slow.energy_j == doctest::Approx(10 * down + 20 * cut_compute).epsilon(1e-6));
   const RoundRecord& rec = r.cap.records[0];
@@ -205,7 +207,7 @@ TEST_CASE("engine: an invalid plan from a policy is a clear error and not a cras
   TempDir dir;
   dir.write("p.xml", std::string(kHeader) + kOneTrainer + "</zone></platform>\n");
   const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n");
-  Simulation sim(load_scenario(f), {}, false, std::make_unique<PstatePolicy>(7));  // t1 has 2 pstates
+  Simulation sim(load_scenario(f), {}, false, std::make_unique<PstatePolicy>(7)); // t1 has 2 pstates
   try {
     sim.run({});
     FAIL("no error");
@@ -225,7 +227,7 @@ TEST_CASE("engine: a multi-core trainer cut by the timeout reports the FLOPs it 
   const double down = 0.010 + kBytes / 1e7, computing = 0.05 - down;
   const NodeOutcome& t = r.node(1);
   CHECK_FALSE(t.finished);
-  CHECK(t.flops == doctest::Approx(computing * 4 * 0.1e9).epsilon(1e-6));  // 4 cores of 0.1 Gf
+  CHECK(t.flops == doctest::Approx(computing * 4 * 0.1e9).epsilon(1e-6)); // 4 cores of 0.1 Gf
   CHECK(t.energy_j == doctest::Approx(10 * down + 30 * computing).epsilon(1e-6));
 }
 
@@ -237,7 +239,7 @@ TEST_CASE("engine: a trainer cut mid-upload reports the bytes that left and its 
 )",
              "round_timeout_s = 0.4\n");
   const double down = 0.010 + kBytes / 1e6, compute = 8 * kTrainFlops / 1e9;
-  const double uploading = 0.4 - down - compute;  // of which the first 10 ms are latency
+  const double uploading = 0.4 - down - compute; // of which the first 10 ms are latency
   const double sent = (uploading - 0.010) * 1e6;
   const NodeOutcome& t = r.node(1);
   CHECK_FALSE(t.finished);
@@ -247,7 +249,7 @@ TEST_CASE("engine: a trainer cut mid-upload reports the bytes that left and its 
   CHECK(t.comm_s == doctest::Approx(down + uploading).epsilon(1e-6));
   const RoundRecord& rec = r.cap.records[0];
   CHECK(rec.trainers_finished == 0);
-  CHECK(rec.end_s == doctest::Approx(0.4));  // no update received: nothing to aggregate
+  CHECK(rec.end_s == doctest::Approx(0.4)); // no update received: nothing to aggregate
   CHECK(rec.bytes_up == doctest::Approx(sent).epsilon(1e-6));
   CHECK(rec.energy_network_j == doctest::Approx(1 * 0.4 + 2 * (down + uploading)).epsilon(1e-6));
   CHECK(t.energy_j == doctest::Approx(10 * (down + uploading) + 20 * compute).epsilon(1e-6));
@@ -274,7 +276,7 @@ public:
 private:
   std::vector<NodeView>& seen_;
 };
-}  // namespace
+} // namespace
 
 TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiFi station's own rate") {
   std::vector<NodeView> seen;
@@ -294,7 +296,7 @@ TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiF
   CHECK(find("rpi5-1").up_bps == doctest::Approx(250e6 / 8));
   CHECK(find("phone-mid-1").up_bps == doctest::Approx(6e6 / 8));
   CHECK(find("phone-mid-1").down_bps == doctest::Approx(13e6 / 8));
-  CHECK(find("rpi4-1").flops_peak == doctest::Approx(4 * 3.0e9));  // 4 cores of 3.0 Gf
+  CHECK(find("rpi4-1").flops_peak == doctest::Approx(4 * 3.0e9)); // 4 cores of 3.0 Gf
   CHECK(find("rpi4-1").flops_per_pstate.size() == 4);
 }
 
@@ -323,11 +325,11 @@ TEST_CASE("traces: a node switched off mid-round does not finish and is offline 
   CHECK_FALSE(t1.finished);
   CHECK(t1.compute_s == doctest::Approx(0.04 - down).epsilon(1e-6));
   CHECK(t1.flops == doctest::Approx((0.04 - down) * 1e9).epsilon(1e-6));
-  CHECK(t1.energy_j == doctest::Approx(10 * down + 20 * (0.04 - down)).epsilon(1e-6));  // until it failed
+  CHECK(t1.energy_j == doctest::Approx(10 * down + 20 * (0.04 - down)).epsilon(1e-6)); // until it failed
   CHECK(r.cap.records[0].trainers_finished == 1);
   // Round 2: only t2 is planned.
   CHECK(r.cap.records[1].trainers_planned == 1);
-  CHECK(r.cap.outcomes[1].nodes.size() == 2);  // the aggregator and t2
+  CHECK(r.cap.outcomes[1].nodes.size() == 2); // the aggregator and t2
   CHECK(r.cap.outcomes[1].nodes[1].node == 2);
 }
 
@@ -348,7 +350,7 @@ TEST_CASE("battery: a trainer's battery empties at the hand-computed time and th
   const NodeOutcome& t1 = r.node(1);
   CHECK_FALSE(t1.finished);
   CHECK(t1.compute_s == doctest::Approx(computing).epsilon(1e-6));
-  CHECK(t1.energy_j == doctest::Approx(0.36).epsilon(1e-6));  // the whole battery
+  CHECK(t1.energy_j == doctest::Approx(0.36).epsilon(1e-6)); // the whole battery
   CHECK(r.node(2).finished);
   CHECK(r.cap.records[0].trainers_finished == 1);
 }
@@ -369,8 +371,9 @@ TEST_CASE("battery: an emptied node comes back when its charging window opens") 
              "", nullptr, "", 8);
   CHECK(r.cap.records[0].trainers_finished == 1);
   for (const RoundRecord& rec : r.cap.records) {
-    CHECK_MESSAGE(rec.trainers_planned == (rec.start_s >= 0.5 ? 2 : 1 + (rec.round == 1 ? 1 : 0)), "round " << rec.round);
-    if (rec.start_s >= 0.5) CHECK(rec.trainers_finished == 2);  // trains on the charger
+    CHECK_MESSAGE(rec.trainers_planned == (rec.start_s >= 0.5 ? 2 : 1 + (rec.round == 1 ? 1 : 0)),
+                  "round " << rec.round);
+    if (rec.start_s >= 0.5) CHECK(rec.trainers_finished == 2); // trains on the charger
   }
   CHECK(r.cap.records.back().start_s >= 0.5);
 }

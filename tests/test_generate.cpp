@@ -17,8 +17,8 @@ TEST_CASE("generate: every topology loads in SimGrid passes validate and runs Fe
   for (const char* topology : {"star", "cells", "edge-cloud"}) {
     CAPTURE(topology);
     TempDir d;
-    Proc p = testutil::run_edgetrain(std::string("platform generate --nodes 40 ") + kMix + " --topology " + topology +
-                                         " --cells 3 --traces speed,churn --seed 5 -o g.xml",
+    Proc p = testutil::run_edgetrain(std::string("platform generate --nodes 40 ") + kMix + " --topology " +
+                                         topology + " --cells 3 --traces speed,churn --seed 5 -o g.xml",
                                      d.path());
     REQUIRE(p.code == 0);
     CHECK(fs::exists(d.path() / "g.trace"));
@@ -36,7 +36,9 @@ TEST_CASE("generate: every topology loads in SimGrid passes validate and runs Fe
 TEST_CASE("generate: node counts follow the mix by largest remainder") {
   // 10 x 0.25 = 2.5 and 10 x 0.75 = 7.5: 2 and 7, and the one left goes to the first tie: 3 and 7.
   TempDir d;
-  REQUIRE(testutil::run_edgetrain("platform generate --nodes 10 --mix rpi4:0.25,laptop:0.75 -o g.xml", d.path()).code == 0);
+  REQUIRE(
+      testutil::run_edgetrain("platform generate --nodes 10 --mix rpi4:0.25,laptop:0.75 -o g.xml", d.path())
+          .code == 0);
   const Proc p = testutil::run_edgetrain("validate g.xml", d.path());
   CHECK(p.out.find("\nrpi4                      3") != std::string::npos);
   CHECK(p.out.find("\nlaptop                    7") != std::string::npos);
@@ -46,7 +48,8 @@ TEST_CASE("generate: node counts follow the mix by largest remainder") {
 
 TEST_CASE("generate: same seed same files") {
   TempDir d;
-  const std::string cmd = "platform generate --nodes 30 " + kMix + " --topology cells --cells 2 --traces speed,diurnal --seed 9";
+  const std::string cmd =
+      "platform generate --nodes 30 " + kMix + " --topology cells --cells 2 --traces speed,diurnal --seed 9";
   REQUIRE(testutil::run_edgetrain(cmd + " -o a.xml", d.path()).code == 0);
   REQUIRE(testutil::run_edgetrain(cmd + " -o b.xml", d.path()).code == 0);
   std::string a = testutil::read(d.path() / "a.xml"), b = testutil::read(d.path() / "b.xml");
@@ -69,7 +72,8 @@ TEST_CASE("generate error: bad options write nothing") {
   bad("--nodes 10 --mix rpi4:one", "'rpi4:one' is not CLASS:FRACTION");
   bad("--nodes 10 --mix rpi4:1.5", "a fraction is in (0, 1]");
   bad("--nodes 0 --mix rpi4:1", "error: --nodes: 0 is not in [1, 10000000]");
-  bad("--nodes 10 --mix rpi4:1 --topology ring", "error: --topology: 'ring' is not one of: star, cells, edge-cloud");
+  bad("--nodes 10 --mix rpi4:1 --topology ring",
+      "error: --topology: 'ring' is not one of: star, cells, edge-cloud");
   bad("--nodes 10 --mix rpi4:1 --topology cells --cells 11", "error: --cells: 11 is not in [1, --nodes]");
   bad("--nodes 10 --mix rpi4:1 --traces weather", "error: --traces: 'weather' is not one of");
   bad("--nodes 10 --mix rpi4:1 --traces speed --speed-mean 0", "trace parameters must be > 0");
@@ -94,8 +98,8 @@ TEST_CASE("examples: every scenario in configs runs and every platform validates
   for (const auto& e : fs::directory_iterator(testutil::source_dir() / "configs")) {
     CAPTURE(e.path().string());
     TempDir d;
-    const Proc p = testutil::run_edgetrain("run '" + e.path().string() + "' --out o --no-progress --set training.max_rounds=3",
-                                           d.path());
+    const Proc p = testutil::run_edgetrain(
+        "run '" + e.path().string() + "' --out o --no-progress --set training.max_rounds=3", d.path());
     CHECK(p.code == 0);
   }
   for (const auto& e : fs::directory_iterator(testutil::source_dir() / "platforms")) {
@@ -116,7 +120,8 @@ void runs(const std::string& xml) {
   CHECK_MESSAGE(p.code == 0, p.err);
   CHECK(testutil::read(d.path() / "o/summary.json").find("\"rounds\": 2") != std::string::npos);
 }
-const char* kHead = "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">\n";
+const char* kHead = "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+                    "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">\n";
 const char* kHosts = R"(
   <host id="agg" speed="4Gf" core="4"><prop id="role" value="aggregator"/><prop id="wattage_per_state" value="20:30:60"/></host>
   <host id="a" speed="1Gf,0.5Gf" core="2"><prop id="wattage_per_state" value="2:3:5, 1.5:2:3"/></host>
@@ -125,7 +130,7 @@ const char* kHosts = R"(
   <link id="lb" bandwidth="20MBps" latency="5ms"/>
   <link id="lagg" bandwidth="100MBps" latency="1ms"/>
 )";
-}  // namespace
+} // namespace
 
 TEST_CASE("zones: platforms in Full Floyd cluster and WiFi styles run FedAvg") {
   // Each trainer directly linked to the aggregator: the graph zones (Floyd, Dijkstra) route it.

@@ -1,6 +1,6 @@
 // SimGrid value parsing used by the platform check.
-#include "simulator/platform/platform_check.hpp"
 #include "simulator/platform/platform.hpp"
+#include "simulator/platform/platform_check.hpp"
 
 #include <doctest/doctest.h>
 
@@ -24,7 +24,7 @@ TEST_CASE("platform check: wattage lists") {
   parse_wattage("100:120:200, 90:100:150", 2, idle, busy);
   CHECK(idle == std::vector<double>{100, 90});
   CHECK(busy == std::vector<double>{200, 150});
-  parse_wattage("2.8:6.4", 1, idle, busy);  // idle:busy form
+  parse_wattage("2.8:6.4", 1, idle, busy); // idle:busy form
   CHECK(busy == std::vector<double>{6.4});
   CHECK_THROWS_AS(parse_wattage("1:2", 2, idle, busy), std::invalid_argument);
   CHECK_THROWS_AS(parse_wattage("1:2:3:4", 1, idle, busy), std::invalid_argument);

@@ -67,5 +67,6 @@ TEST_CASE("rng: below(n) stays in range and covers it") {
     REQUIRE(v < 7);
     ++seen[v];
   }
-  for (int k : seen) CHECK(k > 800);  // expected 1000 each
+  for (int k : seen)
+    CHECK(k > 800); // expected 1000 each
 }

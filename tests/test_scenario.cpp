@@ -22,7 +22,7 @@ std::string error_of(const std::string& toml, const std::vector<Override>& o = {
   }
   return "";
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("scenario: a minimal file gets every default, and the platform path is resolved") {
   TempDir d;
@@ -53,18 +53,21 @@ TEST_CASE("scenario: --set overrides, typed or bare words, and policy parameters
   TempDir d;
   d.write("p.xml", "<platform/>");
   const auto f = d.write("s.toml", "[platform]\nfile = \"p.xml\"\n[training]\nbatch = 16\n");
-  const Scenario s = load_scenario(
-      f, {{"training.batch", "64"}, {"policy.name", "random"}, {"policy.random.k", "5"}, {"training.deadline_s", "10"}});
+  const Scenario s = load_scenario(f, {{"training.batch", "64"},
+                                       {"policy.name", "random"},
+                                       {"policy.random.k", "5"},
+                                       {"training.deadline_s", "10"}});
   CHECK(s.training.batch == 64);
   CHECK(s.policy == "random");
   CHECK(s.policy_params.integer("k") == 5);
-  CHECK(s.training.deadline_s == 10.0);  // an integer is accepted for a number
+  CHECK(s.training.deadline_s == 10.0); // an integer is accepted for a number
 }
 
 TEST_CASE("scenario: [data.samples] per host") {
   TempDir d;
   d.write("p.xml", "<platform/>");
-  const auto f = d.write("s.toml", "[platform]\nfile = \"p.xml\"\n[data.samples]\nrpi-1 = 500\n\"odd name\" = 7\n");
+  const auto f =
+      d.write("s.toml", "[platform]\nfile = \"p.xml\"\n[data.samples]\nrpi-1 = 500\n\"odd name\" = 7\n");
   const Scenario s = load_scenario(f);
   CHECK(s.data.by_host.at("rpi-1") == 500);
   CHECK(s.data.by_host.at("odd name") == 7);
@@ -87,16 +90,18 @@ TEST_CASE("scenario error: missing file") {
 
 TEST_CASE("scenario error: unknown key with the nearest valid one") {
   const std::string e = error_of("[platform]\nfile = \"p.xml\"\n[training]\nbath = 3\n");
-  CHECK(e.find("s.toml:4:1: training.bath: unknown key (did you mean 'training.batch'?)") != std::string::npos);
+  CHECK(e.find("s.toml:4:1: training.bath: unknown key (did you mean 'training.batch'?)") !=
+        std::string::npos);
   const std::string t = error_of("[platform]\nfile = \"p.xml\"\n[trainig]\nbatch = 3\n");
   CHECK(t.find("s.toml:3:2: trainig: unknown table (did you mean 'training'?)") != std::string::npos);
-  const std::string w = error_of("[platform]\nfile = \"p.xml\"\nbatch = 3\n");  // right key, wrong table
-  CHECK(w.find("s.toml:3:1: platform.batch: unknown key (did you mean 'training.batch'?)") != std::string::npos);
+  const std::string w = error_of("[platform]\nfile = \"p.xml\"\nbatch = 3\n"); // right key, wrong table
+  CHECK(w.find("s.toml:3:1: platform.batch: unknown key (did you mean 'training.batch'?)") !=
+        std::string::npos);
 }
 
 TEST_CASE("scenario error: wrong type") {
-  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[[training]]\nbatch = 3\n").find("training: expected a table") !=
-        std::string::npos);
+  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[[training]]\nbatch = 3\n")
+            .find("training: expected a table") != std::string::npos);
   const std::string e = error_of("[platform]\nfile = \"p.xml\"\n[training]\nbatch = \"big\"\n");
   CHECK(e.find("s.toml:4:9: training.batch: expected integer, got string \"big\"") != std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[training]\nlocal_steps = 2.5\n").find("expected integer") !=
@@ -108,16 +113,18 @@ TEST_CASE("scenario error: out-of-range values") {
             .find("training.deadline_s: must be > 0, got -5.0") != std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[data]\nsamples_per_node = -3\n")
             .find("data.samples_per_node: must be >= 0, got -3") != std::string::npos);
-  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[data.samples]\nx = 0\n").find("data.samples.x: must be >= 1") !=
-        std::string::npos);
+  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[data.samples]\nx = 0\n")
+            .find("data.samples.x: must be >= 1") != std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[model]\nupdate_bits = 64\n")
             .find("model.update_bits: must be >= 1 and <= 32, got 64") != std::string::npos);
-  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[training]\ntarget_loss = nan\n").find("got nan") != std::string::npos);
+  CHECK(error_of("[platform]\nfile = \"p.xml\"\n[training]\ntarget_loss = nan\n").find("got nan") !=
+        std::string::npos);
 }
 
 TEST_CASE("scenario error: unknown policy lists the valid ones") {
   const std::string e = error_of("[platform]\nfile = \"p.xml\"\n[policy]\nname = \"fedavgg\"\n");
-  CHECK(e.find("policy.name: 'fedavgg' is not one of: fedavg, random (did you mean 'fedavg'?)") != std::string::npos);
+  CHECK(e.find("policy.name: 'fedavgg' is not one of: fedavg, random (did you mean 'fedavg'?)") !=
+        std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[policy.nosuch]\nk = 1\n").find("unknown policy table") !=
         std::string::npos);
 }
@@ -130,7 +137,8 @@ TEST_CASE("scenario error: platform file missing or not given") {
 
 TEST_CASE("scenario error: bad --set names the override") {
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n", {{"training.batch", "-1"}})
-            .find("--set training.batch: training.batch: must be >= 1 and <= 1000000000, got -1") != std::string::npos);
+            .find("--set training.batch: training.batch: must be >= 1 and <= 1000000000, got -1") !=
+        std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n", {{"training.bach", "2"}}).find("--set training.bach") !=
         std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n", {{"training..batch", "2"}}).find("malformed key path") !=

@@ -18,8 +18,11 @@ struct Fixture {
   Fixture() {
     scenario.seed = 1;
     find_model("lenet5", model);
-    data = {{0, std::vector<double>(10, 0.1)}, {1000, std::vector<double>(10, 0.1)}, {1000, std::vector<double>(10, 0.1)}};
-    for (const KeySpec& k : surrogate_learning_info().params) params[k.path] = k.def;
+    data = {{0, std::vector<double>(10, 0.1)},
+            {1000, std::vector<double>(10, 0.1)},
+            {1000, std::vector<double>(10, 0.1)}};
+    for (const KeySpec& k : surrogate_learning_info().params)
+      params[k.path] = k.def;
     params["noise"] = 0.0;
   }
   std::unique_ptr<LearningProcess> make() {
@@ -27,7 +30,7 @@ struct Fixture {
   }
 };
 
-RoundOutcome outcome(std::vector<std::pair<std::int64_t, double>> trained) {  // (samples processed, keep)
+RoundOutcome outcome(std::vector<std::pair<std::int64_t, double>> trained) { // (samples processed, keep)
   RoundOutcome o;
   o.round = 1;
   NodeId id = 1;
@@ -41,7 +44,7 @@ RoundOutcome outcome(std::vector<std::pair<std::int64_t, double>> trained) {  //
   }
   return o;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("surrogate: one round by hand, full model, IID, no noise") {
   Fixture f;
@@ -66,8 +69,8 @@ TEST_CASE("surrogate: compression slows progress and raises the floor") {
     a = full->advance({}, outcome({{2000, 1.0}, {2000, 1.0}}));
     b = half->advance({}, outcome({{2000, 0.5}, {2000, 0.5}}));
   }
-  CHECK(a.loss == doctest::Approx(0.25).epsilon(1e-3));               // the full model's floor
-  CHECK(b.loss == doctest::Approx(0.25 + 0.6 * 0.5).epsilon(1e-3));   // floor + compression_floor x (1 - keep)
+  CHECK(a.loss == doctest::Approx(0.25).epsilon(1e-3));             // the full model's floor
+  CHECK(b.loss == doctest::Approx(0.25 + 0.6 * 0.5).epsilon(1e-3)); // floor + compression_floor x (1 - keep)
 }
 
 TEST_CASE("surrogate: no finished trainer means no progress and little data means less") {
@@ -86,7 +89,8 @@ TEST_CASE("surrogate: no finished trainer means no progress and little data mean
 
 TEST_CASE("surrogate: label skew slows progress") {
   Fixture f, g;
-  for (std::size_t i = 1; i < 3; ++i) g.data[i].label_mix = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (std::size_t i = 1; i < 3; ++i)
+    g.data[i].label_mix = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   auto iid = f.make();
   auto skew = g.make();
   const double gap_iid = iid->advance({}, outcome({{500, 1.0}})).loss - 0.25;

@@ -18,7 +18,7 @@ std::string error_of(const std::string& text) {
   }
   return "";
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("traces: sections with comments and a loop read back as written") {
   testutil::TempDir d;
@@ -41,7 +41,8 @@ TEST_CASE("traces error: each mistake with its line") {
   CHECK(error_of("[host a speed]\n0 1\n5 0.5\n3 0.7\n") ==
         "x.trace:4: time 3 does not come after the previous time 5");
   CHECK(error_of("[host a speed]\n-1 1\n") == "x.trace:2: time -1 is negative");
-  CHECK(error_of("[host a speed]\n0 1.5\n") == "x.trace:2: speed is a fraction of the nominal value in (0, 1], got 1.5");
+  CHECK(error_of("[host a speed]\n0 1.5\n") ==
+        "x.trace:2: speed is a fraction of the nominal value in (0, 1], got 1.5");
   CHECK(error_of("[host a speed]\n0 -0.5\n").find("x.trace:2: speed is a fraction") == 0);
   CHECK(error_of("[host a state]\n0 2\n") == "x.trace:2: state must be 0 (off) or 1 (on), got 2");
   CHECK(error_of("[host a speed]\n0 one\n") == "x.trace:2: expected: TIME VALUE (two numbers)");
@@ -51,7 +52,8 @@ TEST_CASE("traces error: each mistake with its line") {
   CHECK(error_of("[host a speed\n").find("x.trace:1: section header without ']'") == 0);
   CHECK(error_of("[host a speed]\n0 1\n5 1\nloop 4\n") ==
         "x.trace:4: loop period 4 must be above the section's last time 5");
-  CHECK(error_of("[host a speed]\n0 1\nloop 10\n20 1\n") == "x.trace:4: nothing may follow 'loop' in a section");
+  CHECK(error_of("[host a speed]\n0 1\nloop 10\n20 1\n") ==
+        "x.trace:4: nothing may follow 'loop' in a section");
   CHECK(error_of("[host a speed]\n[host b speed]\n0 1\n") == "x.trace:1: section without values");
   CHECK(error_of("[host a speed]\n0 nan\n") == "x.trace:2: expected: TIME VALUE (two numbers)");
 }

@@ -35,8 +35,8 @@ std::string read(const fs::path& p) {
 
 Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
   const fs::path out = cwd / ".proc.out", err = cwd / ".proc.err";
-  const std::string cmd = "cd '" + cwd.string() + "' && '" + EDGETRAIN_BIN + "' " + args + " >'" + out.string() +
-                          "' 2>'" + err.string() + "' </dev/null";
+  const std::string cmd = "cd '" + cwd.string() + "' && '" + EDGETRAIN_BIN + "' " + args + " >'" +
+                          out.string() + "' 2>'" + err.string() + "' </dev/null";
   const int status = std::system(cmd.c_str());
   Proc p;
   p.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -47,6 +47,8 @@ Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
   return p;
 }
 
-fs::path source_dir() { return EDGETRAIN_SOURCE_DIR; }
+fs::path source_dir() {
+  return EDGETRAIN_SOURCE_DIR;
+}
 
-}  // namespace testutil
+} // namespace testutil

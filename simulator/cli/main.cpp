@@ -37,12 +37,13 @@ std::string range_text(const KeySpec& k) {
 void print_keys() {
   fmt::print("| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n");
   for (const KeySpec& k : scenario_schema())
-    fmt::print("| `{}` | {} | `{}` | {} | {} | {} |\n", k.path, type_name(k.type), value_to_string(k.def), k.unit,
-               range_text(k), k.doc);
-  fmt::print("| `data.samples.<host>` | integer | | samples | >= 1 | samples on that trainer, overriding the split |\n");
+    fmt::print("| `{}` | {} | `{}` | {} | {} | {} |\n", k.path, type_name(k.type), value_to_string(k.def),
+               k.unit, range_text(k), k.doc);
+  fmt::print("| `data.samples.<host>` | integer | | samples | >= 1 | samples on that trainer, overriding the "
+             "split |\n");
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   // SimGrid's own options pass through untouched; CLI11 sees the rest.
@@ -50,12 +51,15 @@ int main(int argc, char** argv) {
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
-    if (i > 0 && (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0)) run.simgrid_args.push_back(a);
-    else rest.push_back(argv[i]);
+    if (i > 0 && (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0))
+      run.simgrid_args.push_back(a);
+    else
+      rest.push_back(argv[i]);
   }
 
-  CLI::App app{"edgetrain: discrete-event simulation of cooperative DNN training on heterogeneous edge platforms "
-               "(SimGrid). SimGrid's --cfg=... and --log=... options pass through."};
+  CLI::App app{
+      "edgetrain: discrete-event simulation of cooperative DNN training on heterogeneous edge platforms "
+      "(SimGrid). SimGrid's --cfg=... and --log=... options pass through."};
   app.set_version_flag("--version", "edgetrain " + edgetrain_version() + ", SimGrid " + simgrid_version());
   app.require_subcommand(1);
 
@@ -68,12 +72,13 @@ int main(int argc, char** argv) {
   std::int64_t seed = 0;
   CLI::Option* seed_opt = cmd_run->add_option("--seed", seed, "master seed (overrides scenario.seed)");
   cmd_run->add_flag("-v,--verbose", run.verbose, "show edgetrain's and SimGrid's logs");
-  cmd_run->add_flag("--no-progress", [&run](std::int64_t) { run.progress = false; }, "no progress line");
+  cmd_run->add_flag(
+      "--no-progress", [&run](std::int64_t) { run.progress = false; }, "no progress line");
 
   app.add_subcommand("policies", "list the policies, with their parameters")->callback(print_policies);
   std::string validate_platform, validate_scenario;
-  CLI::App* cmd_validate =
-      app.add_subcommand("validate", "check a platform (and a scenario) without simulating; exit 2 on any problem");
+  CLI::App* cmd_validate = app.add_subcommand(
+      "validate", "check a platform (and a scenario) without simulating; exit 2 on any problem");
   cmd_validate->add_option("platform", validate_platform, "SimGrid platform XML file")->required();
   cmd_validate->add_option("scenario", validate_scenario, "scenario TOML file (roles, traces, data)");
   app.add_subcommand("keys", "print every scenario key (Markdown table)")->callback(print_keys);
@@ -81,25 +86,30 @@ int main(int argc, char** argv) {
   CLI::App* cmd_platform = app.add_subcommand("platform", "generate platforms, import availability");
   cmd_platform->require_subcommand(1);
   edgetrain::GenerateArgs gen;
-  CLI::App* cmd_gen = cmd_platform->add_subcommand("generate", "write a SimGrid platform of N catalog devices");
+  CLI::App* cmd_gen =
+      cmd_platform->add_subcommand("generate", "write a SimGrid platform of N catalog devices");
   cmd_gen->add_option("--nodes", gen.options.nodes, "number of devices (trainers)")->required();
-  cmd_gen->add_option("--mix", gen.mix, "device classes and fractions: CLASS:FRACTION,... summing to 1")->required();
+  cmd_gen->add_option("--mix", gen.mix, "device classes and fractions: CLASS:FRACTION,... summing to 1")
+      ->required();
   cmd_gen->add_option("--topology", gen.options.topology, "star, cells or edge-cloud")->capture_default_str();
-  cmd_gen->add_option("--cells", gen.options.cells, "cells (cells) or edge sites (edge-cloud)")->capture_default_str();
+  cmd_gen->add_option("--cells", gen.options.cells, "cells (cells) or edge sites (edge-cloud)")
+      ->capture_default_str();
   cmd_gen->add_option("--traces", gen.traces, "availability to generate: speed,churn,diurnal");
   cmd_gen->add_option("--seed", gen.options.seed, "seed")->capture_default_str();
   cmd_gen->add_option("-o,--out", gen.out, "output platform file (traces go beside it, .trace)")->required();
   cmd_gen->add_option("--catalog", gen.catalog, "device catalog (default: the one shipped)");
-  cmd_gen->add_option("--horizon", gen.options.horizon_s, "seconds the traces cover before looping")->capture_default_str();
+  cmd_gen->add_option("--horizon", gen.options.horizon_s, "seconds the traces cover before looping")
+      ->capture_default_str();
   cmd_gen->add_option("--speed-mean", gen.options.speed_mean, "mean speed fraction left by background load")
       ->capture_default_str();
-  cmd_gen->add_option("--speed-changes-per-hour", gen.options.speed_changes_per_h, "background load change rate")
+  cmd_gen
+      ->add_option("--speed-changes-per-hour", gen.options.speed_changes_per_h, "background load change rate")
       ->capture_default_str();
   cmd_gen->add_option("--mtbf", gen.options.mtbf_s, "churn: mean seconds online")->capture_default_str();
   cmd_gen->add_option("--mttr", gen.options.mttr_s, "churn: mean seconds offline")->capture_default_str();
   std::string import_csv, import_out;
-  CLI::App* cmd_import =
-      cmd_platform->add_subcommand("import-availability", "CSV of client,start_s,end_s intervals to a trace file");
+  CLI::App* cmd_import = cmd_platform->add_subcommand(
+      "import-availability", "CSV of client,start_s,end_s intervals to a trace file");
   cmd_import->add_option("csv", import_csv, "CSV file")->required();
   cmd_import->add_option("-o,--out", import_out, "output trace file")->required();
 

@@ -26,9 +26,10 @@ void write_all(const std::vector<std::pair<fs::path, std::string>>& files) {
     if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
     write_file(fs::path(path.string() + ".partial"), content);
   }
-  for (const auto& [path, content] : files) fs::rename(fs::path(path.string() + ".partial"), path);
+  for (const auto& [path, content] : files)
+    fs::rename(fs::path(path.string() + ".partial"), path);
 }
-}  // namespace
+} // namespace
 
 int generate_command(GenerateArgs a) {
   return report_errors([&] {
@@ -64,7 +65,8 @@ int import_availability_command(const std::string& csv, const std::string& out) 
       if (line.empty() || line[0] == '#') continue;
       std::stringstream cells(line);
       std::vector<std::string> c;
-      for (std::string cell; std::getline(cells, cell, ',');) c.push_back(cell);
+      for (std::string cell; std::getline(cells, cell, ',');)
+        c.push_back(cell);
       double from = 0, to = 0;
       try {
         if (c.size() != 3) throw std::invalid_argument("");
@@ -72,16 +74,17 @@ int import_availability_command(const std::string& csv, const std::string& out) 
         from = std::stod(c[1], &u1), to = std::stod(c[2], &u2);
         if (u1 != c[1].size() || u2 != c[2].size()) throw std::invalid_argument("");
       } catch (const std::exception&) {
-        if (no == 1) continue;  // a header
+        if (no == 1) continue; // a header
         throw InputError(where, "expected client,start_s,end_s");
       }
       if (!(from >= 0 && to > from && std::isfinite(to)))
         throw InputError(where, fmt::format("interval {}..{} must have 0 <= start < end", from, to));
       auto& v = intervals[c[0]];
       if (!v.empty() && from < v.back().second)
-        throw InputError(where, fmt::format("interval of '{}' starts at {}, before its previous one ends ({}): "
-                                            "intervals must be in time order and must not overlap",
-                                            c[0], from, v.back().second));
+        throw InputError(where,
+                         fmt::format("interval of '{}' starts at {}, before its previous one ends ({}): "
+                                     "intervals must be in time order and must not overlap",
+                                     c[0], from, v.back().second));
       v.emplace_back(from, to);
     }
     std::vector<TraceSection> sections;
@@ -89,16 +92,19 @@ int import_availability_command(const std::string& csv, const std::string& out) 
       TraceSection t{"host", client, "state", {}, -1, ""};
       if (v.front().first > 0) t.points.emplace_back(0, 0);
       for (const auto& [from, to] : v) {
-        if (!t.points.empty() && t.points.back().first == from) t.points.pop_back();  // back to back: stays on
-        else t.points.emplace_back(from, 1);
+        if (!t.points.empty() && t.points.back().first == from)
+          t.points.pop_back(); // back to back: stays on
+        else
+          t.points.emplace_back(from, 1);
         t.points.emplace_back(to, 0);
       }
       sections.push_back(std::move(t));
     }
-    write_all({{out, "# Imported from " + csv + " by edgetrain platform import-availability.\n" + format_traces(sections)}});
+    write_all({{out, "# Imported from " + csv + " by edgetrain platform import-availability.\n" +
+                         format_traces(sections)}});
     fmt::print("{}: {} clients\n", out, sections.size());
     return 0;
   });
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

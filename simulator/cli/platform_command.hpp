@@ -19,4 +19,4 @@ int generate_command(GenerateArgs args);
 // available. Writes a trace file with one state section per client (host names = client ids).
 int import_availability_command(const std::string& csv, const std::string& out);
 
-}  // namespace edgetrain
+} // namespace edgetrain

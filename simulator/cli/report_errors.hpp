@@ -9,8 +9,7 @@
 
 namespace edgetrain {
 
-template <class Body>
-int report_errors(Body&& body, int other = 1) {
+template <class Body> int report_errors(Body&& body, int other = 1) {
   try {
     return body();
   } catch (const InputError& e) {
@@ -22,4 +21,4 @@ int report_errors(Body&& body, int other = 1) {
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -31,15 +31,16 @@ std::vector<Override> parse_sets(const RunArgs& args) {
 int simulate(const RunArgs& args) {
   const auto wall0 = std::chrono::steady_clock::now();
   Scenario scenario = load_scenario(args.scenario, parse_sets(args));
-  const std::filesystem::path out_path = args.out.empty()
-                                             ? default_output_dir(scenario.name, scenario.policy, scenario.seed)
-                                             : std::filesystem::path(args.out);
-  check_output_dir(out_path);  // fails now, before loading anything, if the folder is taken
+  const std::filesystem::path out_path =
+      args.out.empty() ? default_output_dir(scenario.name, scenario.policy, scenario.seed)
+                       : std::filesystem::path(args.out);
+  check_output_dir(out_path); // fails now, before loading anything, if the folder is taken
 
   Simulation sim(std::move(scenario), args.simgrid_args, args.verbose);
   OutputDir out(out_path);
   const Scenario& s = sim.scenario();
-  for (const std::string& w : sim.platform().warnings) fmt::print(stderr, "warning: {}\n", w);
+  for (const std::string& w : sim.platform().warnings)
+    fmt::print(stderr, "warning: {}\n", w);
 
   CsvRecorder recorder(out.file("rounds.csv"), out.file("nodes.csv"), sim.platform());
   ProgressLine progress(static_cast<long>(s.training.max_rounds));
@@ -57,10 +58,10 @@ int simulate(const RunArgs& args) {
   fmt::print("{}", console_table(info, out.final_path().string()));
   return 0;
 }
-}  // namespace
+} // namespace
 
 int run_command(const RunArgs& args) {
   return report_errors([&] { return simulate(args); });
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

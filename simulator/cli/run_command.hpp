@@ -21,4 +21,4 @@ struct RunArgs {
 // Returns the process exit code: 0 done, 2 bad input (message already printed), 1 other failure.
 int run_command(const RunArgs& args);
 
-}  // namespace edgetrain
+} // namespace edgetrain

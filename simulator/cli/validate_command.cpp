@@ -53,7 +53,8 @@ void print_table(const std::vector<sg4::Host*>& hosts, const Platform* platform)
   std::map<std::string, ClassRow> rows;
   std::map<const sg4::Host*, const Node*> nodes;
   if (platform)
-    for (const Node& n : platform->nodes) nodes[n.host] = &n;
+    for (const Node& n : platform->nodes)
+      nodes[n.host] = &n;
   for (const sg4::Host* h : hosts) {
     const char* c = h->get_property("device_class");
     ClassRow& r = rows[c ? c : "(no device_class)"];
@@ -77,44 +78,50 @@ void print_table(const std::vector<sg4::Host*>& hosts, const Platform* platform)
              "peak GFLOP/s", "idle W", "busy W", "up Mbit/s", "down Mbit/s", "battery Wh");
   for (const auto& [name, r] : rows) {
     const std::string power_note = r.unknown_power ? fmt::format(" ({} unknown)", r.unknown_power) : "";
-    fmt::print("{:<20} {:>6} {:>6} {:>16} {:>10} {:>12} {:>16} {:>16} {:>11}\n", name, r.hosts, r.cores.text(1, 0),
-               r.peak.text(1e9, 1), r.idle.text(1, 1), r.busy.text(1, 1) + power_note, r.up.text(1e6, 1),
-               r.down.text(1e6, 1), r.battery.text(1, 1));
+    fmt::print("{:<20} {:>6} {:>6} {:>16} {:>10} {:>12} {:>16} {:>16} {:>11}\n", name, r.hosts,
+               r.cores.text(1, 0), r.peak.text(1e9, 1), r.idle.text(1, 1), r.busy.text(1, 1) + power_note,
+               r.up.text(1e6, 1), r.down.text(1e6, 1), r.battery.text(1, 1));
   }
 }
 
-}  // namespace
+} // namespace
 
 int validate_command(const std::string& platform_arg, const std::string& scenario_arg) {
-  return report_errors([&] {
-    Scenario s = bare_scenario(platform_arg);
-    if (!scenario_arg.empty()) {
-      const Value where = fs::absolute(platform_arg).string();  // the platform given wins over the scenario's
-      s = load_scenario(scenario_arg, {{"platform.file", value_to_string(where)}});
-    }
-    s.platform_shown = platform_arg;
-    auto engine = make_engine(s, {}, false);
-    const LoadedPlatform loaded = load_simgrid_platform(*engine, s);
-    const std::vector<sg4::Host*> hosts = engine->get_all_hosts();
+  return report_errors(
+      [&] {
+        Scenario s = bare_scenario(platform_arg);
+        if (!scenario_arg.empty()) {
+          const Value where =
+              fs::absolute(platform_arg).string(); // the platform given wins over the scenario's
+          s = load_scenario(scenario_arg, {{"platform.file", value_to_string(where)}});
+        }
+        s.platform_shown = platform_arg;
+        auto engine = make_engine(s, {}, false);
+        const LoadedPlatform loaded = load_simgrid_platform(*engine, s);
+        const std::vector<sg4::Host*> hosts = engine->get_all_hosts();
 
-    const bool named = !s.aggregator.empty() || std::any_of(hosts.begin(), hosts.end(), [](const sg4::Host* h) {
-      const char* r = h->get_property("role");
-      return r && std::string(r) == "aggregator";
-    });
-    std::unique_ptr<Platform> platform;
-    if (named) platform = std::make_unique<Platform>(build_platform(*engine, s, loaded, 10));
-    fmt::print("{}: {} hosts, {} links", platform_arg, hosts.size(), engine->get_all_links().size());
-    if (platform)
-      fmt::print(", aggregator {}, {} trainers\n", platform->nodes[platform->aggregator].host->get_name(),
-                 platform->trainer_count());
-    else
-      fmt::print("\nnote: no aggregator (no host with role=\"aggregator\", no scenario): routes not checked\n");
-    print_table(hosts, platform.get());
-    if (platform)
-      for (const std::string& w : platform->warnings) fmt::print("warning: {}\n", w);
-    fmt::print("sound\n");
-    return 0;
-  }, 2);  // whatever stops a platform from loading is a problem of the platform
+        const bool named =
+            !s.aggregator.empty() || std::any_of(hosts.begin(), hosts.end(), [](const sg4::Host* h) {
+              const char* r = h->get_property("role");
+              return r && std::string(r) == "aggregator";
+            });
+        std::unique_ptr<Platform> platform;
+        if (named) platform = std::make_unique<Platform>(build_platform(*engine, s, loaded, 10));
+        fmt::print("{}: {} hosts, {} links", platform_arg, hosts.size(), engine->get_all_links().size());
+        if (platform)
+          fmt::print(", aggregator {}, {} trainers\n", platform->nodes[platform->aggregator].host->get_name(),
+                     platform->trainer_count());
+        else
+          fmt::print(
+              "\nnote: no aggregator (no host with role=\"aggregator\", no scenario): routes not checked\n");
+        print_table(hosts, platform.get());
+        if (platform)
+          for (const std::string& w : platform->warnings)
+            fmt::print("warning: {}\n", w);
+        fmt::print("sound\n");
+        return 0;
+      },
+      2); // whatever stops a platform from loading is a problem of the platform
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -8,4 +8,4 @@ namespace edgetrain {
 // Returns 0 when sound, 2 otherwise.
 int validate_command(const std::string& platform, const std::string& scenario);
 
-}  // namespace edgetrain
+} // namespace edgetrain

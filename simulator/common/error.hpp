@@ -13,4 +13,4 @@ public:
       : std::runtime_error(where.empty() ? what : where + ": " + what) {}
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -22,7 +22,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;  // farther than this is no typo
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1; // farther than this is no typo
   for (const std::string& c : candidates) {
     const std::size_t d = edit_distance(word, c);
     if (d < best_d) best_d = d, best = c;
@@ -32,8 +32,9 @@ std::string nearest(const std::string& word, const std::vector<std::string>& can
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i ? sep : "") + items[i];
   return out;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

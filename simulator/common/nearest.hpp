@@ -11,4 +11,4 @@ std::string nearest(const std::string& word, const std::vector<std::string>& can
 // ", " joined list.
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
 
-}  // namespace edgetrain
+} // namespace edgetrain

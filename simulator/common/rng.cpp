@@ -15,20 +15,25 @@ std::uint64_t Rng::splitmix64(std::uint64_t& x) {
 namespace {
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  for (char c : s)
+    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
   return h;
 }
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+} // namespace
 
 Rng::Rng(std::uint64_t master_seed, std::string_view stream) {
   std::uint64_t x = master_seed ^ fnv1a(stream);
-  for (auto& s : s_) s = splitmix64(x);
+  for (auto& s : s_)
+    s = splitmix64(x);
 }
 
 Rng Rng::with_state(const std::array<std::uint64_t, 4>& state) {
   Rng r;
-  for (std::size_t i = 0; i < 4; ++i) r.s_[i] = state[i];
+  for (std::size_t i = 0; i < 4; ++i)
+    r.s_[i] = state[i];
   return r;
 }
 
@@ -44,8 +49,12 @@ std::uint64_t Rng::next() {
   return result;
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+double Rng::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
+double Rng::uniform(double lo, double hi) {
+  return lo + (hi - lo) * uniform();
+}
 
 std::uint64_t Rng::below(std::uint64_t n) {
   // Lemire's rejection keeps it unbiased.
@@ -62,7 +71,8 @@ double Rng::normal() {
     return spare_;
   }
   double u1 = uniform();
-  while (u1 <= 0.0) u1 = uniform();
+  while (u1 <= 0.0)
+    u1 = uniform();
   const double u2 = uniform();
   const double r = std::sqrt(-2.0 * std::log(u1));
   spare_ = r * std::sin(2.0 * std::numbers::pi * u2);
@@ -71,9 +81,10 @@ double Rng::normal() {
 }
 
 double Rng::gamma(double shape) {
-  if (shape < 1.0) {  // boost: Gamma(a) = Gamma(a + 1) * U^(1/a)
+  if (shape < 1.0) { // boost: Gamma(a) = Gamma(a + 1) * U^(1/a)
     double u = uniform();
-    while (u <= 0.0) u = uniform();
+    while (u <= 0.0)
+      u = uniform();
     return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
   }
   const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
@@ -90,4 +101,4 @@ double Rng::gamma(double shape) {
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

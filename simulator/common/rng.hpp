@@ -12,15 +12,15 @@ namespace edgetrain {
 class Rng {
 public:
   Rng(std::uint64_t master_seed, std::string_view stream);
-  static Rng with_state(const std::array<std::uint64_t, 4>& state);  // for reference checks
+  static Rng with_state(const std::array<std::uint64_t, 4>& state); // for reference checks
   static std::uint64_t splitmix64(std::uint64_t& x);
 
   std::uint64_t next();
-  double uniform();                          // [0, 1)
-  double uniform(double lo, double hi);      // [lo, hi)
-  std::uint64_t below(std::uint64_t n);      // [0, n), unbiased; n > 0
-  double normal();                           // N(0, 1)
-  double gamma(double shape);                // Gamma(shape, 1), shape > 0 (Marsaglia-Tsang)
+  double uniform();                     // [0, 1)
+  double uniform(double lo, double hi); // [lo, hi)
+  std::uint64_t below(std::uint64_t n); // [0, n), unbiased; n > 0
+  double normal();                      // N(0, 1)
+  double gamma(double shape);           // Gamma(shape, 1), shape > 0 (Marsaglia-Tsang)
 
 private:
   Rng() = default;
@@ -29,4 +29,4 @@ private:
   double spare_ = 0;
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

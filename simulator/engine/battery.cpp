@@ -20,25 +20,27 @@ namespace edgetrain {
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kEmpty = 1e-9;  // J: below this the battery is empty (float noise of the prediction)
+constexpr double kEmpty = 1e-9; // J: below this the battery is empty (float noise of the prediction)
 
-double now() { return sg4::Engine::get_clock(); }
-}  // namespace
+double now() {
+  return sg4::Engine::get_clock();
+}
+} // namespace
 
 struct Batteries::Impl {
   struct Cell {
     const Node* node = nullptr;
     BatterySpec spec;
-    double level = 0;        // J, as of `updated`
-    double updated = 0;      // time of the last account
-    double energy_seen = 0;  // SimGrid's joules for the host as of `updated`
+    double level = 0;       // J, as of `updated`
+    double updated = 0;     // time of the last account
+    double energy_seen = 0; // SimGrid's joules for the host as of `updated`
     bool busy = false;
     unsigned long pstate = 0;
-    bool emptied = false;    // switched off by us
-    double due = kInf;       // predicted next event
+    bool emptied = false; // switched off by us
+    double due = kInf;    // predicted next event
   };
   std::vector<Cell> cells;
-  std::vector<int> index;  // NodeId -> cell, -1 for none
+  std::vector<int> index; // NodeId -> cell, -1 for none
   sg4::MutexPtr mutex;
   sg4::ConditionVariablePtr cv;
   bool started = false;
@@ -72,8 +74,10 @@ struct Batteries::Impl {
   void account(Cell& c) {
     const double t = now();
     const double e = sg_host_get_consumed_energy(c.node->host);
-    if (charging(c, c.updated)) c.level = std::min(c.spec.capacity_j, c.level + c.spec.charge_w * (t - c.updated));
-    else if (!c.emptied) c.level -= e - c.energy_seen;
+    if (charging(c, c.updated))
+      c.level = std::min(c.spec.capacity_j, c.level + c.spec.charge_w * (t - c.updated));
+    else if (!c.emptied)
+      c.level -= e - c.energy_seen;
     c.level = std::max(c.level, 0.0);
     c.energy_seen = e, c.updated = t;
   }
@@ -89,9 +93,12 @@ struct Batteries::Impl {
     std::unique_lock lock(*mutex);
     for (;;) {
       double next = kInf;
-      for (const Cell& c : cells) next = std::min(next, c.due);
-      if (next == kInf) cv->wait(lock);
-      else if (next > now()) cv->wait_until(lock, next);
+      for (const Cell& c : cells)
+        next = std::min(next, c.due);
+      if (next == kInf)
+        cv->wait(lock);
+      else if (next > now())
+        cv->wait_until(lock, next);
       for (Cell& c : cells) {
         if (c.due > now() + 1e-12) continue;
         account(c);
@@ -126,7 +133,9 @@ Batteries::Batteries(const Platform& platform) : impl_(std::make_unique<Impl>())
 }
 Batteries::~Batteries() = default;
 
-bool Batteries::any() const { return !impl_->cells.empty(); }
+bool Batteries::any() const {
+  return !impl_->cells.empty();
+}
 
 void Batteries::start(simgrid::s4u::Host* where) {
   if (!any() || impl_->started) return;
@@ -140,7 +149,7 @@ void Batteries::start(simgrid::s4u::Host* where) {
     }
     impl_->manage();
   });
-  a->daemonize();  // the simulation ends when the rounds do
+  a->daemonize(); // the simulation ends when the rounds do
 }
 
 void Batteries::set_busy(NodeId node, bool busy, unsigned long pstate) {
@@ -161,7 +170,8 @@ double Batteries::level_j(NodeId node) {
 }
 
 double Batteries::capacity_j(NodeId node) const {
-  return impl_->index[node] < 0 ? -1 : impl_->cells[static_cast<std::size_t>(impl_->index[node])].spec.capacity_j;
+  return impl_->index[node] < 0 ? -1
+                                : impl_->cells[static_cast<std::size_t>(impl_->index[node])].spec.capacity_j;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

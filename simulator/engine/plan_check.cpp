@@ -13,7 +13,8 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
   if (!(plan.round_timeout_s >= 0)) throw std::invalid_argument("round_timeout_s must be >= 0");
   std::vector<bool> seen(platform.nodes.size(), false);
   for (const Assignment& a : plan.trainers) {
-    if (a.node >= platform.nodes.size()) throw std::invalid_argument(fmt::format("node {} does not exist", a.node));
+    if (a.node >= platform.nodes.size())
+      throw std::invalid_argument(fmt::format("node {} does not exist", a.node));
     const Node& n = platform.nodes[a.node];
     const std::string who = n.host->get_name();
     if (n.role != Role::Trainer) throw std::invalid_argument(fmt::format("node '{}' is not a trainer", who));
@@ -24,7 +25,8 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
       throw std::invalid_argument(fmt::format("node '{}': local_steps and batch must be >= 1", who));
     const auto pstates = static_cast<int>(n.host->get_pstate_count());
     if (a.pstate < 0 || a.pstate >= pstates)
-      throw std::invalid_argument(fmt::format("node '{}': pstate {} outside [0, {}]", who, a.pstate, pstates - 1));
+      throw std::invalid_argument(
+          fmt::format("node '{}': pstate {} outside [0, {}]", who, a.pstate, pstates - 1));
     try {
       (void)model_cost(model, a.compression);
     } catch (const std::invalid_argument& e) {
@@ -33,4 +35,4 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

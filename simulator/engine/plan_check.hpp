@@ -10,4 +10,4 @@ namespace edgetrain {
 void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDescriptor& model,
                 const std::vector<NodeView>& views);
 
-}  // namespace edgetrain
+} // namespace edgetrain

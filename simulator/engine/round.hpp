@@ -11,47 +11,47 @@
 
 namespace edgetrain {
 
-using NodeId = std::size_t;  // index into the platform's node list
+using NodeId = std::size_t; // index into the platform's node list
 
 enum class Role { Trainer, Aggregator };
 
-struct NodeView {  // what a policy may know about a node at decision time
+struct NodeView { // what a policy may know about a node at decision time
   NodeId id = 0;
   std::string host;
   std::string device_class;
   Role role = Role::Trainer;
   int cores = 1;
-  double flops_now = 0;   // FLOP/s available now at pstate 0, all cores (speed trace applied)
-  double flops_peak = 0;  // nominal FLOP/s at pstate 0, all cores
-  std::vector<double> flops_per_pstate;  // nominal, all cores
-  double up_bps = 0, down_bps = 0;       // bottleneck bandwidth to / from the aggregator, bytes/s
-  double latency_s = 0;                  // one-way route latency to the aggregator
+  double flops_now = 0;                 // FLOP/s available now at pstate 0, all cores (speed trace applied)
+  double flops_peak = 0;                // nominal FLOP/s at pstate 0, all cores
+  std::vector<double> flops_per_pstate; // nominal, all cores
+  double up_bps = 0, down_bps = 0;      // bottleneck bandwidth to / from the aggregator, bytes/s
+  double latency_s = 0;                 // one-way route latency to the aggregator
   std::int64_t samples = 0;
-  double battery_j = -1;           // charge left; -1: mains powered
-  double battery_capacity_j = -1;  // -1: mains powered
+  double battery_j = -1;          // charge left; -1: mains powered
+  double battery_capacity_j = -1; // -1: mains powered
   bool online = true;
-  bool has_power = false;               // host energy known (wattage_per_state present)
-  std::vector<double> watts_idle, watts_busy;  // per pstate: idle and all-cores watts
+  bool has_power = false;                     // host energy known (wattage_per_state present)
+  std::vector<double> watts_idle, watts_busy; // per pstate: idle and all-cores watts
   // history
   double last_seconds = 0, last_joules = 0;
   int rounds_trained = 0;
 };
 
-struct RoundRecord {  // one row of rounds.csv
+struct RoundRecord { // one row of rounds.csv
   int round = 0;
   double start_s = 0, end_s = 0;
   int trainers_planned = 0, trainers_finished = 0;
   double loss = 0, accuracy = 0;
-  double energy_compute_j = 0, energy_network_j = 0, energy_total_j = 0;  // total: running
+  double energy_compute_j = 0, energy_network_j = 0, energy_total_j = 0; // total: running
   double bytes_down = 0, bytes_up = 0;
   int hosts_energy_unknown = 0;
 };
 
 struct RoundState {
-  int round = 0;  // 1-based
+  int round = 0; // 1-based
   double now_s = 0, deadline_s = 0, target_loss = 0;
-  double energy_j = 0;  // spent so far
-  double loss = 0;      // after the previous round (initial loss before round 1)
+  double energy_j = 0; // spent so far
+  double loss = 0;     // after the previous round (initial loss before round 1)
   const ModelDescriptor& model;
   std::span<const NodeView> nodes;
   std::span<const RoundRecord> history;
@@ -68,31 +68,31 @@ struct Assignment {
 struct RoundPlan {
   NodeId aggregator = 0;
   std::vector<Assignment> trainers;
-  double round_timeout_s = 0;  // 0: no timeout
-  bool stop = false;           // the policy ends the run
+  double round_timeout_s = 0; // 0: no timeout
+  bool stop = false;          // the policy ends the run
 };
 
-struct NodeOutcome {  // one row of nodes.csv
+struct NodeOutcome { // one row of nodes.csv
   NodeId node = 0;
-  bool trained = false;   // was asked to train
-  bool finished = false;  // its update reached the aggregator in time
+  bool trained = false;  // was asked to train
+  bool finished = false; // its update reached the aggregator in time
   double compute_s = 0, comm_s = 0;
-  double flops = 0;   // FLOPs actually executed (less than planned when cut by the timeout)
-  double bytes = 0;   // bytes actually moved, down + up (partial transfers included)
+  double flops = 0; // FLOPs actually executed (less than planned when cut by the timeout)
+  double bytes = 0; // bytes actually moved, down + up (partial transfers included)
   double bytes_down = 0, bytes_up = 0;
-  double energy_j = 0;  // NaN when the host has no power properties
+  double energy_j = 0; // NaN when the host has no power properties
   int pstate = 0;
   double keep_mean = 1;
-  std::int64_t samples_processed = 0;  // local_steps x batch, when finished
+  std::int64_t samples_processed = 0; // local_steps x batch, when finished
 };
 
 struct RoundOutcome {
   int round = 0;
   double start_s = 0, end_s = 0;
-  std::vector<NodeOutcome> nodes;  // the aggregator first, then each planned trainer in plan order
+  std::vector<NodeOutcome> nodes; // the aggregator first, then each planned trainer in plan order
   double energy_compute_j = 0, energy_network_j = 0;
-  double bytes_down = 0, bytes_up = 0;  // the trainers' bytes_down and bytes_up added up
+  double bytes_down = 0, bytes_up = 0; // the trainers' bytes_down and bytes_up added up
   int hosts_energy_unknown = 0;
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

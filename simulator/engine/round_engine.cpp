@@ -59,14 +59,16 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
   engine.run();
   if (error_) std::rethrow_exception(error_);
   if (result_.stop_reason.empty() && !agg->is_on())
-    throw InputError(scenario_.platform_shown,
-                     fmt::format("the aggregator '{}' was switched off at {} s (by a state trace): a run needs its "
-                                 "aggregator on",
-                                 agg->get_name(), sg4::Engine::get_clock()));
-  if (result_.stop_reason.empty())  // SimGrid ran out of events with the coordinator still waiting
-    throw std::runtime_error(fmt::format("the simulation stopped in round {} with no further event to play (a "
-                                         "SimGrid deadlock): no results were written",
-                                         result_.history.size() + 1));
+    throw InputError(
+        scenario_.platform_shown,
+        fmt::format("the aggregator '{}' was switched off at {} s (by a state trace): a run needs its "
+                    "aggregator on",
+                    agg->get_name(), sg4::Engine::get_clock()));
+  if (result_.stop_reason.empty()) // SimGrid ran out of events with the coordinator still waiting
+    throw std::runtime_error(
+        fmt::format("the simulation stopped in round {} with no further event to play (a "
+                    "SimGrid deadlock): no results were written",
+                    result_.history.size() + 1));
   return result_;
 }
 
@@ -76,8 +78,9 @@ void RoundEngine::coordinate() {
     double energy = 0;
     for (int round = 1;; ++round) {
       refresh_views();
-      const RoundState state{round, sg4::Engine::get_clock(), t.deadline_s, t.target_loss, energy,
-                             result_.final.loss, model_, views_, result_.history};
+      const RoundState state{round,          sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
+                             energy,         result_.final.loss,       model_,       views_,
+                             result_.history};
       RoundPlan plan = policy_.decide(state);
       if (plan.stop) {
         result_.stop_reason = "policy";
@@ -94,23 +97,25 @@ void RoundEngine::coordinate() {
           break;
         }
         sg4::this_actor::sleep_for(t.idle_wait_s);
-        --round;  // no round was played
+        --round; // no round was played
         continue;
       }
       try {
         check_plan(plan, platform_, model_, views_);
       } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(
-            fmt::format("policy '{}' returned an invalid plan for round {}: {}", scenario_.policy, round, e.what()));
+        throw std::runtime_error(fmt::format("policy '{}' returned an invalid plan for round {}: {}",
+                                             scenario_.policy, round, e.what()));
       }
-      RoundOutcome outcome = play_round(plan, round, platform_, model_, t.aggregation_flops_per_param, batteries_);
+      RoundOutcome outcome =
+          play_round(plan, round, platform_, model_, t.aggregation_flops_per_param, batteries_);
       const LearningSnapshot learned = learning_.advance(plan, outcome);
 
       RoundRecord rec;
       rec.round = round;
       rec.start_s = outcome.start_s, rec.end_s = outcome.end_s;
       rec.trainers_planned = static_cast<int>(plan.trainers.size());
-      for (const NodeOutcome& n : outcome.nodes) rec.trainers_finished += n.trained && n.finished ? 1 : 0;
+      for (const NodeOutcome& n : outcome.nodes)
+        rec.trainers_finished += n.trained && n.finished ? 1 : 0;
       rec.loss = learned.loss, rec.accuracy = learned.accuracy;
       rec.energy_compute_j = outcome.energy_compute_j, rec.energy_network_j = outcome.energy_network_j;
       energy += outcome.energy_compute_j + outcome.energy_network_j;
@@ -127,11 +132,12 @@ void RoundEngine::coordinate() {
         v.last_joules = n.energy_j;
         v.rounds_trained += 1;
       }
-      refresh_views();  // as the round leaves them (battery levels, who is on)
-      for (RunObserver* o : observers_) o->on_round(rec, outcome, views_);
+      refresh_views(); // as the round leaves them (battery levels, who is on)
+      for (RunObserver* o : observers_)
+        o->on_round(rec, outcome, views_);
       policy_.observe(outcome, learned);
-      XBT_INFO("round %d: %d/%d trainers, loss %.4f, %.1f J", round, rec.trainers_finished, rec.trainers_planned,
-               rec.loss, rec.energy_total_j);
+      XBT_INFO("round %d: %d/%d trainers, loss %.4f, %.1f J", round, rec.trainers_finished,
+               rec.trainers_planned, rec.loss, rec.energy_total_j);
 
       const bool in_time = rec.end_s <= t.deadline_s;
       if (!result_.reached_target && in_time && rec.loss <= t.target_loss) {
@@ -154,11 +160,11 @@ void RoundEngine::coordinate() {
     }
     result_.sim_time_s = sg4::Engine::get_clock();
   } catch (const simgrid::ForcefulKillException&) {
-    throw;  // SimGrid's own unwinding: let it pass
+    throw; // SimGrid's own unwinding: let it pass
   } catch (...) {
     error_ = std::current_exception();
     sg4::Actor::kill_all();
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

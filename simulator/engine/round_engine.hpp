@@ -17,10 +17,11 @@
 
 namespace edgetrain {
 
-class RunObserver {  // the recorder and the progress line
+class RunObserver { // the recorder and the progress line
 public:
   virtual ~RunObserver() = default;
-  virtual void on_round(const RoundRecord& record, const RoundOutcome& outcome, const std::vector<NodeView>& views) = 0;
+  virtual void on_round(const RoundRecord& record, const RoundOutcome& outcome,
+                        const std::vector<NodeView>& views) = 0;
 };
 
 struct RunResult {
@@ -30,13 +31,14 @@ struct RunResult {
   double time_to_target_s = std::numeric_limits<double>::quiet_NaN();
   double energy_to_target_j = std::numeric_limits<double>::quiet_NaN();
   double sim_time_s = 0;
-  std::string stop_reason;  // target, deadline, max_rounds, policy, no_trainers
+  std::string stop_reason; // target, deadline, max_rounds, policy, no_trainers
 };
 
 class RoundEngine {
 public:
-  RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model, Policy& policy,
-              LearningProcess& learning, Batteries& batteries, std::vector<RunObserver*> observers);
+  RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model,
+              Policy& policy, LearningProcess& learning, Batteries& batteries,
+              std::vector<RunObserver*> observers);
 
   // Runs the whole simulation in `engine` (whose platform is loaded) and returns its result.
   // Rethrows, after the simulation has wound down, any error raised inside it.
@@ -58,4 +60,4 @@ private:
   std::exception_ptr error_;
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

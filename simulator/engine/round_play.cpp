@@ -22,22 +22,24 @@ namespace edgetrain {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double host_energy(const Node& n) { return n.has_power ? sg_host_get_consumed_energy(n.host) : kNaN; }
+double host_energy(const Node& n) {
+  return n.has_power ? sg_host_get_consumed_energy(n.host) : kNaN;
+}
 
-struct TrainerRun {  // shared between the coordinator and one trainer actor
-  Assignment assignment;  // a copy: the plan may be gone when a trainer outlives its round
+struct TrainerRun {      // shared between the coordinator and one trainer actor
+  Assignment assignment; // a copy: the plan may be gone when a trainer outlives its round
   const Node* node = nullptr;
   ModelCost cost;
   double flops = 0;
   double energy_start = 0, energy_end = kNaN;
-  double t_down = -1, t_comp = -1, t_up = -1;  // when each phase ended (-1: not yet)
+  double t_down = -1, t_comp = -1, t_up = -1; // when each phase ended (-1: not yet)
   sg4::CommPtr comm;
   sg4::ExecPtr exec;
   sg4::ActorPtr actor;
   bool finished = false;
-  bool ended = false;  // the actor is gone: done, failed, or killed with its host
+  bool ended = false; // the actor is gone: done, failed, or killed with its host
   double t_ended = -1;
-  double compute_rate = 0;  // FLOP/s when the computation started (for a failure mid-computation)
+  double compute_rate = 0; // FLOP/s when the computation started (for a failure mid-computation)
   Batteries* batteries = nullptr;
 };
 
@@ -77,7 +79,7 @@ void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator) {
   sg4::this_actor::on_exit([run](bool /*failed*/) {
     run->ended = true;
     run->t_ended = sg4::Engine::get_clock();
-    if (!run->finished) run->energy_end = host_energy(*run->node);  // failed: charged until now
+    if (!run->finished) run->energy_end = host_energy(*run->node); // failed: charged until now
   });
   try {
     train_steps(r, aggregator);
@@ -113,18 +115,19 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
   o.flops = r.t_comp >= 0 ? r.flops : exec_left >= 0 ? r.flops * (1.0 - exec_left) : 0.0;
   if (failed && r.t_down >= 0 && r.t_comp < 0) o.flops = std::min(r.flops, (now - r.t_down) * r.compute_rate);
   o.bytes_down = r.t_down >= 0 ? r.cost.model_bytes : (comm_left >= 0 ? r.cost.model_bytes - comm_left : 0.0);
-  o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes : (comm_left >= 0 && r.t_down >= 0 ? r.cost.update_bytes - comm_left : 0.0);
+  o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes
+                           : (comm_left >= 0 && r.t_down >= 0 ? r.cost.update_bytes - comm_left : 0.0);
   o.bytes = o.bytes_down + o.bytes_up;
   // Charged until its update arrived, it failed, or the timeout stopped it.
   o.energy_j = r.ended ? r.energy_end - r.energy_start : host_energy(*r.node) - r.energy_start;
-  if (r.finished)
-    o.samples_processed = std::int64_t{r.assignment.local_steps} * r.assignment.batch;
+  if (r.finished) o.samples_processed = std::int64_t{r.assignment.local_steps} * r.assignment.batch;
   return o;
 }
-}  // namespace
+} // namespace
 
-RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform, const ModelDescriptor& model,
-                        double aggregation_flops_per_param, Batteries& batteries) {
+RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform,
+                        const ModelDescriptor& model, double aggregation_flops_per_param,
+                        Batteries& batteries) {
   const Node& agg = platform.nodes[plan.aggregator];
   const double t0 = sg4::Engine::get_clock();
   RoundOutcome out;
@@ -135,10 +138,13 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   // energy totals bit-identical from run to run), and their energy so far.
   std::vector<bool> used(platform.metered_links.size(), false);
   for (const Assignment& a : plan.trainers)
-    for (std::size_t i : platform.nodes[a.node].metered) used[i] = true;
+    for (std::size_t i : platform.nodes[a.node].metered)
+      used[i] = true;
   std::vector<std::pair<sg4::Link*, double>> link_start;
   for (std::size_t i = 0; i < used.size(); ++i)
-    if (used[i]) link_start.emplace_back(platform.metered_links[i], sg_link_get_consumed_energy(platform.metered_links[i]));
+    if (used[i])
+      link_start.emplace_back(platform.metered_links[i],
+                              sg_link_get_consumed_energy(platform.metered_links[i]));
   const double agg_start = host_energy(agg);
 
   std::vector<std::shared_ptr<TrainerRun>> runs;
@@ -161,16 +167,18 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   // stopped; one finishing at the very instant of the timeout counts as finished.
   const double deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
   for (auto& r : runs) {
-    if (deadline < 0) r->actor->join();
-    else r->actor->join(std::max(0.0, deadline - sg4::Engine::get_clock()));
+    if (deadline < 0)
+      r->actor->join();
+    else
+      r->actor->join(std::max(0.0, deadline - sg4::Engine::get_clock()));
   }
   const double cut = sg4::Engine::get_clock();
-  out.nodes.push_back({});  // the aggregator's row, filled below
+  out.nodes.push_back({}); // the aggregator's row, filled below
   double received_params = 0;
   for (auto& r : runs) {
     NodeOutcome o = trainer_outcome(*r, t0, cut);
     if (r->finished) {
-      r->actor->join();  // done, maybe not yet returned: let it end cleanly
+      r->actor->join(); // done, maybe not yet returned: let it end cleanly
       received_params += static_cast<double>(r->cost.params);
     } else if (!r->ended) {
       XBT_VERB("round %d: %s stopped by the round timeout", round, r->node->host->get_cname());
@@ -179,7 +187,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     // The node goes back to its platform pstate: a later idle spell must not run at this one.
     r->node->host->set_pstate(r->node->initial_pstate);
     batteries.set_busy(r->node->id, false, r->node->initial_pstate);
-    r->actor = nullptr;  // the actor's code holds this run: release the cycle
+    r->actor = nullptr; // the actor's code holds this run: release the cycle
     out.bytes_down += o.bytes_down;
     out.bytes_up += o.bytes_up;
     out.nodes.push_back(o);
@@ -196,14 +204,17 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   a.bytes = out.bytes_down + out.bytes_up;
   a.energy_j = host_energy(agg) - agg_start;
   a.pstate = static_cast<int>(agg.host->get_pstate());
-  a.keep_mean = std::numeric_limits<double>::quiet_NaN();  // trains nothing
+  a.keep_mean = std::numeric_limits<double>::quiet_NaN(); // trains nothing
 
   for (const NodeOutcome& o : out.nodes) {
-    if (std::isnan(o.energy_j)) ++out.hosts_energy_unknown;
-    else out.energy_compute_j += o.energy_j;
+    if (std::isnan(o.energy_j))
+      ++out.hosts_energy_unknown;
+    else
+      out.energy_compute_j += o.energy_j;
   }
-  for (const auto& [l, e0] : link_start) out.energy_network_j += sg_link_get_consumed_energy(l) - e0;
+  for (const auto& [l, e0] : link_start)
+    out.energy_network_j += sg_link_get_consumed_energy(l) - e0;
   return out;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -18,7 +18,8 @@
 
 namespace edgetrain {
 
-RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform, const ModelDescriptor& model,
-                        double aggregation_flops_per_param, Batteries& batteries);
+RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform,
+                        const ModelDescriptor& model, double aggregation_flops_per_param,
+                        Batteries& batteries);
 
-}  // namespace edgetrain
+} // namespace edgetrain

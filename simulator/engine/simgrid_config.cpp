@@ -43,11 +43,14 @@ const std::map<std::string, Option> kOptions = {
 };
 const std::vector<std::string> kBools = {"0", "1", "yes", "no", "on", "off", "true", "false"};
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 std::vector<std::string> option_names() {
   std::vector<std::string> names;
-  for (const auto& [name, o] : kOptions) names.push_back(name);
+  for (const auto& [name, o] : kOptions)
+    names.push_back(name);
   return names;
 }
 
@@ -64,8 +67,8 @@ std::pair<std::string, std::string> check(const std::string& cfg, const std::str
   auto it = kOptions.find(name);
   if (it == kOptions.end()) {
     const std::string hint = nearest(name, option_names());
-    throw InputError(where, fmt::format("{}: not a SimGrid option edgetrain passes on{} (it passes: {})", name,
-                                        hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+    throw InputError(where, fmt::format("{}: not a SimGrid option edgetrain passes on{} (it passes: {})",
+                                        name, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
                                         join(option_names())));
   }
   const Option& o = it->second;
@@ -74,21 +77,22 @@ std::pair<std::string, std::string> check(const std::string& cfg, const std::str
   const double x = std::strtod(value.c_str(), &end);
   const bool number = !value.empty() && *end == '\0' && std::isfinite(x);
   switch (o.kind) {
-    case Kind::Choice:
-      if (!in(o.choices, value)) problem = fmt::format("'{}' is not one of: {}", value, join(o.choices));
-      if (name == "network/model" && value == "ns-3")
-        problem += " (ns-3 cannot run with SimGrid's link energy plugin, which edgetrain uses)";
-      break;
-    case Kind::Bool:
-      if (!in(kBools, value)) problem = fmt::format("'{}' is not one of: {}", value, join(kBools));
-      break;
-    case Kind::Positive:
-      if (!number || x <= 0) problem = fmt::format("'{}' must be a finite number > 0", value);
-      break;
-    case Kind::NonNegative:
-      if (!number || x < 0) problem = fmt::format("'{}' must be a finite number >= 0", value);
-      break;
-    case Kind::Text: break;
+  case Kind::Choice:
+    if (!in(o.choices, value)) problem = fmt::format("'{}' is not one of: {}", value, join(o.choices));
+    if (name == "network/model" && value == "ns-3")
+      problem += " (ns-3 cannot run with SimGrid's link energy plugin, which edgetrain uses)";
+    break;
+  case Kind::Bool:
+    if (!in(kBools, value)) problem = fmt::format("'{}' is not one of: {}", value, join(kBools));
+    break;
+  case Kind::Positive:
+    if (!number || x <= 0) problem = fmt::format("'{}' must be a finite number > 0", value);
+    break;
+  case Kind::NonNegative:
+    if (!number || x < 0) problem = fmt::format("'{}' must be a finite number >= 0", value);
+    break;
+  case Kind::Text:
+    break;
   }
   if (!problem.empty()) throw InputError(where, name + ": " + problem);
   return {name, value};
@@ -106,7 +110,8 @@ void check_log(const std::string& arg) {
   if (category.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
       std::string::npos)
     bad(fmt::format("'{}' is not a category name (letters, digits and _ only)", category));
-  const std::vector<std::string> levels = {"trace", "debug", "verbose", "info", "warning", "error", "critical"};
+  const std::vector<std::string> levels = {"trace",   "debug", "verbose", "info",
+                                           "warning", "error", "critical"};
   if (setting == "thres" || setting == "threshold") {
     if (!in(levels, value)) bad(fmt::format("level '{}' is not one of: {}", value, join(levels)));
   } else if (setting == "add" || setting == "additivity") {
@@ -118,10 +123,10 @@ void check_log(const std::string& arg) {
   }
 }
 
-}  // namespace
+} // namespace
 
-std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_args,
-                                                  bool verbose) {
+std::unique_ptr<simgrid::s4u::Engine>
+make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_args, bool verbose) {
   std::vector<std::string> from_cli;
   for (const std::string& a : simgrid_args) {
     if (a.rfind("--cfg=", 0) == 0) from_cli.push_back(check(a.substr(6), a).first);
@@ -134,12 +139,13 @@ std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario, cons
   args = {"edgetrain"};
   if (!verbose) {
     args.emplace_back("--log=root.thres:warning");
-    args.emplace_back("--log=host_energy.thres:error");  // we warn about hosts without power ourselves
+    args.emplace_back("--log=host_energy.thres:error"); // we warn about hosts without power ourselves
   }
   args.insert(args.end(), simgrid_args.begin(), simgrid_args.end());
   static std::vector<char*> argv;
   argv.clear();
-  for (std::string& a : args) argv.push_back(a.data());
+  for (std::string& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   std::unique_ptr<simgrid::s4u::Engine> engine;
@@ -152,7 +158,8 @@ std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario, cons
   const std::string where = scenario.where("platform.simgrid_cfg");
   for (const std::string& cfg : scenario.simgrid_cfg) {
     const std::string name = check(cfg, where + ": platform.simgrid_cfg").first;
-    if (std::find(from_cli.begin(), from_cli.end(), name) != from_cli.end()) continue;  // the command line wins
+    if (std::find(from_cli.begin(), from_cli.end(), name) != from_cli.end())
+      continue; // the command line wins
     try {
       engine->set_config(cfg);
     } catch (const std::exception& e) {
@@ -162,4 +169,4 @@ std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario, cons
   return engine;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

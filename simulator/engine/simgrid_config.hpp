@@ -14,7 +14,7 @@ namespace edgetrain {
 
 // Builds the engine from --cfg/--log arguments (quiet logs unless verbose), then applies the
 // scenario's settings that the command line does not override. Throws InputError.
-std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_args,
-                                                  bool verbose);
+std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario,
+                                                  const std::vector<std::string>& simgrid_args, bool verbose);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -14,8 +14,11 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
   platform_ = load_platform(*engine_, scenario_, model_.classes);
   batteries_ = std::make_unique<Batteries>(platform_);
   // Names were checked against the registries when the scenario loaded.
-  learning_ = find_learning(scenario_.learning).make({scenario_, model_, platform_.data}, scenario_.learning_params);
-  if (!policy_) policy_ = find_policy(scenario_.policy)->make({scenario_, model_, scenario_.policy_params, scenario_.seed});
+  learning_ =
+      find_learning(scenario_.learning).make({scenario_, model_, platform_.data}, scenario_.learning_params);
+  if (!policy_)
+    policy_ =
+        find_policy(scenario_.policy)->make({scenario_, model_, scenario_.policy_params, scenario_.seed});
 }
 
 RunResult Simulation::run(const std::vector<RunObserver*>& observers) {
@@ -23,4 +26,4 @@ RunResult Simulation::run(const std::vector<RunObserver*>& observers) {
   return round_engine.run(*engine_);
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -40,4 +40,4 @@ private:
   std::unique_ptr<Batteries> batteries_;
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

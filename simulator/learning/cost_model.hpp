@@ -21,25 +21,25 @@
 namespace edgetrain {
 
 struct Compression {
-  std::vector<double> keep;  // per prunable layer, fraction of filters/units kept; empty = all kept
-  int bits = 32;             // bits per value of the update sent back (the model goes down in float32)
+  std::vector<double> keep; // per prunable layer, fraction of filters/units kept; empty = all kept
+  int bits = 32;            // bits per value of the update sent back (the model goes down in float32)
 
-  [[nodiscard]] double mean_keep() const;  // 1 when keep is empty
+  [[nodiscard]] double mean_keep() const; // 1 when keep is empty
 };
 
 struct LayerCost {
   std::string name;
-  int in_units = 0, out_units = 0;  // channels (conv) or features (dense), after pruning
+  int in_units = 0, out_units = 0; // channels (conv) or features (dense), after pruning
   std::int64_t params = 0;
-  double forward_flops = 0;  // per sample
+  double forward_flops = 0; // per sample
 };
 
 struct ModelCost {
   std::int64_t params = 0;
-  double forward_flops = 0;  // per sample
-  double train_flops = 0;    // per sample, forward + backward
-  double model_bytes = 0;    // the (compressed) model, float32
-  double update_bytes = 0;   // the update, at Compression::bits
+  double forward_flops = 0; // per sample
+  double train_flops = 0;   // per sample, forward + backward
+  double model_bytes = 0;   // the (compressed) model, float32
+  double update_bytes = 0;  // the update, at Compression::bits
   std::vector<LayerCost> layers;
 };
 
@@ -47,4 +47,4 @@ struct ModelCost {
 // a keep fraction is outside (0, 1], bits is outside [1, 32], or a layer does not fit its input.
 ModelCost model_cost(const ModelDescriptor& model, const Compression& compression = {});
 
-}  // namespace edgetrain
+} // namespace edgetrain

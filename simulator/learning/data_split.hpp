@@ -19,4 +19,4 @@ std::vector<NodeData> split_data(const Scenario& s, const std::vector<std::strin
 // Total variation distance between a node's label mix and the uniform mix, in [0, 1).
 double label_skew(const std::vector<double>& mix);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -22,13 +22,13 @@ struct LearningSnapshot {
 // Per-node data as split for this run (sample counts, label mixes).
 struct NodeData {
   std::int64_t samples = 0;
-  std::vector<double> label_mix;  // fraction of each class in the node's data; sums to 1
+  std::vector<double> label_mix; // fraction of each class in the node's data; sums to 1
 };
 
 struct LearningContext {
   const Scenario& scenario;
   const ModelDescriptor& model;
-  const std::vector<NodeData>& data;  // indexed by NodeId
+  const std::vector<NodeData>& data; // indexed by NodeId
 };
 
 class LearningProcess {
@@ -41,11 +41,11 @@ public:
 struct LearningInfo {
   std::string name;
   std::string summary;
-  std::vector<KeySpec> params;  // read as learning.<name>.<param>
+  std::vector<KeySpec> params; // read as learning.<name>.<param>
   std::function<std::unique_ptr<LearningProcess>(const LearningContext&, const Params&)> make;
 };
 
 const std::vector<LearningInfo>& learning_registry();
-const LearningInfo& find_learning(const std::string& name);  // throws std::out_of_range
+const LearningInfo& find_learning(const std::string& name); // throws std::out_of_range
 
-}  // namespace edgetrain
+} // namespace edgetrain

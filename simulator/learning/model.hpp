@@ -11,8 +11,8 @@ enum class LayerKind { Conv2d, MaxPool2d, Flatten, Dense };
 struct Layer {
   LayerKind kind = LayerKind::Dense;
   std::string name;
-  int out = 0;     // Conv2d: output filters; Dense: output units
-  int kernel = 1;  // Conv2d / MaxPool2d window
+  int out = 0;    // Conv2d: output filters; Dense: output units
+  int kernel = 1; // Conv2d / MaxPool2d window
   int stride = 1;
   int pad = 0;
   // Conv2d filters and hidden Dense units can be pruned or dropped; the output layer cannot.
@@ -33,4 +33,4 @@ struct ModelDescriptor {
 bool find_model(const std::string& name, ModelDescriptor& out);
 std::vector<std::string> model_names();
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -5,15 +5,20 @@
 namespace edgetrain {
 
 std::size_t ModelDescriptor::prunable_count() const {
-  return static_cast<std::size_t>(std::count_if(layers.begin(), layers.end(), [](const Layer& l) { return l.prunable; }));
+  return static_cast<std::size_t>(
+      std::count_if(layers.begin(), layers.end(), [](const Layer& l) { return l.prunable; }));
 }
 
 namespace {
 Layer conv(const char* name, int out, int kernel, int stride = 1, int pad = 0) {
   return {LayerKind::Conv2d, name, out, kernel, stride, pad, true};
 }
-Layer pool(const char* name, int k) { return {LayerKind::MaxPool2d, name, 0, k, k, 0, false}; }
-Layer flatten() { return {LayerKind::Flatten, "flatten", 0, 1, 1, 0, false}; }
+Layer pool(const char* name, int k) {
+  return {LayerKind::MaxPool2d, name, 0, k, k, 0, false};
+}
+Layer flatten() {
+  return {LayerKind::Flatten, "flatten", 0, 1, 1, 0, false};
+}
 Layer dense(const char* name, int out, bool prunable = true) {
   return {LayerKind::Dense, name, out, 1, 1, 0, prunable};
 }
@@ -21,7 +26,11 @@ Layer dense(const char* name, int out, bool prunable = true) {
 // LeNet-5 as commonly adapted to 28x28 inputs (LeCun et al. 1998, with padding 2 on the first
 // convolution so that 28x28 behaves like the original 32x32): 61,706 parameters.
 ModelDescriptor lenet5() {
-  return {"lenet5", 1, 28, 28, 10,
+  return {"lenet5",
+          1,
+          28,
+          28,
+          10,
           {conv("conv1", 6, 5, 1, 2), pool("pool1", 2), conv("conv2", 16, 5), pool("pool2", 2), flatten(),
            dense("fc1", 120), dense("fc2", 84), dense("fc3", 10, false)}};
 }
@@ -34,20 +43,31 @@ ModelDescriptor mlp() {
 // A small VGG-style CNN for 28x28 inputs: three 3x3 conv blocks, as used for DISTREAL-like
 // per-layer filter dropout experiments at small scale.
 ModelDescriptor vgg_small() {
-  return {"vgg-small", 1, 28, 28, 10,
+  return {"vgg-small",
+          1,
+          28,
+          28,
+          10,
           {conv("conv1", 32, 3, 1, 1), pool("pool1", 2), conv("conv2", 64, 3, 1, 1), pool("pool2", 2),
-           conv("conv3", 128, 3, 1, 1), pool("pool3", 2), flatten(), dense("fc1", 128), dense("fc2", 10, false)}};
+           conv("conv3", 128, 3, 1, 1), pool("pool3", 2), flatten(), dense("fc1", 128),
+           dense("fc2", 10, false)}};
 }
-}  // namespace
+} // namespace
 
 bool find_model(const std::string& name, ModelDescriptor& out) {
-  if (name == "lenet5") out = lenet5();
-  else if (name == "mlp") out = mlp();
-  else if (name == "vgg-small") out = vgg_small();
-  else return false;
+  if (name == "lenet5")
+    out = lenet5();
+  else if (name == "mlp")
+    out = mlp();
+  else if (name == "vgg-small")
+    out = vgg_small();
+  else
+    return false;
   return true;
 }
 
-std::vector<std::string> model_names() { return {"lenet5", "mlp", "vgg-small"}; }
+std::vector<std::string> model_names() {
+  return {"lenet5", "mlp", "vgg-small"};
+}
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -18,7 +18,8 @@ class Surrogate final : public LearningProcess {
 public:
   Surrogate(const LearningContext& ctx, const Params& p)
       : data_(ctx.data), classes_(ctx.model.classes), rng_(ctx.scenario.seed, "learning.surrogate"),
-        initial_(p.number("initial_loss") > 0 ? p.number("initial_loss") : std::log(double(ctx.model.classes))),
+        initial_(p.number("initial_loss") > 0 ? p.number("initial_loss")
+                                              : std::log(double(ctx.model.classes))),
         floor_(p.number("floor_loss")), compression_floor_(p.number("compression_floor")),
         compression_rate_(p.number("compression_rate")), scale_(p.number("samples_scale")),
         heterogeneity_(p.number("heterogeneity_penalty")), noise_(p.number("noise")),
@@ -27,8 +28,8 @@ public:
   void check(const Scenario& s) const {
     if (!(floor_ < initial_))
       throw InputError(s.where("learning.surrogate.floor_loss"),
-                       fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}", floor_,
-                                   initial_));
+                       fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}",
+                                   floor_, initial_));
   }
 
   [[nodiscard]] LearningSnapshot initial() const override { return {0, initial_, accuracy(initial_)}; }
@@ -44,7 +45,7 @@ public:
       keep_sum += c * n.keep_mean;
       skew_sum += c * label_skew(data_[n.node].label_mix);
     }
-    const double z = rng_.normal();  // drawn every round, so the stream does not depend on who trained
+    const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
     if (c_sum > 0) {
       const double k = keep_sum / c_sum, h = skew_sum / c_sum;
       const double floor = floor_ + compression_floor_ * (1.0 - k);
@@ -65,30 +66,32 @@ private:
   const std::vector<NodeData>& data_;
   int classes_;
   Rng rng_;
-  double initial_, floor_, compression_floor_, compression_rate_, scale_, heterogeneity_, noise_, max_accuracy_;
+  double initial_, floor_, compression_floor_, compression_rate_, scale_, heterogeneity_, noise_,
+      max_accuracy_;
   double loss_;
 };
-}  // namespace
+} // namespace
 
 LearningInfo surrogate_learning_info() {
-  return {"surrogate",
-          "loss-evolution model: distinct samples, label skew and compression set the pace and the floor",
-          {
-              key_float("initial_loss", 0, 0, 1e3, "", "loss before training (0: ln(classes))"),
-              key_float("floor_loss", 0.25, 0, 1e3, "", "loss the full model tends to with unlimited data"),
-              key_float("compression_floor", 0.6, 0, 1e3, "", "floor rise per unit of (1 - mean keep)"),
-              key_float("compression_rate", 0.5, 0, 10, "", "exponent of keep in a sub-model update's weight"),
-              key_float("samples_scale", 30000, 0, 1e15, "samples",
-                        "distinct samples that cut the gap to the floor by a factor e", true),
-              key_float("heterogeneity_penalty", 0.5, 0, 1, "", "slow-down per unit of label skew"),
-              key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
-              key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
-          },
-          [](const LearningContext& ctx, const Params& p) {
-            auto s = std::make_unique<Surrogate>(ctx, p);
-            s->check(ctx.scenario);
-            return s;
-          }};
+  return {
+      "surrogate",
+      "loss-evolution model: distinct samples, label skew and compression set the pace and the floor",
+      {
+          key_float("initial_loss", 0, 0, 1e3, "", "loss before training (0: ln(classes))"),
+          key_float("floor_loss", 0.25, 0, 1e3, "", "loss the full model tends to with unlimited data"),
+          key_float("compression_floor", 0.6, 0, 1e3, "", "floor rise per unit of (1 - mean keep)"),
+          key_float("compression_rate", 0.5, 0, 10, "", "exponent of keep in a sub-model update's weight"),
+          key_float("samples_scale", 30000, 0, 1e15, "samples",
+                    "distinct samples that cut the gap to the floor by a factor e", true),
+          key_float("heterogeneity_penalty", 0.5, 0, 1, "", "slow-down per unit of label skew"),
+          key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
+          key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
+      },
+      [](const LearningContext& ctx, const Params& p) {
+        auto s = std::make_unique<Surrogate>(ctx, p);
+        s->check(ctx.scenario);
+        return s;
+      }};
 }
 
 const std::vector<LearningInfo>& learning_registry() {
@@ -102,4 +105,4 @@ const LearningInfo& find_learning(const std::string& name) {
   throw std::out_of_range("no learning process " + name);
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

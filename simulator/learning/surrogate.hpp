@@ -21,4 +21,4 @@
 
 namespace edgetrain {
 LearningInfo surrogate_learning_info();
-}  // namespace edgetrain
+} // namespace edgetrain

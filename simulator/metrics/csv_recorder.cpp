@@ -9,7 +9,7 @@ namespace edgetrain {
 
 std::string num(double x) {
   if (std::isnan(x)) return "";
-  if (x == 0) return "0";  // also folds -0
+  if (x == 0) return "0"; // also folds -0
   return fmt::format("{}", x);
 }
 
@@ -19,7 +19,7 @@ std::FILE* open_or_throw(const std::filesystem::path& p) {
   if (!f) throw std::runtime_error("cannot write " + p.string());
   return f;
 }
-}  // namespace
+} // namespace
 
 CsvRecorder::CsvRecorder(const std::filesystem::path& rounds_csv, const std::filesystem::path& nodes_csv,
                          const Platform& platform)
@@ -28,8 +28,9 @@ CsvRecorder::CsvRecorder(const std::filesystem::path& rounds_csv, const std::fil
   nodes_ = open_or_throw(nodes_csv);
   fmt::print(rounds_, "round,start_s,end_s,trainers_planned,trainers_finished,loss,accuracy,energy_compute_j,"
                       "energy_network_j,energy_total_j,bytes_down,bytes_up,hosts_energy_unknown\n");
-  fmt::print(nodes_, "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate,keep_mean,"
-                     "online,battery_j\n");
+  fmt::print(nodes_,
+             "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate,keep_mean,"
+             "online,battery_j\n");
 }
 
 CsvRecorder::~CsvRecorder() {
@@ -41,17 +42,20 @@ void CsvRecorder::close() {
   const bool bad = std::ferror(rounds_) || std::ferror(nodes_);
   const bool closed_bad = (std::fclose(rounds_) != 0) | (std::fclose(nodes_) != 0);
   rounds_ = nodes_ = nullptr;
-  if (bad || closed_bad) throw std::runtime_error("cannot write " + rounds_path_.string() + " or " + nodes_path_.string());
+  if (bad || closed_bad)
+    throw std::runtime_error("cannot write " + rounds_path_.string() + " or " + nodes_path_.string());
 }
 
-void CsvRecorder::on_round(const RoundRecord& r, const RoundOutcome& outcome, const std::vector<NodeView>& views) {
+void CsvRecorder::on_round(const RoundRecord& r, const RoundOutcome& outcome,
+                           const std::vector<NodeView>& views) {
   fmt::print(rounds_, "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, num(r.start_s), num(r.end_s),
              r.trainers_planned, r.trainers_finished, num(r.loss), num(r.accuracy), num(r.energy_compute_j),
              num(r.energy_network_j), num(r.energy_total_j), num(r.bytes_down), num(r.bytes_up),
              r.hosts_energy_unknown);
   // One row per node, in node order; nodes idle this round have trained = 0 and no energy charged.
   std::vector<const NodeOutcome*> by_node(views.size(), nullptr);
-  for (const NodeOutcome& o : outcome.nodes) by_node[o.node] = &o;
+  for (const NodeOutcome& o : outcome.nodes)
+    by_node[o.node] = &o;
   for (const NodeView& v : views) {
     NodeOutcome idle;
     if (!by_node[v.id]) {
@@ -68,4 +72,4 @@ void CsvRecorder::on_round(const RoundRecord& r, const RoundOutcome& outcome, co
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -11,13 +11,15 @@ namespace edgetrain {
 
 class CsvRecorder final : public RunObserver {
 public:
-  CsvRecorder(const std::filesystem::path& rounds_csv, const std::filesystem::path& nodes_csv, const Platform& platform);
+  CsvRecorder(const std::filesystem::path& rounds_csv, const std::filesystem::path& nodes_csv,
+              const Platform& platform);
   ~CsvRecorder() override;
   CsvRecorder(const CsvRecorder&) = delete;
   CsvRecorder& operator=(const CsvRecorder&) = delete;
 
-  void on_round(const RoundRecord& record, const RoundOutcome& outcome, const std::vector<NodeView>& views) override;
-  void close();  // flushes; throws if a write failed
+  void on_round(const RoundRecord& record, const RoundOutcome& outcome,
+                const std::vector<NodeView>& views) override;
+  void close(); // flushes; throws if a write failed
 
 private:
   const Platform& platform_;
@@ -29,4 +31,4 @@ private:
 // Number formatting shared by every output: shortest round-trip decimal, empty for NaN.
 std::string num(double x);
 
-}  // namespace edgetrain
+} // namespace edgetrain

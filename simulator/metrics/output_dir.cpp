@@ -37,7 +37,7 @@ OutputDir::~OutputDir() {
 
 void OutputDir::commit() {
   std::error_code ec;
-  if (fs::exists(final_, ec)) fs::remove(final_, ec);  // checked empty at construction
+  if (fs::exists(final_, ec)) fs::remove(final_, ec); // checked empty at construction
   fs::rename(tmp_, final_, ec);
   if (ec) throw InputError(final_.string(), "cannot move results into place: " + ec.message());
   committed_ = true;
@@ -46,7 +46,8 @@ void OutputDir::commit() {
 fs::path default_output_dir(const std::string& name, const std::string& policy, std::uint64_t seed) {
   const fs::path base = fs::path("results") / fmt::format("{}-{}-s{}", name, policy, seed);
   fs::path p = base;
-  for (int k = 2; fs::exists(p); ++k) p = fmt::format("{}-{}", base.string(), k);
+  for (int k = 2; fs::exists(p); ++k)
+    p = fmt::format("{}-{}", base.string(), k);
   return p;
 }
 
@@ -57,4 +58,4 @@ void write_file(const fs::path& path, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

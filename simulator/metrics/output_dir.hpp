@@ -27,9 +27,10 @@ private:
 void check_output_dir(const std::filesystem::path& dir);
 
 // A fresh folder name under results/: results/<name>-<policy>-s<seed>, then -2, -3, ... when taken.
-std::filesystem::path default_output_dir(const std::string& name, const std::string& policy, std::uint64_t seed);
+std::filesystem::path default_output_dir(const std::string& name, const std::string& policy,
+                                         std::uint64_t seed);
 
 // Writes a whole file (used for small files: summary.json, resolved.toml).
 void write_file(const std::filesystem::path& path, const std::string& content);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -13,13 +13,18 @@ namespace {
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    else out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<int>(c));
+    else
+      out += c;
   }
   return out + '"';
 }
-std::string json_num(double x) { return std::isfinite(x) ? num(x) : "null"; }
+std::string json_num(double x) {
+  return std::isfinite(x) ? num(x) : "null";
+}
 
 struct Totals {
   double compute = 0, network = 0;
@@ -34,7 +39,7 @@ Totals totals(const RunResult& r) {
   }
   return t;
 }
-}  // namespace
+} // namespace
 
 std::string summary_json(const RunInfo& run) {
   const RunResult& r = run.result;
@@ -94,4 +99,4 @@ std::string console_table(const RunInfo& run, const std::string& out_dir) {
   return s;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

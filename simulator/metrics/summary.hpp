@@ -10,10 +10,10 @@ struct RunInfo {
   const Scenario& scenario;
   const Platform& platform;
   const RunResult& result;
-  double wall_s;  // the one machine-dependent figure of a run
+  double wall_s; // the one machine-dependent figure of a run
 };
 
 std::string summary_json(const RunInfo& run);
 std::string console_table(const RunInfo& run, const std::string& out_dir);
 
-}  // namespace edgetrain
+} // namespace edgetrain

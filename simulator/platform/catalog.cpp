@@ -11,14 +11,17 @@ namespace edgetrain {
 
 namespace fs = std::filesystem;
 
-fs::path default_catalog_path() { return fs::path(EDGETRAIN_DATA_DIR) / "catalog.toml"; }
+fs::path default_catalog_path() {
+  return fs::path(EDGETRAIN_DATA_DIR) / "catalog.toml";
+}
 
 namespace {
 
 struct Reader {
   std::string file;
   [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& what) const {
-    throw InputError(fmt::format("{}:{}:{}", file, n.source().begin.line, n.source().begin.column), key + ": " + what);
+    throw InputError(fmt::format("{}:{}:{}", file, n.source().begin.line, n.source().begin.column),
+                     key + ": " + what);
   }
   const toml::node& need(const toml::table& t, const std::string& table, const char* key) const {
     const toml::node* n = t.get(key);
@@ -39,7 +42,8 @@ struct Reader {
   }
   std::vector<double> numbers(const toml::table& t, const std::string& table, const char* key) const {
     const toml::node& n = need(t, table, key);
-    if (!n.is_array() || n.as_array()->empty()) fail(n, table + "." + key, "expected a non-empty array of numbers");
+    if (!n.is_array() || n.as_array()->empty())
+      fail(n, table + "." + key, "expected a non-empty array of numbers");
     std::vector<double> out;
     for (const toml::node& e : *n.as_array()) {
       const auto v = e.value<double>();
@@ -50,7 +54,7 @@ struct Reader {
   }
 };
 
-}  // namespace
+} // namespace
 
 Catalog load_catalog(const fs::path& file) {
   toml::table root;
@@ -82,7 +86,8 @@ Catalog load_catalog(const fs::path& file) {
         n.bps = r.number(t, key, "bps", 1);
         n.watts = r.text(t, key, "watts");
       } else {
-        r.fail(r.need(t, key, "kind"), key + ".kind", "expected wifi, cellular or wired, got '" + n.kind + "'");
+        r.fail(r.need(t, key, "kind"), key + ".kind",
+               "expected wifi, cellular or wired, got '" + n.kind + "'");
       }
       c.networks[n.id] = n;
     }
@@ -108,10 +113,11 @@ Catalog load_catalog(const fs::path& file) {
     d.watts_off = r.number(t, key, "watts_off");
     d.battery_wh = r.number(t, key, "battery_wh");
     d.network = r.text(t, key, "network");
-    if (!c.networks.count(d.network)) r.fail(r.need(t, key, "network"), key + ".network", "no network class '" + d.network + "'");
+    if (!c.networks.count(d.network))
+      r.fail(r.need(t, key, "network"), key + ".network", "no network class '" + d.network + "'");
     c.devices[d.id] = d;
   }
   return c;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -39,23 +39,29 @@ namespace {
 
 std::string flops(const std::vector<double>& speeds) {
   std::string s;
-  for (double v : speeds) s += (s.empty() ? "" : ",") + fmt::format("{}f", v);
+  for (double v : speeds)
+    s += (s.empty() ? "" : ",") + fmt::format("{}f", v);
   return s;
 }
-std::string bps(double bits) { return fmt::format("{}Bps", bits / 8); }
+std::string bps(double bits) {
+  return fmt::format("{}Bps", bits / 8);
+}
 std::string watts(const DeviceClass& d) {
   std::string s;
   for (std::size_t i = 0; i < d.speeds.size(); ++i)
-    s += (i ? ", " : "") + fmt::format("{}:{}:{}", d.watts_idle[i], d.watts_one_core[i], d.watts_all_cores[i]);
+    s +=
+        (i ? ", " : "") + fmt::format("{}:{}:{}", d.watts_idle[i], d.watts_one_core[i], d.watts_all_cores[i]);
   return s;
 }
 std::string prop(const std::string& id, const std::string& value) {
   return fmt::format("      <prop id=\"{}\" value=\"{}\"/>\n", id, value);
 }
 std::string link(const std::string& id, double bits, double latency, const std::string& power) {
-  if (power.empty()) return fmt::format("  <link id=\"{}\" bandwidth=\"{}\" latency=\"{}s\"/>\n", id, bps(bits), latency);
-  return fmt::format("  <link id=\"{}\" bandwidth=\"{}\" latency=\"{}s\"><prop id=\"wattage_range\" value=\"{}\"/></link>\n",
-                     id, bps(bits), latency, power);
+  if (power.empty())
+    return fmt::format("  <link id=\"{}\" bandwidth=\"{}\" latency=\"{}s\"/>\n", id, bps(bits), latency);
+  return fmt::format(
+      "  <link id=\"{}\" bandwidth=\"{}\" latency=\"{}s\"><prop id=\"wattage_range\" value=\"{}\"/></link>\n",
+      id, bps(bits), latency, power);
 }
 
 // Largest remainder: counts summing to n in proportion to weights.
@@ -71,71 +77,88 @@ std::vector<long> apportion(long n, const std::vector<double>& weights) {
     rest.emplace_back(share - std::floor(share), i);
   }
   std::stable_sort(rest.begin(), rest.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; given < n; ++k, ++given) ++out[rest[k % rest.size()].second];
+  for (std::size_t k = 0; given < n; ++k, ++given)
+    ++out[rest[k % rest.size()].second];
   return out;
 }
 
-double exponential(Rng& rng, double mean) { return -mean * std::log(1.0 - rng.uniform()); }
+double exponential(Rng& rng, double mean) {
+  return -mean * std::log(1.0 - rng.uniform());
+}
 
-}  // namespace
+} // namespace
 
 GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& catalog) {
   const std::string where = "platform generate";
-  if (o.nodes < 1 || o.nodes > 10'000'000) throw InputError("--nodes", fmt::format("{} is not in [1, 10000000]", o.nodes));
+  if (o.nodes < 1 || o.nodes > 10'000'000)
+    throw InputError("--nodes", fmt::format("{} is not in [1, 10000000]", o.nodes));
   const std::vector<std::string> topologies = {"star", "cells", "edge-cloud"};
   if (std::find(topologies.begin(), topologies.end(), o.topology) == topologies.end())
     throw InputError("--topology", fmt::format("'{}' is not one of: {}", o.topology, join(topologies)));
   const long cells = o.topology == "star" ? 1 : o.cells;
-  if (cells < 1 || cells > o.nodes) throw InputError("--cells", fmt::format("{} is not in [1, --nodes]", o.cells));
+  if (cells < 1 || cells > o.nodes)
+    throw InputError("--cells", fmt::format("{} is not in [1, --nodes]", o.cells));
   double total = 0;
   std::vector<std::string> ids;
   for (const auto& [c, f] : o.mix) {
     if (!catalog.devices.count(c)) {
       std::vector<std::string> known;
-      for (const auto& [id, d] : catalog.devices) known.push_back(id);
+      for (const auto& [id, d] : catalog.devices)
+        known.push_back(id);
       const std::string hint = nearest(c, known);
       throw InputError("--mix", fmt::format("no device class '{}'{} (classes: {})", c,
-                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), join(known)));
+                                            hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                                            join(known)));
     }
-    if (std::find(ids.begin(), ids.end(), c) != ids.end()) throw InputError("--mix", fmt::format("'{}' given twice", c));
+    if (std::find(ids.begin(), ids.end(), c) != ids.end())
+      throw InputError("--mix", fmt::format("'{}' given twice", c));
     ids.push_back(c);
     total += f;
   }
-  if (std::abs(total - 1.0) > 1e-6) throw InputError("--mix", fmt::format("fractions sum to {}, not 1", total));
+  if (std::abs(total - 1.0) > 1e-6)
+    throw InputError("--mix", fmt::format("fractions sum to {}, not 1", total));
   for (const std::string& t : o.traces)
     if (t != "speed" && t != "churn" && t != "diurnal")
       throw InputError("--traces", fmt::format("'{}' is not one of: speed, churn, diurnal", t));
-  const auto wants = [&](const char* t) { return std::find(o.traces.begin(), o.traces.end(), t) != o.traces.end(); };
+  const auto wants = [&](const char* t) {
+    return std::find(o.traces.begin(), o.traces.end(), t) != o.traces.end();
+  };
   if (!(o.horizon_s > 0) || !(o.speed_mean > 0 && o.speed_mean <= 1) || !(o.speed_changes_per_h > 0) ||
       !(o.mtbf_s > 0) || !(o.mttr_s > 0))
     throw InputError(where, "trace parameters must be > 0 (and the speed mean at most 1)");
   const auto server = catalog.devices.find("edge-server");
-  if (server == catalog.devices.end()) throw InputError(where, "the catalog has no edge-server class for the aggregator");
+  if (server == catalog.devices.end())
+    throw InputError(where, "the catalog has no edge-server class for the aggregator");
 
   std::vector<double> fractions;
-  for (const auto& [c, f] : o.mix) fractions.push_back(f);
+  for (const auto& [c, f] : o.mix)
+    fractions.push_back(f);
   const std::vector<long> per_class = apportion(o.nodes, fractions);
 
   GeneratedPlatform g;
   std::vector<TraceSection> traces;
-  std::string routes;  // after every zone and link, as SimGrid's DTD wants
+  std::string routes; // after every zone and link, as SimGrid's DTD wants
   Rng rates(o.seed, "generate.wifi"), load(o.seed, "generate.speed"), churn(o.seed, "generate.churn"),
       day(o.seed, "generate.diurnal");
   std::string x = "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n";
-  x += fmt::format("<!-- Generated by edgetrain platform generate: {} nodes, topology {}, {} cell(s), seed {}. -->\n",
-                   o.nodes, o.topology, cells, o.seed);
+  x += fmt::format(
+      "<!-- Generated by edgetrain platform generate: {} nodes, topology {}, {} cell(s), seed {}. -->\n",
+      o.nodes, o.topology, cells, o.seed);
   x += "<platform version=\"4.1\">\n<zone id=\"world\" routing=\"Full\">\n";
   const bool edge_cloud = o.topology == "edge-cloud";
   // The aggregator: an edge server (in the cloud for edge-cloud) behind a 10 Gbit/s NIC.
   const DeviceClass& s = server->second;
-  const NetworkClass* nic = catalog.networks.count("ethernet-10g") ? &catalog.networks.at("ethernet-10g") : nullptr;
+  const NetworkClass* nic =
+      catalog.networks.count("ethernet-10g") ? &catalog.networks.at("ethernet-10g") : nullptr;
   x += "  <zone id=\"aggregator-site\" routing=\"Full\">\n";
   x += fmt::format("    <host id=\"aggregator\" speed=\"{}\" core=\"{}\">\n", flops(s.speeds), s.cores);
   x += prop("role", "aggregator") + prop("device_class", s.id) + prop("wattage_per_state", watts(s)) +
        prop("wattage_off", fmt::format("{}", s.watts_off));
   x += "    </host>\n    <router id=\"aggregator-router\"/>\n";
-  x += "  " + link("aggregator-nic", nic ? nic->bps : 10e9, nic ? nic->latency_s : 5e-5, nic ? nic->watts : "");
-  x += "    <route src=\"aggregator\" dst=\"aggregator-router\"><link_ctn id=\"aggregator-nic\"/></route>\n  </zone>\n";
+  x += "  " +
+       link("aggregator-nic", nic ? nic->bps : 10e9, nic ? nic->latency_s : 5e-5, nic ? nic->watts : "");
+  x += "    <route src=\"aggregator\" dst=\"aggregator-router\"><link_ctn id=\"aggregator-nic\"/></route>\n  "
+       "</zone>\n";
   const NetworkClass* metro = catalog.networks.count("metro") ? &catalog.networks.at("metro") : nullptr;
   const NetworkClass* wan = catalog.networks.count("wan") ? &catalog.networks.at("wan") : nullptr;
   for (long c = 0; c < cells; ++c)
@@ -146,7 +169,8 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   for (std::size_t k = 0; k < ids.size(); ++k) {
     const DeviceClass& d = catalog.devices.at(ids[k]);
     const NetworkClass& n = catalog.networks.at(d.network);
-    const std::vector<long> per_cell = apportion(per_class[k], std::vector<double>(static_cast<std::size_t>(cells), 1.0));
+    const std::vector<long> per_cell =
+        apportion(per_class[k], std::vector<double>(static_cast<std::size_t>(cells), 1.0));
     for (long c = 0; c < cells; ++c) {
       const long count = per_cell[static_cast<std::size_t>(c)];
       if (count == 0) continue;
@@ -154,11 +178,12 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
       const std::string prefix = id + "-";
       const double down = n.kind == "wifi" ? n.rates_bps.front() : n.kind == "cellular" ? n.down_bps : n.bps;
       const double backbone = n.kind == "wifi" ? n.rates_bps.front() : down * static_cast<double>(count) * 10;
-      x += fmt::format("  <cluster id=\"{}\" prefix=\"{}\" suffix=\"\" radical=\"0-{}\" speed=\"{}\" core=\"{}\" "
-                       "bw=\"{}\" lat=\"{}s\" bb_bw=\"{}\" bb_lat=\"0s\" sharing_policy=\"SPLITDUPLEX\" "
-                       "bb_sharing_policy=\"{}\">\n",
-                       id, prefix, count - 1, flops(d.speeds), d.cores, bps(down), n.latency_s, bps(backbone),
-                       n.kind == "wifi" ? "SHARED" : "FATPIPE");
+      x += fmt::format(
+          "  <cluster id=\"{}\" prefix=\"{}\" suffix=\"\" radical=\"0-{}\" speed=\"{}\" core=\"{}\" "
+          "bw=\"{}\" lat=\"{}s\" bb_bw=\"{}\" bb_lat=\"0s\" sharing_policy=\"SPLITDUPLEX\" "
+          "bb_sharing_policy=\"{}\">\n",
+          id, prefix, count - 1, flops(d.speeds), d.cores, bps(down), n.latency_s, bps(backbone),
+          n.kind == "wifi" ? "SHARED" : "FATPIPE");
       x += prop("role", "trainer") + prop("device_class", d.id) + prop("wattage_per_state", watts(d)) +
            prop("wattage_off", fmt::format("{}", d.watts_off));
       if (n.kind == "cellular") {
@@ -176,10 +201,11 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
       if (d.battery_wh > 0) {
         x += prop("battery_wh", fmt::format("{}", d.battery_wh));
         if (wants("diurnal")) {
-          x += prop("battery_charge_w", "15");  // a phone charger, EST (USB PD 15 W class)
+          x += prop("battery_charge_w", "15"); // a phone charger, EST (USB PD 15 W class)
           const double end = night_start + night_len;
-          x += prop("battery_charge_windows", end <= 86400 ? fmt::format("{}-{}", night_start, end)
-                                                           : fmt::format("0-{},{}-86400", end - 86400, night_start));
+          x += prop("battery_charge_windows", end <= 86400
+                                                  ? fmt::format("{}-{}", night_start, end)
+                                                  : fmt::format("0-{},{}-86400", end - 86400, night_start));
         }
       }
       x += "  </cluster>\n";
@@ -188,18 +214,25 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
       if (edge_cloud) hops += "<link_ctn id=\"wan\"/>";
       const double access = n.kind == "wifi" ? n.backhaul_bps : backbone;
       x += link(id + "-access", access, 0, n.kind == "wifi" ? n.backhaul_watts : "");
-      routes += fmt::format("  <zoneRoute src=\"{}\" dst=\"aggregator-site\" gw_src=\"{}{}_router\" gw_dst=\"aggregator-router\">"
-                       "{}<link_ctn id=\"aggregator-nic\"/></zoneRoute>\n",
-                       id, prefix, id, hops);
+      routes += fmt::format("  <zoneRoute src=\"{}\" dst=\"aggregator-site\" gw_src=\"{}{}_router\" "
+                            "gw_dst=\"aggregator-router\">"
+                            "{}<link_ctn id=\"aggregator-nic\"/></zoneRoute>\n",
+                            id, prefix, id, hops);
       for (long i = 0; i < count; ++i) {
         const std::string host = fmt::format("{}{}", prefix, i);
-        if (n.kind == "wifi") {  // this station's rate: a fraction of the top rate on its own link
+        if (n.kind == "wifi") { // this station's rate: a fraction of the top rate on its own link
           const double u = rates.uniform();
-          const std::size_t r = std::min(n.rates_bps.size() - 1, static_cast<std::size_t>(u < 0.5 ? 0 : u < 0.8 ? 1 : 2));
+          const std::size_t r = std::min(n.rates_bps.size() - 1, static_cast<std::size_t>(u < 0.5   ? 0
+                                                                                          : u < 0.8 ? 1
+                                                                                                    : 2));
           if (r > 0)
             for (const char* dir : {"UP", "DOWN"})
-              traces.push_back({"link", fmt::format("{}_link_{}_{}", id, i, dir), "bandwidth",
-                                {{0, n.rates_bps[r] / n.rates_bps.front()}}, -1, ""});
+              traces.push_back({"link",
+                                fmt::format("{}_link_{}_{}", id, i, dir),
+                                "bandwidth",
+                                {{0, n.rates_bps[r] / n.rates_bps.front()}},
+                                -1,
+                                ""});
         }
         if (wants("speed")) {
           TraceSection t{"host", host, "speed", {}, o.horizon_s, ""};
@@ -211,8 +244,10 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
         if (wants("diurnal")) {
           const double end = night_start + night_len;
           TraceSection t{"host", host, "state", {}, 86400, ""};
-          if (end <= 86400) t.points = {{0, 0}, {night_start, 1}, {end, 0}};
-          else t.points = {{0, 1}, {end - 86400, 0}, {night_start, 1}};
+          if (end <= 86400)
+            t.points = {{0, 0}, {night_start, 1}, {end, 0}};
+          else
+            t.points = {{0, 1}, {end - 86400, 0}, {night_start, 1}};
           traces.push_back(std::move(t));
         } else if (wants("churn")) {
           TraceSection t{"host", host, "state", {{0, 1}}, o.horizon_s, ""};
@@ -233,7 +268,8 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
     if (o.trace_file.empty()) throw InputError(where, "traces are needed but no trace file name was given");
     x.insert(x.find("<zone id=\"world\" routing=\"Full\">\n") + 34,
              fmt::format("  <prop id=\"edgetrain_traces\" value=\"{}\"/>\n", o.trace_file));
-    g.traces = "# Generated by edgetrain platform generate (edgetrain trace format, see README).\n" + format_traces(traces);
+    g.traces = "# Generated by edgetrain platform generate (edgetrain trace format, see README).\n" +
+               format_traces(traces);
   }
   x += routes + "</zone>\n</platform>\n";
   g.xml = std::move(x);
@@ -241,4 +277,4 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   return g;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -26,21 +26,21 @@ namespace edgetrain {
 
 struct GenerateOptions {
   long nodes = 0;
-  std::vector<std::pair<std::string, double>> mix;  // class, fraction; fractions sum to 1
+  std::vector<std::pair<std::string, double>> mix; // class, fraction; fractions sum to 1
   std::string topology = "star";
   long cells = 1;
-  std::vector<std::string> traces;  // any of: speed, churn, diurnal
+  std::vector<std::string> traces; // any of: speed, churn, diurnal
   std::uint64_t seed = 1;
-  std::string trace_file;  // file name the platform refers to (beside the XML)
-  double horizon_s = 86400;       // traces cover this, then loop
-  double speed_mean = 0.7;        // mean fraction of speed left by background load
-  double speed_changes_per_h = 2; // how often the background load changes
-  double mtbf_s = 7200, mttr_s = 1800;  // churn: mean time up, mean time down
+  std::string trace_file;              // file name the platform refers to (beside the XML)
+  double horizon_s = 86400;            // traces cover this, then loop
+  double speed_mean = 0.7;             // mean fraction of speed left by background load
+  double speed_changes_per_h = 2;      // how often the background load changes
+  double mtbf_s = 7200, mttr_s = 1800; // churn: mean time up, mean time down
 };
 
 struct GeneratedPlatform {
   std::string xml;
-  std::string traces;  // empty when no trace is needed
+  std::string traces; // empty when no trace is needed
   long hosts = 0, clusters = 0;
 };
 
@@ -50,4 +50,4 @@ std::vector<std::pair<std::string, double>> parse_mix(const std::string& text, c
 // Throws InputError for options out of range, unknown classes, a mix not summing to 1.
 GeneratedPlatform generate_platform(const GenerateOptions& options, const Catalog& catalog);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <fnmatch.h>
 #include <functional>
 #include <limits>
@@ -35,7 +35,8 @@ namespace edgetrain {
 bool link_energy_known(const sg4::Link* l) {
   // The wifi energy plugin keeps its figures private (only a log line at exit) and
   // sg_link_get_consumed_energy crashes on WIFI links in 3.32: such links are never read.
-  return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI && l->get_property("wattage_range") != nullptr;
+  return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI &&
+         l->get_property("wattage_range") != nullptr;
 }
 
 namespace {
@@ -44,25 +45,30 @@ namespace {
 std::string abbreviate(const std::vector<std::string>& names) {
   constexpr std::size_t kShown = 4;
   if (names.size() <= kShown + 1) return fmt::format("{}", fmt::join(names, ", "));
-  return fmt::format("{} and {} more", fmt::join(names.begin(), names.begin() + kShown, ", "), names.size() - kShown);
+  return fmt::format("{} and {} more", fmt::join(names.begin(), names.begin() + kShown, ", "),
+                     names.size() - kShown);
 }
 
-std::string plat(const Scenario& s) { return s.platform_shown; }
+std::string plat(const Scenario& s) {
+  return s.platform_shown;
+}
 
 void check_hosts_and_links(const sg4::Engine& engine, const Scenario& s) {
   for (const sg4::Host* h : engine.get_all_hosts()) {
     for (unsigned long p = 0; p < h->get_pstate_count(); ++p)
       if (!(h->get_pstate_speed(p) > 0))
-        throw InputError(plat(s), fmt::format("host '{}': speed of pstate {} must be > 0, got {}", h->get_name(), p,
-                                              h->get_pstate_speed(p)));
-    if (h->get_core_count() < 1) throw InputError(plat(s), fmt::format("host '{}': core count < 1", h->get_name()));
+        throw InputError(plat(s), fmt::format("host '{}': speed of pstate {} must be > 0, got {}",
+                                              h->get_name(), p, h->get_pstate_speed(p)));
+    if (h->get_core_count() < 1)
+      throw InputError(plat(s), fmt::format("host '{}': core count < 1", h->get_name()));
   }
   for (const sg4::Link* l : engine.get_all_links()) {
     if (!(l->get_bandwidth() > 0))
-      throw InputError(plat(s),
-                       fmt::format("link '{}': bandwidth must be > 0, got {}", l->get_name(), l->get_bandwidth()));
+      throw InputError(plat(s), fmt::format("link '{}': bandwidth must be > 0, got {}", l->get_name(),
+                                            l->get_bandwidth()));
     if (!(l->get_latency() >= 0))
-      throw InputError(plat(s), fmt::format("link '{}': latency must be >= 0, got {}", l->get_name(), l->get_latency()));
+      throw InputError(
+          plat(s), fmt::format("link '{}': latency must be >= 0, got {}", l->get_name(), l->get_latency()));
   }
 }
 
@@ -75,7 +81,8 @@ Role role_of(const sg4::Host* h) {
 // host properties, or from names and patterns in the scenario).
 std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s) {
   std::vector<sg4::Host*> hosts = engine.get_all_hosts();
-  std::sort(hosts.begin(), hosts.end(), [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
+  std::sort(hosts.begin(), hosts.end(),
+            [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
 
   sg4::Host* agg = nullptr;
   if (!s.aggregator.empty()) {
@@ -86,11 +93,13 @@ std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s)
   } else {
     std::vector<std::string> found;
     for (sg4::Host* h : hosts)
-      if (const char* r = h->get_property("role"); r && std::string(r) == "aggregator") agg = h, found.push_back(h->get_name());
+      if (const char* r = h->get_property("role"); r && std::string(r) == "aggregator")
+        agg = h, found.push_back(h->get_name());
     if (found.empty())
-      throw InputError(s.file.string(), fmt::format("platform.aggregator: not set, and no host of {} has the property "
-                                                    "role=\"aggregator\"",
-                                                    plat(s)));
+      throw InputError(s.file.string(),
+                       fmt::format("platform.aggregator: not set, and no host of {} has the property "
+                                   "role=\"aggregator\"",
+                                   plat(s)));
     if (found.size() > 1)
       throw InputError(s.file.string(), fmt::format("platform.aggregator: not set, and several hosts have "
                                                     "role=\"aggregator\" ({}); name one",
@@ -107,8 +116,9 @@ std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s)
           if (h != agg && std::find(picked.begin(), picked.end(), h) == picked.end()) picked.push_back(h);
         }
       if (!any)
-        throw InputError(s.where("platform.trainers"),
-                         fmt::format("platform.trainers: pattern '{}' matches no host of {}", pattern, plat(s)));
+        throw InputError(
+            s.where("platform.trainers"),
+            fmt::format("platform.trainers: pattern '{}' matches no host of {}", pattern, plat(s)));
     }
     std::sort(picked.begin() + 1, picked.end(),
               [](auto* a, auto* b) { return natural_less(a->get_name(), b->get_name()); });
@@ -119,23 +129,28 @@ std::vector<sg4::Host*> pick_roles(const sg4::Engine& engine, const Scenario& s)
       const char* v = h->get_property("role");
       return v && std::string(v) == r;
     };
-    const bool named = std::any_of(hosts.begin(), hosts.end(), [&](auto* h) { return role_is(h, "trainer"); });
+    const bool named =
+        std::any_of(hosts.begin(), hosts.end(), [&](auto* h) { return role_is(h, "trainer"); });
     for (sg4::Host* h : hosts) {
       if (h == agg) continue;
-      if (named ? role_is(h, "trainer") : !role_is(h, "none") && !role_is(h, "aggregator")) picked.push_back(h);
+      if (named ? role_is(h, "trainer") : !role_is(h, "none") && !role_is(h, "aggregator"))
+        picked.push_back(h);
     }
   }
   if (picked.size() < 2) throw InputError(s.file.string(), fmt::format("no trainer host in {}", plat(s)));
   return picked;
 }
 
-bool is_wifi(const sg4::Link* l) { return l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI; }
+bool is_wifi(const sg4::Link* l) {
+  return l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI;
+}
 
 // SimGrid does not read station rates from the XML: the platform says them with the host property
 // wifi_rate (an index into the WIFI link's bandwidth list) and we apply it. A station without
 // one gets the first (fastest) rate, with a warning, rather than SimGrid's abort at its first comm.
 // Returns the station's rate in bytes/s.
-double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenario& s, const PlatformScan& scan) {
+double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scenario& s,
+                           const PlatformScan& scan) {
   int level = 0;
   if (const char* r = h->get_property("wifi_rate")) {
     std::size_t used = 0;
@@ -145,10 +160,13 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
       used = 0;
     }
     if (used == 0 || r[used] != '\0' || level < 0)
-      throw InputError(plat(s), fmt::format("host '{}': property wifi_rate '{}' is not a rate index >= 0", h->get_name(), r));
+      throw InputError(plat(s), fmt::format("host '{}': property wifi_rate '{}' is not a rate index >= 0",
+                                            h->get_name(), r));
   } else {
-    p.warnings.push_back(fmt::format("host '{}' is a station of WiFi link '{}' but has no wifi_rate property: using "
-                                     "rate 0 (the first bandwidth)", h->get_name(), ap->get_name()));
+    p.warnings.push_back(
+        fmt::format("host '{}' is a station of WiFi link '{}' but has no wifi_rate property: using "
+                    "rate 0 (the first bandwidth)",
+                    h->get_name(), ap->get_name()));
   }
   ap->set_host_wifi_rate(h, level);
   const auto it = scan.wifi_rates.find(ap->get_name());
@@ -161,11 +179,12 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
 // zones without a zoneRoute between them). So the routes are first computed in a forked child:
 // it reports each trainer before computing its routes, and if it dies, the last one reported has
 // none. The parent's engine is untouched, and computes the routes again once they are known safe.
-void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s, const std::set<std::string>& clusters) {
+void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
+                  const std::set<std::string>& clusters) {
   // The child writes the index of the trainer it works on into a shared page: no system call
   // per trainer (100,000 of them would cost seconds).
   void* page = mmap(nullptr, sizeof(std::size_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) return;  // cannot probe: compute routes directly, as SimGrid would
+  if (page == MAP_FAILED) return; // cannot probe: compute routes directly, as SimGrid would
   auto* current = static_cast<volatile std::size_t*>(page);
   *current = 0;
   std::fflush(nullptr);
@@ -179,7 +198,7 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s, const
     std::vector<sg4::Link*> links;
     double lat = 0;
     try {
-      std::set<std::string> probed;  // a cluster's hosts all route alike: one of each is enough
+      std::set<std::string> probed; // a cluster's hosts all route alike: one of each is enough
       for (std::size_t i = 1; i < hosts.size(); ++i) {
         const std::string& zone = hosts[i]->get_englobing_zone()->get_name();
         if (clusters.count(zone) && !probed.insert(zone).second) continue;
@@ -189,7 +208,7 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s, const
         links.clear();
         hosts[0]->route_to(hosts[i], links, &lat);
       }
-    } catch (...) {  // some zones throw instead: never let the child unwind into the caller
+    } catch (...) { // some zones throw instead: never let the child unwind into the caller
       _exit(4);
     }
     _exit(0);
@@ -199,9 +218,10 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s, const
   const std::size_t last = *current;
   munmap(page, sizeof(std::size_t));
   if ((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 4)) && last > 0)
-    throw InputError(plat(s), fmt::format("trainer '{}' has no route to or from aggregator '{}' (SimGrid crashed "
-                                          "or throwing looking for one: is a route or zoneRoute missing?)",
-                                          hosts[last]->get_name(), hosts[0]->get_name()));
+    throw InputError(plat(s),
+                     fmt::format("trainer '{}' has no route to or from aggregator '{}' (SimGrid crashed "
+                                 "or throwing looking for one: is a route or zoneRoute missing?)",
+                                 hosts[last]->get_name(), hosts[0]->get_name()));
 }
 
 // Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
@@ -222,7 +242,7 @@ void apply_link_conventions(const sg4::Host* h, const std::vector<sg4::Link*>& u
 double bottleneck(const std::vector<sg4::Link*>& links) {
   double b = std::numeric_limits<double>::infinity();
   for (const sg4::Link* l : links)
-    if (!is_wifi(l)) b = std::min(b, l->get_bandwidth());  // a WIFI link reports 1
+    if (!is_wifi(l)) b = std::min(b, l->get_bandwidth()); // a WIFI link reports 1
   return b;
 }
 
@@ -234,13 +254,13 @@ double route(sg4::Host* from, sg4::Host* to, std::vector<sg4::Link*>& links, dou
   return latency;
 }
 
-}  // namespace
+} // namespace
 
 LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   LoadedPlatform loaded;
   loaded.scan = check_platform_file(s.platform_file, s.platform_shown);
   if (const auto& problems = loaded.scan.problems; !problems.empty()) {
-    std::string rest;  // every problem, one "error:" line each
+    std::string rest; // every problem, one "error:" line each
     for (std::size_t i = 1; i < problems.size(); ++i)
       rest += fmt::format("\nerror: {}: {}", problems[i].where, problems[i].what);
     throw InputError(problems[0].where, problems[0].what + rest);
@@ -290,8 +310,8 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
     n.host = h;
     n.role = i == 0 ? Role::Aggregator : Role::Trainer;
     if (i > 0 && role_of(h) == Role::Aggregator && !s.trainers.empty())
-      p.warnings.push_back(fmt::format("host '{}' has role=\"aggregator\" but platform.trainers selects it as a trainer",
-                                       h->get_name()));
+      p.warnings.push_back(fmt::format(
+          "host '{}' has role=\"aggregator\" but platform.trainers selects it as a trainer", h->get_name()));
     n.cores = h->get_core_count();
     n.initial_pstate = h->get_pstate();
     if (const char* c = h->get_property("device_class")) n.device_class = c;
@@ -301,19 +321,22 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
       throw InputError(plat(s), fmt::format("host '{}': {}", h->get_name(), e.what()));
     }
     if (n.battery.capacity_j > 0 && !h->get_property("wattage_per_state"))
-      throw InputError(plat(s), fmt::format("host '{}' has a battery but no wattage_per_state: nothing would drain it",
-                                            h->get_name()));
+      throw InputError(plat(s),
+                       fmt::format("host '{}' has a battery but no wattage_per_state: nothing would drain it",
+                                   h->get_name()));
     if (const char* w = h->get_property("wattage_per_state")) {
       try {
         parse_wattage(w, h->get_pstate_count(), n.watts_idle, n.watts_busy);
       } catch (const std::invalid_argument& e) {
-        throw InputError(plat(s), fmt::format("host '{}': property wattage_per_state: {}", h->get_name(), e.what()));
+        throw InputError(plat(s),
+                         fmt::format("host '{}': property wattage_per_state: {}", h->get_name(), e.what()));
       }
       n.has_power = true;
     } else {
-      p.warnings.push_back(fmt::format("host '{}' has no wattage_per_state property: its energy is reported as "
-                                       "unknown (empty), not 0",
-                                       h->get_name()));
+      p.warnings.push_back(
+          fmt::format("host '{}' has no wattage_per_state property: its energy is reported as "
+                      "unknown (empty), not 0",
+                      h->get_name()));
     }
     if (i > 0) {
       double down = 0, up = 0;
@@ -322,9 +345,10 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
       if (n.route_down.empty() || n.route_up.empty())
         throw InputError(plat(s), fmt::format("trainer '{}' has no route {} aggregator '{}'", h->get_name(),
                                               n.route_up.empty() ? "to" : "from", hosts[0]->get_name()));
-      if (h->get_property("uplink_bw") || h->get_property("uplink_watts") || h->get_property("downlink_watts")) {
+      if (h->get_property("uplink_bw") || h->get_property("uplink_watts") ||
+          h->get_property("downlink_watts")) {
         apply_link_conventions(h, n.route_up, n.route_down);
-        up = bottleneck(n.route_up), down = bottleneck(n.route_down);  // bandwidths changed
+        up = bottleneck(n.route_up), down = bottleneck(n.route_down); // bandwidths changed
       }
       // A station's WiFi rate bounds its bandwidth both ways (the shared medium carries both).
       if (is_wifi(n.route_up.front())) {
@@ -344,8 +368,10 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
   std::vector<std::string> unknown;
   std::map<const sg4::Link*, std::size_t> index;
   for (sg4::Link* l : used) {
-    if (link_energy_known(l)) index[l] = p.metered_links.size(), p.metered_links.push_back(l);
-    else unknown.push_back(l->get_name());
+    if (link_energy_known(l))
+      index[l] = p.metered_links.size(), p.metered_links.push_back(l);
+    else
+      unknown.push_back(l->get_name());
   }
   for (Node& n : p.nodes) {
     for (const auto* route : {&n.route_down, &n.route_up})
@@ -356,24 +382,29 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
   }
   p.links_energy_unknown = static_cast<int>(unknown.size());
   if (!unknown.empty())
-    p.warnings.push_back(fmt::format("{} link(s) ({}) carry no wattage_range or are WiFi links, whose energy SimGrid "
-                                     "3.32 does not expose: not counted in energy_network_j",
-                                     unknown.size(), abbreviate(unknown)));
+    p.warnings.push_back(
+        fmt::format("{} link(s) ({}) carry no wattage_range or are WiFi links, whose energy SimGrid "
+                    "3.32 does not expose: not counted in energy_network_j",
+                    unknown.size(), abbreviate(unknown)));
 
   for (const auto& [host, count] : s.data.by_host) {
-    const bool known = std::any_of(p.nodes.begin(), p.nodes.end(),
-                                   [&](const Node& n) { return n.role == Role::Trainer && n.host->get_name() == host; });
+    const bool known = std::any_of(p.nodes.begin(), p.nodes.end(), [&](const Node& n) {
+      return n.role == Role::Trainer && n.host->get_name() == host;
+    });
     if (!known)
-      throw InputError(s.where("data.samples." + host),
-                       fmt::format("data.samples.{}: no trainer host '{}' (samples go to trainers only)", host, host));
+      throw InputError(
+          s.where("data.samples." + host),
+          fmt::format("data.samples.{}: no trainer host '{}' (samples go to trainers only)", host, host));
     (void)count;
   }
   std::vector<std::string> names;
   std::vector<bool> trainer;
-  for (const Node& n : p.nodes) names.push_back(n.host->get_name()), trainer.push_back(n.role == Role::Trainer);
+  for (const Node& n : p.nodes)
+    names.push_back(n.host->get_name()), trainer.push_back(n.role == Role::Trainer);
   p.data = split_data(s, names, trainer, classes);
-  XBT_INFO("platform %s: aggregator %s, %zu trainers", plat(s).c_str(), hosts[0]->get_cname(), p.trainer_count());
+  XBT_INFO("platform %s: aggregator %s, %zu trainers", plat(s).c_str(), hosts[0]->get_cname(),
+           p.trainer_count());
   return p;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

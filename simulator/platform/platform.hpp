@@ -16,11 +16,11 @@
 
 namespace edgetrain {
 
-struct BatterySpec {  // see engine/battery.hpp for the host properties it comes from
-  double capacity_j = 0;  // 0: mains powered
+struct BatterySpec {     // see engine/battery.hpp for the host properties it comes from
+  double capacity_j = 0; // 0: mains powered
   double initial_fraction = 1;
   double charge_w = 0;
-  std::vector<std::pair<double, double>> windows;  // [start, end) seconds within each period
+  std::vector<std::pair<double, double>> windows; // [start, end) seconds within each period
   double charge_period = 86400;
 };
 
@@ -30,33 +30,34 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
 struct Node {
   NodeId id = 0;
   simgrid::s4u::Host* host = nullptr;
-  std::string device_class;  // host property device_class, or "" when absent
+  std::string device_class; // host property device_class, or "" when absent
   Role role = Role::Trainer;
   int cores = 1;
-  unsigned long initial_pstate = 0;  // as the platform file sets it
-  bool has_power = false;                        // wattage_per_state present
-  std::vector<double> watts_idle, watts_busy;    // per pstate (busy: all cores)
-  std::vector<simgrid::s4u::Link*> route_down;   // aggregator -> node
-  std::vector<simgrid::s4u::Link*> route_up;     // node -> aggregator
+  unsigned long initial_pstate = 0;            // as the platform file sets it
+  bool has_power = false;                      // wattage_per_state present
+  std::vector<double> watts_idle, watts_busy;  // per pstate (busy: all cores)
+  std::vector<simgrid::s4u::Link*> route_down; // aggregator -> node
+  std::vector<simgrid::s4u::Link*> route_up;   // node -> aggregator
   double down_bps = 0, up_bps = 0, latency_s = 0;
-  std::vector<std::size_t> metered;  // indices into Platform::metered_links of its routes' links
+  std::vector<std::size_t> metered; // indices into Platform::metered_links of its routes' links
   BatterySpec battery;
 };
 
 struct Platform {
-  std::vector<Node> nodes;  // the aggregator first (id 0), then trainers in natural name order
+  std::vector<Node> nodes; // the aggregator first (id 0), then trainers in natural name order
   NodeId aggregator = 0;
-  std::vector<NodeData> data;  // indexed by NodeId
+  std::vector<NodeData> data; // indexed by NodeId
   std::vector<std::string> warnings;
-  std::vector<simgrid::s4u::Link*> metered_links;  // links on used routes whose energy SimGrid reports, by name
-  int links_energy_unknown = 0;                      // links on used routes whose energy it does not
-  bool has_state_traces = false;  // hosts or links switch off and on: an empty round may be followed by others
+  std::vector<simgrid::s4u::Link*>
+      metered_links;             // links on used routes whose energy SimGrid reports, by name
+  int links_energy_unknown = 0;  // links on used routes whose energy it does not
+  bool has_state_traces = false; // hosts or links switch off and on: an empty round may be followed by others
 
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
 };
 
 struct LoadedPlatform {
-  PlatformScan scan;  // what the check read from the file (WiFi rates, trace files)
+  PlatformScan scan; // what the check read from the file (WiFi rates, trace files)
   bool has_state_traces = false;
 };
 
@@ -81,4 +82,4 @@ bool link_energy_known(const simgrid::s4u::Link* link);
 // Natural order: "rpi-2" before "rpi-10".
 bool natural_less(const std::string& a, const std::string& b);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -21,7 +21,8 @@ namespace {
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);) out.push_back(item);
+  for (std::string item; std::getline(ss, item, sep);)
+    out.push_back(item);
   if (!s.empty() && s.back() == sep) out.emplace_back();
   return out;
 }
@@ -29,7 +30,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 // The number a SimGrid value starts with ("10MBps" -> 10); false when there is none.
 bool leading_number(const std::string& text, double& value) {
   const char* begin = text.c_str();
-  while (*begin == ' ' || *begin == '\t') ++begin;
+  while (*begin == ' ' || *begin == '\t')
+    ++begin;
   char* end = nullptr;
   value = std::strtod(begin, &end);
   return end != begin;
@@ -68,7 +70,9 @@ private:
     const auto line = std::upper_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin() + 1;
     return fmt::format("{}:{}", shown_, line);
   }
-  void add_at(std::ptrdiff_t offset, std::string what) { scan_.problems.push_back({where(offset), std::move(what)}); }
+  void add_at(std::ptrdiff_t offset, std::string what) {
+    scan_.problems.push_back({where(offset), std::move(what)});
+  }
   void add(const pugi::xml_node& n, std::string what) { add_at(n.offset_debug(), std::move(what)); }
 
   static std::string prop(const pugi::xml_node& n, const char* id) {
@@ -104,7 +108,8 @@ private:
   void file_exists(const pugi::xml_node& n, const std::string& who, const char* attr) {
     const pugi::xml_attribute a = n.attribute(attr);
     if (!a) return;
-    const fs::path p = fs::path(a.value()).is_absolute() ? fs::path(a.value()) : file_.parent_path() / a.value();
+    const fs::path p =
+        fs::path(a.value()).is_absolute() ? fs::path(a.value()) : file_.parent_path() / a.value();
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) add(n, fmt::format("{}: {} '{}': no such file", who, attr, a.value()));
   }
@@ -117,7 +122,8 @@ private:
       add(n, fmt::format("{}: core '{}' must be a whole number >= 1", who, c.value()));
     if (const pugi::xml_attribute p = n.attribute("pstate");
         p && (!whole_int(p.value(), v) || v < 0 || static_cast<std::size_t>(v) >= pstates))
-      add(n, fmt::format("{}: pstate '{}' must be between 0 and {} (one per speed)", who, p.value(), pstates - 1));
+      add(n, fmt::format("{}: pstate '{}' must be between 0 and {} (one per speed)", who, p.value(),
+                         pstates - 1));
     if (has_prop(n, "wattage_per_state")) {
       std::vector<double> idle, busy;
       try {
@@ -132,7 +138,8 @@ private:
       if (!leading_number(w, x) || !std::isfinite(x) || x < 0)
         add(n, fmt::format("{}: property wattage_off '{}' must be a number >= 0", who, w));
     }
-    for (const char* f : {"speed_file", "state_file", "availability_file"}) file_exists(n, who, f);
+    for (const char* f : {"speed_file", "state_file", "availability_file"})
+      file_exists(n, who, f);
     if (has_prop(n, "uplink_bw")) {
       const double b = parse_bandwidth(prop(n, "uplink_bw"));
       if (!(b > 0) || !std::isfinite(b))
@@ -141,7 +148,8 @@ private:
     for (const char* w : {"uplink_watts", "downlink_watts"})
       if (has_prop(n, w)) check_idle_busy(n, who, w, prop(n, w));
     std::map<std::string, std::string> props;
-    for (const pugi::xml_node& p : n.children("prop")) props[p.attribute("id").value()] = p.attribute("value").value();
+    for (const pugi::xml_node& p : n.children("prop"))
+      props[p.attribute("id").value()] = p.attribute("value").value();
     try {
       (void)parse_battery([&props](const char* key) -> const char* {
         auto it = props.find(key);
@@ -152,7 +160,8 @@ private:
     }
   }
 
-  void check_idle_busy(const pugi::xml_node& n, const std::string& who, const char* what, const std::string& w) {
+  void check_idle_busy(const pugi::xml_node& n, const std::string& who, const char* what,
+                       const std::string& w) {
     const std::vector<std::string> parts = split(w, ':');
     double idle = 0, busy = 0;
     if (parts.size() != 2 || !leading_number(parts[0], idle) || !leading_number(parts[1], busy) ||
@@ -167,13 +176,17 @@ private:
     non_negative(n, who, "latency");
     if (std::string(n.attribute("sharing_policy").value()) == "WIFI") {
       auto& rates = scan_.wifi_rates[n.attribute("id").value()];
-      for (const std::string& v : split(n.attribute("bandwidth").value(), ',')) rates.push_back(parse_bandwidth(v));
+      for (const std::string& v : split(n.attribute("bandwidth").value(), ','))
+        rates.push_back(parse_bandwidth(v));
       double lat = 0;
       if (n.attribute("latency") && leading_number(n.attribute("latency").value(), lat) && lat != 0)
-        add(n, fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link", who));
+        add(n,
+            fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link",
+                        who));
     }
     if (has_prop(n, "wattage_range")) check_idle_busy(n, who, "wattage_range", prop(n, "wattage_range"));
-    for (const char* f : {"bandwidth_file", "latency_file", "state_file"}) file_exists(n, who, f);
+    for (const char* f : {"bandwidth_file", "latency_file", "state_file"})
+      file_exists(n, who, f);
   }
 
   void walk(const pugi::xml_node& node, const std::string& routing) {
@@ -182,8 +195,8 @@ private:
       const std::string id = n.attribute("id").value();
       if (tag == "zone" || tag == "AS") {
         const std::string r = n.attribute("routing").value();
-        static const std::vector<std::string> kRoutings = {"Full",    "Floyd", "Dijkstra", "DijkstraCache",
-                                                           "None",    "Vivaldi", "Cluster", "Wifi"};
+        static const std::vector<std::string> kRoutings = {"Full", "Floyd",   "Dijkstra", "DijkstraCache",
+                                                           "None", "Vivaldi", "Cluster",  "Wifi"};
         if (std::find(kRoutings.begin(), kRoutings.end(), r) == kRoutings.end())
           add(n, fmt::format("zone '{}': routing '{}' is not one SimGrid 3.32 reads from XML ({})", id, r,
                              fmt::join(kRoutings, ", ")));
@@ -203,15 +216,18 @@ private:
         if (routing == "Vivaldi") {
           const std::vector<std::string> c = split(n.attribute("coordinates").value(), ' ');
           double x = 0;
-          if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [&](const std::string& s) { return leading_number(s, x); }))
+          if (c.size() != 3 ||
+              !std::all_of(c.begin(), c.end(), [&](const std::string& s) { return leading_number(s, x); }))
             add(n, fmt::format("{}: a host in a Vivaldi zone needs coordinates=\"x y z\"", who));
         }
       } else if (tag == "cluster") {
         scan_.clusters.insert(id);
         const std::string who = fmt::format("cluster '{}'", id);
         compute_node(n, who);
-        for (const char* a : {"bw", "bb_bw"}) positive_list(n, who, a);
-        for (const char* a : {"lat", "bb_lat"}) non_negative(n, who, a);
+        for (const char* a : {"bw", "bb_bw"})
+          positive_list(n, who, a);
+        for (const char* a : {"lat", "bb_lat"})
+          non_negative(n, who, a);
       } else if (tag == "link" || tag == "backbone") {
         link(n, fmt::format("link '{}'", id));
       } else if (tag == "trace") {
@@ -245,7 +261,7 @@ private:
   PlatformScan scan_;
 };
 
-}  // namespace
+} // namespace
 
 double parse_bandwidth(const std::string& text) {
   double x = 0;
@@ -254,7 +270,7 @@ double parse_bandwidth(const std::string& text) {
   char* end = nullptr;
   (void)std::strtod(begin, &end);
   std::string unit(end);
-  if (unit.empty()) return x;  // a bare number: bytes/s
+  if (unit.empty()) return x; // a bare number: bytes/s
   double scale = 1;
   if (unit.size() > 3) {
     const bool binary = unit.size() > 4 && unit[1] == 'i';
@@ -274,4 +290,4 @@ PlatformScan check_platform_file(const fs::path& file, const std::string& shown)
   return Checker(file, shown).run();
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -13,17 +13,17 @@
 namespace edgetrain {
 
 struct PlatformProblem {
-  std::string where;  // "file:line"
-  std::string what;   // "host 'x': ..."
+  std::string where; // "file:line"
+  std::string what;  // "host 'x': ..."
 };
 
 struct PlatformScan {
-  std::vector<PlatformProblem> problems;  // in file order; empty when sound as far as this check goes
+  std::vector<PlatformProblem> problems; // in file order; empty when sound as far as this check goes
   // Rates of each WIFI link, bytes/s, by link id (SimGrid reports a WIFI link's bandwidth as 1).
   std::map<std::string, std::vector<double>> wifi_rates;
   // Trace files named by zone properties edgetrain_traces (comma-separated, relative to the file).
   std::vector<std::filesystem::path> trace_files;
-  std::set<std::string> clusters;  // ids of <cluster> zones: their hosts all route alike
+  std::set<std::string> clusters; // ids of <cluster> zones: their hosts all route alike
 };
 
 // `shown` is the file's name as messages give it.
@@ -33,4 +33,4 @@ PlatformScan check_platform_file(const std::filesystem::path& file, const std::s
 // NaN when it is not one.
 double parse_bandwidth(const std::string& text);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -16,8 +16,10 @@ bool natural_less(const std::string& a, const std::string& b) {
   while (i < a.size() && j < b.size()) {
     if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
       std::size_t i2 = i, j2 = j;
-      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
-      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2])))
+        ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2])))
+        ++j2;
       const std::string na = a.substr(i, i2 - i), nb = b.substr(j, j2 - j);
       const std::string ta = na.substr(std::min(na.find_first_not_of('0'), na.size()));
       const std::string tb = nb.substr(std::min(nb.find_first_not_of('0'), nb.size()));
@@ -56,7 +58,8 @@ void parse_wattage(const std::string& text, std::size_t pstates, std::vector<dou
       w.push_back(v);
     }
     if (w.size() != 2 && w.size() != 3)
-      throw std::invalid_argument(fmt::format("entry '{}' needs idle:busy or idle:one_core:all_cores", entry));
+      throw std::invalid_argument(
+          fmt::format("entry '{}' needs idle:busy or idle:one_core:all_cores", entry));
     if (w.front() > w.back())
       throw std::invalid_argument(fmt::format("entry '{}': idle power above busy power", entry));
     idle.push_back(w.front());
@@ -78,12 +81,14 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
       used = 0;
     }
     if (used == 0 || v[used] != '\0' || !std::isfinite(out) || (exclusive ? out <= min : out < min))
-      throw std::invalid_argument(fmt::format("property {} '{}' must be a number {} {}", key, v, exclusive ? ">" : ">=", min));
+      throw std::invalid_argument(
+          fmt::format("property {} '{}' must be a number {} {}", key, v, exclusive ? ">" : ">=", min));
     return true;
   };
   double wh = 0;
   if (!number("battery_wh", wh, 0, true)) {
-    for (const char* k : {"battery_level", "battery_charge_w", "battery_charge_windows", "battery_charge_period"})
+    for (const char* k :
+         {"battery_level", "battery_charge_w", "battery_charge_windows", "battery_charge_period"})
       if (property(k)) throw std::invalid_argument(fmt::format("property {} without battery_wh", k));
     return b;
   }
@@ -104,7 +109,8 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
       } catch (const std::exception&) {
         u1 = 0;
       }
-      if (dash == std::string::npos || u1 == 0 || u2 == 0 || !(from >= 0 && from < to && to <= b.charge_period))
+      if (dash == std::string::npos || u1 == 0 || u2 == 0 ||
+          !(from >= 0 && from < to && to <= b.charge_period))
         throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' is not START-END with "
                                                 "0 <= START < END <= the period ({} s)",
                                                 item, b.charge_period));
@@ -114,4 +120,4 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
   return b;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

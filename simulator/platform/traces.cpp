@@ -37,7 +37,7 @@ std::string value_problem(const TraceSection& t, double v) {
   return "";
 }
 
-}  // namespace
+} // namespace
 
 std::vector<TraceSection> read_traces(const std::filesystem::path& file, const std::string& shown) {
   std::ifstream in(file);
@@ -45,19 +45,21 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
   std::vector<TraceSection> out;
   std::string line;
   for (int no = 1; std::getline(in, line); ++no) {
-    const auto where = [&] { return fmt::format("{}:{}", shown, no); };  // only made for errors
+    const auto where = [&] { return fmt::format("{}:{}", shown, no); }; // only made for errors
     if (const std::size_t hash = line.find('#'); hash != std::string::npos) line.erase(hash);
     // Split on blanks by hand: generated files have millions of lines.
     std::vector<std::string> w;
     for (std::size_t i = 0; i < line.size();) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        ++i;
       std::size_t j = i;
-      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r')
+        ++j;
       if (j > i) w.emplace_back(line, i, j - i);
       i = j;
     }
     if (w.empty()) continue;
-    if (w[0].front() == '[') {  // a section header
+    if (w[0].front() == '[') { // a section header
       std::string header = line.substr(line.find('[') + 1);
       if (header.find(']') == std::string::npos) throw InputError(where(), "section header without ']'");
       header = header.substr(0, header.find(']'));
@@ -68,8 +70,9 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
       const bool host = t.resource == "host" && (t.kind == "speed" || t.kind == "state");
       const bool link = t.resource == "link" && (t.kind == "bandwidth" || t.kind == "state");
       if (!host && !link)
-        throw InputError(where(), fmt::format("'{} {}': a host trace is speed or state, a link trace bandwidth or state",
-                                            t.resource, t.kind));
+        throw InputError(
+            where(), fmt::format("'{} {}': a host trace is speed or state, a link trace bandwidth or state",
+                                 t.resource, t.kind));
       t.where = where();
       out.push_back(std::move(t));
       continue;
@@ -82,8 +85,8 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
       if (w.size() != 2 || !number(w[1], period)) throw InputError(where(), "expected: loop PERIOD");
       if (t.points.empty()) throw InputError(where(), "loop in a section without values");
       if (!(period > t.points.back().first))
-        throw InputError(where(), fmt::format("loop period {} must be above the section's last time {}", period,
-                                            t.points.back().first));
+        throw InputError(where(), fmt::format("loop period {} must be above the section's last time {}",
+                                              period, t.points.back().first));
       t.loop = period;
       continue;
     }
@@ -93,8 +96,9 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
     if (time < 0) throw InputError(where(), fmt::format("time {} is negative", time));
     if (!t.points.empty() && time <= t.points.back().first)
       throw InputError(where(), fmt::format("time {} does not come after the previous time {}", time,
-                                          t.points.back().first));
-    if (const std::string problem = value_problem(t, value); !problem.empty()) throw InputError(where(), problem);
+                                            t.points.back().first));
+    if (const std::string problem = value_problem(t, value); !problem.empty())
+      throw InputError(where(), problem);
     t.points.emplace_back(time, value);
   }
   for (const TraceSection& t : out)
@@ -106,7 +110,8 @@ std::string format_traces(const std::vector<TraceSection>& sections) {
   std::string s;
   for (const TraceSection& t : sections) {
     s += fmt::format("[{} {} {}]\n", t.resource, t.name, t.kind);
-    for (const auto& [time, value] : t.points) s += fmt::format("{} {}\n", time, value);
+    for (const auto& [time, value] : t.points)
+      s += fmt::format("{} {}\n", time, value);
     if (t.loop >= 0) s += fmt::format("loop {}\n", t.loop);
   }
   return s;
@@ -123,13 +128,17 @@ void attach_traces_on_creation(const std::vector<TraceSection>& sections) {
     if (!seen.insert(id).second) throw InputError(t.where, fmt::format("a second '{}' section", id));
     // SimGrid's own profile text: "TIME VALUE" lines; a period repeats it.
     std::string text;
-    for (const auto& [time, value] : t.points) text += fmt::format("{} {}\n", time, value);
-    Profile* profile = simgrid::kernel::profile::ProfileBuilder::from_string(id, text, t.loop >= 0 ? t.loop : -1);
-    if (t.resource == "host") by_host[t.name].emplace_back(t.kind, profile);
+    for (const auto& [time, value] : t.points)
+      text += fmt::format("{} {}\n", time, value);
+    Profile* profile =
+        simgrid::kernel::profile::ProfileBuilder::from_string(id, text, t.loop >= 0 ? t.loop : -1);
+    if (t.resource == "host")
+      by_host[t.name].emplace_back(t.kind, profile);
     else if (t.points.size() != 1 || t.loop >= 0)
-      throw InputError(t.where, "a link trace may only hold one value at time 0 here: SimGrid 3.32 accepts link "
-                                "profiles only from the platform file itself (bandwidth_file / state_file on the "
-                                "<link>), not once the link exists");
+      throw InputError(t.where,
+                       "a link trace may only hold one value at time 0 here: SimGrid 3.32 accepts link "
+                       "profiles only from the platform file itself (bandwidth_file / state_file on the "
+                       "<link>), not once the link exists");
   }
   static bool connected = false;
   if (connected) return;
@@ -141,8 +150,10 @@ void attach_traces_on_creation(const std::vector<TraceSection>& sections) {
     const auto mine = std::move(it->second);
     by_host.erase(it);
     for (const auto& [kind, profile] : mine) {
-      if (kind == "speed") h.set_speed_profile(profile);
-      else h.set_state_profile(profile);
+      if (kind == "speed")
+        h.set_speed_profile(profile);
+      else
+        h.set_state_profile(profile);
     }
   });
 }
@@ -152,12 +163,15 @@ void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector
   // SimGrid 3.32's lookups by name walk every zone: one map of each, built once, is far faster on
   // platforms of thousands of zones and links.
   std::set<std::string> hosts;
-  for (const simgrid::s4u::Host* h : engine.get_all_hosts()) hosts.insert(h->get_name());
+  for (const simgrid::s4u::Host* h : engine.get_all_hosts())
+    hosts.insert(h->get_name());
   std::map<std::string, simgrid::s4u::Link*> links;
-  for (simgrid::s4u::Link* l : engine.get_all_links()) links.emplace(l->get_name(), l);
+  for (simgrid::s4u::Link* l : engine.get_all_links())
+    links.emplace(l->get_name(), l);
   for (const TraceSection& t : sections) {
     if (t.resource == "host") {
-      if (!hosts.count(t.name)) throw InputError(t.where, fmt::format("no host '{}' in the platform", t.name));
+      if (!hosts.count(t.name))
+        throw InputError(t.where, fmt::format("no host '{}' in the platform", t.name));
       continue;
     }
     const auto it = links.find(t.name);
@@ -165,9 +179,11 @@ void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector
     // A constant link section: a fixed fraction of the bandwidth (a WiFi station's own rate on its
     // private link), or a link that is off throughout.
     const double v = t.points.front().second;
-    if (t.kind == "bandwidth") it->second->set_bandwidth(it->second->get_bandwidth() * v);
-    else if (v == 0) it->second->turn_off();
+    if (t.kind == "bandwidth")
+      it->second->set_bandwidth(it->second->get_bandwidth() * v);
+    else if (v == 0)
+      it->second->turn_off();
   }
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -26,12 +26,12 @@
 namespace edgetrain {
 
 struct TraceSection {
-  std::string resource;  // "host" or "link"
-  std::string name;      // host or link name
-  std::string kind;      // "speed", "state" or "bandwidth"
-  std::vector<std::pair<double, double>> points;  // (time, value)
-  double loop = -1;      // period, or -1 for none
-  std::string where;     // "file:line" of the section header
+  std::string resource;                          // "host" or "link"
+  std::string name;                              // host or link name
+  std::string kind;                              // "speed", "state" or "bandwidth"
+  std::vector<std::pair<double, double>> points; // (time, value)
+  double loop = -1;                              // period, or -1 for none
+  std::string where;                             // "file:line" of the section header
 };
 
 // Reads a trace file. `shown` is the file's name as messages give it. Throws InputError naming
@@ -49,4 +49,4 @@ void attach_traces_on_creation(const std::vector<TraceSection>& sections);
 // line) for a host or link that is not there.
 void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector<TraceSection>& sections);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -7,12 +7,14 @@
 
 namespace edgetrain {
 
-KeySpec key_int(std::string path, std::int64_t def, double min, double max, std::string unit, std::string doc) {
+KeySpec key_int(std::string path, std::int64_t def, double min, double max, std::string unit,
+                std::string doc) {
   return {std::move(path), ValueType::Int, def, std::move(unit), std::move(doc), min, max, false, {}};
 }
 KeySpec key_float(std::string path, double def, double min, double max, std::string unit, std::string doc,
                   bool min_exclusive) {
-  return {std::move(path), ValueType::Float, def, std::move(unit), std::move(doc), min, max, min_exclusive, {}};
+  return {
+      std::move(path), ValueType::Float, def, std::move(unit), std::move(doc), min, max, min_exclusive, {}};
 }
 KeySpec key_bool(std::string path, bool def, std::string doc) {
   KeySpec k;
@@ -33,11 +35,16 @@ KeySpec key_list(std::string path, std::vector<std::string> def, std::string doc
 
 std::string type_name(ValueType t) {
   switch (t) {
-    case ValueType::Bool: return "boolean";
-    case ValueType::Int: return "integer";
-    case ValueType::Float: return "number";
-    case ValueType::String: return "string";
-    case ValueType::StringList: return "array of strings";
+  case ValueType::Bool:
+    return "boolean";
+  case ValueType::Int:
+    return "integer";
+  case ValueType::Float:
+    return "number";
+  case ValueType::String:
+    return "string";
+  case ValueType::StringList:
+    return "array of strings";
   }
   return "?";
 }
@@ -51,7 +58,7 @@ std::string quote(const std::string& s) {
   }
   return out + '"';
 }
-}  // namespace
+} // namespace
 
 std::string value_to_string(const Value& v) {
   struct Visitor {
@@ -60,13 +67,14 @@ std::string value_to_string(const Value& v) {
     std::string operator()(double d) const {
       if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
       std::string s = fmt::format("{}", d);
-      if (s.find_first_of(".en") == std::string::npos) s += ".0";  // keep it a TOML float
+      if (s.find_first_of(".en") == std::string::npos) s += ".0"; // keep it a TOML float
       return s;
     }
     std::string operator()(const std::string& s) const { return quote(s); }
     std::string operator()(const std::vector<std::string>& l) const {
       std::string out = "[";
-      for (std::size_t i = 0; i < l.size(); ++i) out += (i ? ", " : "") + quote(l[i]);
+      for (std::size_t i = 0; i < l.size(); ++i)
+        out += (i ? ", " : "") + quote(l[i]);
       return out + "]";
     }
   };
@@ -83,8 +91,14 @@ double Params::number(const std::string& name) const {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
   return std::get<double>(v);
 }
-std::int64_t Params::integer(const std::string& name) const { return std::get<std::int64_t>(at(name)); }
-const std::string& Params::text(const std::string& name) const { return std::get<std::string>(at(name)); }
-bool Params::flag(const std::string& name) const { return std::get<bool>(at(name)); }
+std::int64_t Params::integer(const std::string& name) const {
+  return std::get<std::int64_t>(at(name));
+}
+const std::string& Params::text(const std::string& name) const {
+  return std::get<std::string>(at(name));
+}
+bool Params::flag(const std::string& name) const {
+  return std::get<bool>(at(name));
+}
 
-}  // namespace edgetrain
+} // namespace edgetrain

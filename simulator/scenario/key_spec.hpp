@@ -16,7 +16,7 @@ using Value = std::variant<bool, std::int64_t, double, std::string, std::vector<
 enum class ValueType { Bool, Int, Float, String, StringList };
 
 struct KeySpec {
-  std::string path;  // "training.batch"; for a policy or process parameter, the bare name
+  std::string path; // "training.batch"; for a policy or process parameter, the bare name
   ValueType type = ValueType::Float;
   Value def;
   std::string unit;
@@ -24,11 +24,12 @@ struct KeySpec {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
-  std::vector<std::string> choices;  // for strings; empty = free text
+  std::vector<std::string> choices; // for strings; empty = free text
 };
 
 // Helpers that read well in schema tables.
-KeySpec key_int(std::string path, std::int64_t def, double min, double max, std::string unit, std::string doc);
+KeySpec key_int(std::string path, std::int64_t def, double min, double max, std::string unit,
+                std::string doc);
 KeySpec key_float(std::string path, double def, double min, double max, std::string unit, std::string doc,
                   bool min_exclusive = false);
 KeySpec key_bool(std::string path, bool def, std::string doc);
@@ -36,14 +37,14 @@ KeySpec key_string(std::string path, std::string def, std::string doc, std::vect
 KeySpec key_list(std::string path, std::vector<std::string> def, std::string doc);
 
 std::string type_name(ValueType t);
-std::string value_to_string(const Value& v);  // TOML spelling: 3, 0.5, inf, "text", ["a", "b"]
+std::string value_to_string(const Value& v); // TOML spelling: 3, 0.5, inf, "text", ["a", "b"]
 
 // Resolved values of a group of parameters (a policy's, a learning process's).
 class Params {
 public:
   Params() = default;
   explicit Params(std::map<std::string, Value> values) : values_(std::move(values)) {}
-  [[nodiscard]] double number(const std::string& name) const;  // Int or Float
+  [[nodiscard]] double number(const std::string& name) const; // Int or Float
   [[nodiscard]] std::int64_t integer(const std::string& name) const;
   [[nodiscard]] const std::string& text(const std::string& name) const;
   [[nodiscard]] bool flag(const std::string& name) const;
@@ -54,4 +55,4 @@ private:
   std::map<std::string, Value> values_;
 };
 
-}  // namespace edgetrain
+} // namespace edgetrain

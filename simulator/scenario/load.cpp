@@ -18,14 +18,17 @@ namespace {
 
 struct Loader {
   Loader(fs::path file, const std::vector<Override>& overrides) : file_(std::move(file)) {
-    for (const Override& o : overrides) overridden_.insert(o.path);
+    for (const Override& o : overrides)
+      overridden_.insert(o.path);
   }
 
   std::string where(const toml::source_region& src, const std::string& path) const {
     if (overridden_.count(path) || src.begin.line == 0) return "--set " + path;
     return fmt::format("{}:{}:{}", file_.string(), src.begin.line, src.begin.column);
   }
-  std::string where(const toml::node& node, const std::string& path) const { return where(node.source(), path); }
+  std::string where(const toml::node& node, const std::string& path) const {
+    return where(node.source(), path);
+  }
 
   [[noreturn]] void fail(const toml::node& node, const std::string& path, const std::string& what) const {
     throw InputError(where(node, path), path + ": " + what);
@@ -37,27 +40,28 @@ struct Loader {
       fail(node, spec.path, fmt::format("expected {}, got {}", type_name(spec.type), describe(node)));
     };
     switch (spec.type) {
-      case ValueType::Bool:
-        if (!node.is_boolean()) wrong();
-        return node.as_boolean()->get();
-      case ValueType::Int:
-        if (!node.is_integer()) wrong();
-        return node.as_integer()->get();
-      case ValueType::Float:
-        if (!node.is_number()) wrong();
-        return *node.value<double>();
-      case ValueType::String:
-        if (!node.is_string()) wrong();
-        return node.as_string()->get();
-      case ValueType::StringList: {
-        if (!node.is_array()) wrong();
-        std::vector<std::string> out;
-        for (const toml::node& e : *node.as_array()) {
-          if (!e.is_string()) fail(node, spec.path, "expected an array of strings, found " + describe(e) + " in it");
-          out.push_back(e.as_string()->get());
-        }
-        return out;
+    case ValueType::Bool:
+      if (!node.is_boolean()) wrong();
+      return node.as_boolean()->get();
+    case ValueType::Int:
+      if (!node.is_integer()) wrong();
+      return node.as_integer()->get();
+    case ValueType::Float:
+      if (!node.is_number()) wrong();
+      return *node.value<double>();
+    case ValueType::String:
+      if (!node.is_string()) wrong();
+      return node.as_string()->get();
+    case ValueType::StringList: {
+      if (!node.is_array()) wrong();
+      std::vector<std::string> out;
+      for (const toml::node& e : *node.as_array()) {
+        if (!e.is_string())
+          fail(node, spec.path, "expected an array of strings, found " + describe(e) + " in it");
+        out.push_back(e.as_string()->get());
       }
+      return out;
+    }
     }
     wrong();
     return {};
@@ -65,17 +69,21 @@ struct Loader {
 
   void check_range(const toml::node& node, const KeySpec& spec, const Value& v) const {
     double x = 0;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) x = static_cast<double>(*i);
-    else if (const auto* d = std::get_if<double>(&v)) x = *d;
+    if (const auto* i = std::get_if<std::int64_t>(&v))
+      x = static_cast<double>(*i);
+    else if (const auto* d = std::get_if<double>(&v))
+      x = *d;
     else if (const auto* s = std::get_if<std::string>(&v)) {
-      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
+      if (!spec.choices.empty() &&
+          std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
         std::string hint = nearest(*s, spec.choices);
         fail(node, spec.path,
              fmt::format("'{}' is not one of: {}{}", *s, join(spec.choices),
                          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
       }
       return;
-    } else return;
+    } else
+      return;
     if (std::isnan(x)) fail(node, spec.path, "must be a number, got nan");
     const bool low = spec.min_exclusive ? x <= spec.min : x < spec.min;
     if (low || x > spec.max) {
@@ -87,13 +95,20 @@ struct Loader {
 
   static std::string describe(const toml::node& n) {
     switch (n.type()) {
-      case toml::node_type::table: return "a table";
-      case toml::node_type::array: return "an array";
-      case toml::node_type::string: return fmt::format("string \"{}\"", n.as_string()->get());
-      case toml::node_type::integer: return fmt::format("integer {}", n.as_integer()->get());
-      case toml::node_type::floating_point: return fmt::format("number {}", n.as_floating_point()->get());
-      case toml::node_type::boolean: return n.as_boolean()->get() ? "true" : "false";
-      default: return "a date or time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return fmt::format("string \"{}\"", n.as_string()->get());
+    case toml::node_type::integer:
+      return fmt::format("integer {}", n.as_integer()->get());
+    case toml::node_type::floating_point:
+      return fmt::format("number {}", n.as_floating_point()->get());
+    case toml::node_type::boolean:
+      return n.as_boolean()->get() ? "true" : "false";
+    default:
+      return "a date or time";
     }
   }
 
@@ -106,7 +121,7 @@ struct Loader {
         const std::int64_t n = node.as_integer()->get();
         if (n < 1) fail(node, path, fmt::format("must be >= 1, got {}", n));
         samples_[std::string(k.str())] = n;
-        samples_where_[std::string(k.str())] = where(k.source(), path);  // the host name is the key
+        samples_where_[std::string(k.str())] = where(k.source(), path); // the host name is the key
         continue;
       }
       if (node.is_array_of_tables() && (path == "data.samples" || is_table_prefix(path)))
@@ -132,13 +147,14 @@ struct Loader {
   [[noreturn]] void unknown(const toml::key& key, const toml::node& node, const std::string& path) const {
     const std::string at = where(key.source(), path);
     if (path.rfind("policy.", 0) == 0 && node.is_table())
-      throw InputError(at, fmt::format("{}: unknown policy table (policies: {})", path, join(names_after("policy."))));
+      throw InputError(
+          at, fmt::format("{}: unknown policy table (policies: {})", path, join(names_after("policy."))));
     if (path.rfind("learning.", 0) == 0 && node.is_table())
       throw InputError(at, fmt::format("{}: unknown learning process table (processes: {})", path,
                                        join(names_after("learning."))));
     std::vector<std::string> candidates;
     for (const KeySpec& s : scenario_schema()) {
-      if (node.is_table()) {  // tables: every prefix of a key path
+      if (node.is_table()) { // tables: every prefix of a key path
         for (std::size_t dot = s.path.find('.'); dot != std::string::npos; dot = s.path.find('.', dot + 1))
           candidates.push_back(s.path.substr(0, dot));
       } else {
@@ -146,13 +162,14 @@ struct Loader {
       }
     }
     std::string hint = nearest(path, candidates);
-    if (hint.empty() && !node.is_table()) {  // the right name in the wrong table?
+    if (hint.empty() && !node.is_table()) { // the right name in the wrong table?
       const std::string leaf = path.substr(path.rfind('.') + 1);
       for (const std::string& c : candidates)
         if (c.substr(c.rfind('.') + 1) == leaf) hint = c;
     }
-    throw InputError(at, fmt::format("{}: unknown {}{}", path, node.is_table() ? "table" : "key",
-                                     hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+    throw InputError(at,
+                     fmt::format("{}: unknown {}{}", path, node.is_table() ? "table" : "key",
+                                 hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
   }
 
   std::vector<std::string> names_after(const std::string& prefix) const {
@@ -185,7 +202,8 @@ struct Loader {
 };
 
 void apply_override(toml::table& root, const Override& o) {
-  if (o.path.empty() || o.path.front() == '.' || o.path.back() == '.' || o.path.find("..") != std::string::npos)
+  if (o.path.empty() || o.path.front() == '.' || o.path.back() == '.' ||
+      o.path.find("..") != std::string::npos)
     throw InputError("--set " + o.path, "malformed key path");
   toml::table* t = &root;
   std::size_t start = 0;
@@ -201,32 +219,36 @@ void apply_override(toml::table& root, const Override& o) {
     toml::table parsed = toml::parse("v = " + o.value);
     t->insert_or_assign(leaf, std::move(*parsed.get("v")));
   } catch (const toml::parse_error&) {
-    t->insert_or_assign(leaf, o.value);  // a bare word: the string itself
+    t->insert_or_assign(leaf, o.value); // a bare word: the string itself
   }
 }
 
-Params params_with_prefix(const std::vector<std::pair<std::string, Value>>& resolved, const std::string& prefix) {
+Params params_with_prefix(const std::vector<std::pair<std::string, Value>>& resolved,
+                          const std::string& prefix) {
   std::map<std::string, Value> out;
   for (const auto& [path, v] : resolved)
     if (path.rfind(prefix, 0) == 0) out[path.substr(prefix.size())] = v;
   return Params(std::move(out));
 }
 
-}  // namespace
+} // namespace
 
 Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides) {
   const fs::path file = fs::absolute(file_in).lexically_normal();
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw InputError(file_in.string(), "cannot read scenario: no such file");
+  if (!fs::is_regular_file(file, ec))
+    throw InputError(file_in.string(), "cannot read scenario: no such file");
 
   toml::table root;
   try {
     root = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}", file_in.string(), e.source().begin.line, e.source().begin.column),
-                     std::string(e.description()));
+    throw InputError(
+        fmt::format("{}:{}:{}", file_in.string(), e.source().begin.line, e.source().begin.column),
+        std::string(e.description()));
   }
-  for (const Override& o : overrides) apply_override(root, o);
+  for (const Override& o : overrides)
+    apply_override(root, o);
 
   Loader loader(file_in, overrides);
   loader.walk(root, "");
@@ -266,7 +288,8 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   for (const std::string& t : std::get<std::vector<std::string>>(get("platform.traces"))) {
     s.traces.push_back((file.parent_path() / t).lexically_normal());
     if (!fs::is_regular_file(s.traces.back(), ec))
-      throw InputError(where("platform.traces"), "platform.traces: no such file: " + s.traces.back().string());
+      throw InputError(where("platform.traces"),
+                       "platform.traces: no such file: " + s.traces.back().string());
   }
 
   s.model = str("model.name");
@@ -280,7 +303,8 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.data.label_alpha = num("data.label_alpha");
   s.data.by_host = loader.samples_;
   s.key_where = loader.where_;
-  for (const auto& [host, w] : loader.samples_where_) s.key_where["data.samples." + host] = w;
+  for (const auto& [host, w] : loader.samples_where_)
+    s.key_where["data.samples." + host] = w;
 
   s.training.local_steps = integer("training.local_steps");
   s.training.batch = integer("training.batch");
@@ -299,4 +323,4 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   return s;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -14,16 +14,19 @@ std::string Scenario::where(const std::string& key) const {
 
 namespace {
 std::string bare_or_quoted(const std::string& key) {
-  const bool bare = !key.empty() && key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
+  const bool bare = !key.empty() && key.find_first_not_of(
+                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                                        std::string::npos;
   return bare ? key : value_to_string(Value{key});
 }
-}  // namespace
+} // namespace
 
 std::string resolved_toml(const Scenario& s) {
-  std::string out = fmt::format("# Resolved scenario: every key with the value used.\n# edgetrain {}, SimGrid {}\n"
-                                "# from {}\n",
-                                edgetrain_version(), simgrid_version(), s.file.string());
-  std::string table = "\n";  // never a real table name
+  std::string out =
+      fmt::format("# Resolved scenario: every key with the value used.\n# edgetrain {}, SimGrid {}\n"
+                  "# from {}\n",
+                  edgetrain_version(), simgrid_version(), s.file.string());
+  std::string table = "\n"; // never a real table name
   for (const auto& [path, value] : s.resolved) {
     const std::size_t dot = path.rfind('.');
     const std::string t = path.substr(0, dot), key = path.substr(dot + 1);
@@ -35,9 +38,10 @@ std::string resolved_toml(const Scenario& s) {
   }
   if (!s.data.by_host.empty()) {
     out += "\n[data.samples]\n";
-    for (const auto& [host, n] : s.data.by_host) out += fmt::format("{} = {}\n", bare_or_quoted(host), n);
+    for (const auto& [host, n] : s.data.by_host)
+      out += fmt::format("{} = {}\n", bare_or_quoted(host), n);
   }
   return out;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -13,13 +13,13 @@
 namespace edgetrain {
 
 struct DataSpec {
-  std::string dataset;                  // names the sample pool: "fashion-mnist" or "synthetic"
-  std::int64_t total_samples = 0;       // 0: the data set's own training-set size
-  std::int64_t samples_per_node = 0;    // 0: split total_samples among the trainers
-  std::string quantity_skew;            // "equal" or "lognormal"
-  double quantity_sigma = 1.0;          // lognormal sigma of per-node sample counts
-  double label_alpha = 0.0;             // Dirichlet alpha of per-node label mixes; 0 = IID
-  std::map<std::string, std::int64_t> by_host;  // [data.samples] host = count
+  std::string dataset;                         // names the sample pool: "fashion-mnist" or "synthetic"
+  std::int64_t total_samples = 0;              // 0: the data set's own training-set size
+  std::int64_t samples_per_node = 0;           // 0: split total_samples among the trainers
+  std::string quantity_skew;                   // "equal" or "lognormal"
+  double quantity_sigma = 1.0;                 // lognormal sigma of per-node sample counts
+  double label_alpha = 0.0;                    // Dirichlet alpha of per-node label mixes; 0 = IID
+  std::map<std::string, std::int64_t> by_host; // [data.samples] host = count
 };
 
 struct TrainingSpec {
@@ -28,23 +28,23 @@ struct TrainingSpec {
   double target_loss = 0.5;
   double deadline_s = 0;
   std::int64_t max_rounds = 100;
-  double round_timeout_s = 0;  // 0: no timeout
+  double round_timeout_s = 0; // 0: no timeout
   double idle_wait_s = 60;
   bool stop_at_target = true;
   double aggregation_flops_per_param = 2.0;
 };
 
 struct Scenario {
-  std::filesystem::path file;  // the scenario file, absolute
+  std::filesystem::path file; // the scenario file, absolute
   std::string name;
   std::uint64_t seed = 1;
 
-  std::filesystem::path platform_file;  // absolute, resolved against the scenario's folder
-  std::string platform_shown;           // as messages show it: relative to where the scenario was named
-  std::string aggregator;               // host name, or "" to take the host with role=aggregator
-  std::vector<std::string> trainers;    // host name patterns, or empty to use role=trainer
-  std::vector<std::string> simgrid_cfg; // "network/model:CM02", ... applied before loading
-  std::vector<std::filesystem::path> traces;  // absolute
+  std::filesystem::path platform_file;       // absolute, resolved against the scenario's folder
+  std::string platform_shown;                // as messages show it: relative to where the scenario was named
+  std::string aggregator;                    // host name, or "" to take the host with role=aggregator
+  std::vector<std::string> trainers;         // host name patterns, or empty to use role=trainer
+  std::vector<std::string> simgrid_cfg;      // "network/model:CM02", ... applied before loading
+  std::vector<std::filesystem::path> traces; // absolute
 
   std::string model;
   std::int64_t update_bits = 32;
@@ -66,8 +66,8 @@ struct Scenario {
 };
 
 struct Override {
-  std::string path;   // key path, e.g. "training.batch"
-  std::string value;  // TOML value text; a bare word is taken as a string
+  std::string path;  // key path, e.g. "training.batch"
+  std::string value; // TOML value text; a bare word is taken as a string
 };
 
 // Throws InputError naming "file:line:col: key" (or "--set key") on any problem.
@@ -80,4 +80,4 @@ const std::vector<KeySpec>& scenario_schema();
 // resolved.toml: every key with its value, and the versions that produced it.
 std::string resolved_toml(const Scenario& s);
 
-}  // namespace edgetrain
+} // namespace edgetrain

@@ -12,12 +12,14 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::vector<std::string> policy_names() {
   std::vector<std::string> names;
-  for (const PolicyInfo& p : policy_registry()) names.push_back(p.name);
+  for (const PolicyInfo& p : policy_registry())
+    names.push_back(p.name);
   return names;
 }
 std::vector<std::string> learning_names() {
   std::vector<std::string> names;
-  for (const LearningInfo& l : learning_registry()) names.push_back(l.name);
+  for (const LearningInfo& l : learning_registry())
+    names.push_back(l.name);
   return names;
 }
 
@@ -41,7 +43,8 @@ std::vector<KeySpec> build_schema() {
       key_string("model.name", "lenet5", "built-in model", model_names()),
       key_int("model.update_bits", 32, 1, 32, "bits", "bits per value of the updates sent back"),
 
-      key_string("data.dataset", "fashion-mnist", "data set the samples come from", {"fashion-mnist", "synthetic"}),
+      key_string("data.dataset", "fashion-mnist", "data set the samples come from",
+                 {"fashion-mnist", "synthetic"}),
       key_int("data.total_samples", 0, 0, kInf, "samples",
               "samples split among trainers (0: the data set's training-set size, 60,000)"),
       key_int("data.samples_per_node", 0, 0, kInf, "samples",
@@ -61,12 +64,14 @@ std::vector<KeySpec> build_schema() {
       key_float("training.idle_wait_s", 60, 0, 1e9, "s",
                 "when the policy finds no trainer available (all offline), wait this long and ask again",
                 true),
-      key_bool("training.stop_at_target", true, "end the run at the first round that reaches the target loss"),
+      key_bool("training.stop_at_target", true,
+               "end the run at the first round that reaches the target loss"),
       key_float("training.aggregation_flops_per_param", 2.0, 0, 1e6, "FLOP",
                 "aggregator work per parameter per received update"),
 
       key_string("policy.name", "fedavg", "policy deciding each round", policy_names()),
-      key_string("learning.process", "surrogate", "learning process turning rounds into loss", learning_names()),
+      key_string("learning.process", "surrogate", "learning process turning rounds into loss",
+                 learning_names()),
   };
   for (const PolicyInfo& p : policy_registry())
     for (KeySpec k : p.params) {
@@ -80,11 +85,11 @@ std::vector<KeySpec> build_schema() {
     }
   return s;
 }
-}  // namespace
+} // namespace
 
 const std::vector<KeySpec>& scenario_schema() {
   static const std::vector<KeySpec> schema = build_schema();
   return schema;
 }
 
-}  // namespace edgetrain
+} // namespace edgetrain
