@@ -76,7 +76,10 @@ TEST_CASE("generate error: bad options write nothing") {
       "error: --topology: 'ring' is not one of: star, cells, edge-cloud");
   bad("--nodes 10 --mix rpi4:1 --topology cells --cells 11", "error: --cells: 11 is not in [1, --nodes]");
   bad("--nodes 10 --mix rpi4:1 --traces weather", "error: --traces: 'weather' is not one of");
-  bad("--nodes 10 --mix rpi4:1 --traces speed --speed-mean 0", "trace parameters must be > 0");
+  bad("--nodes 10 --mix rpi4:1 --traces speed --speed-mean 0", "error: --speed-mean: must be in [0.06, 1]");
+  bad("--nodes 10 --mix rpi4:1 --traces churn --horizon 1e308", "error: --horizon: must be between 1 s and a year");
+  bad("--nodes 10 --mix rpi4:1 --traces churn --mtbf 1e-300", "error: --mtbf/--mttr");
+  bad("--nodes 10 --mix rpi4:1 --traces speed --speed-changes-per-hour 1e12", "must be in (0, 3600]");
 }
 
 TEST_CASE("import-availability: intervals become state sections") {

@@ -123,9 +123,14 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   const auto wants = [&](const char* t) {
     return std::find(o.traces.begin(), o.traces.end(), t) != o.traces.end();
   };
-  if (!(o.horizon_s > 0) || !(o.speed_mean > 0 && o.speed_mean <= 1) || !(o.speed_changes_per_h > 0) ||
-      !(o.mtbf_s > 0) || !(o.mttr_s > 0))
-    throw InputError(where, "trace parameters must be > 0 (and the speed mean at most 1)");
+  // Bounds keep generated traces finite and small enough to load: a year of horizon, events no
+  // closer than a second on average.
+  if (!(o.horizon_s >= 1 && o.horizon_s <= 3.2e7)) throw InputError("--horizon", "must be between 1 s and a year (3.2e7 s)");
+  if (!(o.speed_mean >= 0.06 && o.speed_mean <= 1)) throw InputError("--speed-mean", "must be in [0.06, 1]");
+  if (!(o.speed_changes_per_h > 0 && o.speed_changes_per_h <= 3600))
+    throw InputError("--speed-changes-per-hour", "must be in (0, 3600]");
+  if (!(o.mtbf_s >= 1 && o.mtbf_s <= 3.2e7) || !(o.mttr_s >= 1 && o.mttr_s <= 3.2e7))
+    throw InputError("--mtbf/--mttr", "must be between 1 s and a year (3.2e7 s)");
   const auto server = catalog.devices.find("edge-server");
   if (server == catalog.devices.end())
     throw InputError(where, "the catalog has no edge-server class for the aggregator");

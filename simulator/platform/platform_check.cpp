@@ -96,6 +96,9 @@ private:
       double x = 0;
       if (!leading_number(v, x) || !std::isfinite(x) || x <= 0)
         add(n, fmt::format("{}: {} '{}' must be a finite number > 0", who, attr, v));
+      else if (std::string(attr) == "speed" ? parse_speed(v) < 1 : parse_bandwidth(v) < 1)
+        // SimGrid's solver fails ("The Impossible Did Happen") on rates this small
+        add(n, fmt::format("{}: {} '{}' is below 1 {}/s", who, attr, v, std::string(attr) == "speed" ? "FLOP" : "byte"));
     }
     return count;
   }
@@ -284,6 +287,19 @@ double parse_bandwidth(const std::string& text) {
   if (unit == "Bps") return x * scale;
   if (unit == "bps") return x * scale / 8;
   return std::nan("");
+}
+
+double parse_speed(const std::string& text) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  const double x = std::strtod(begin, &end);
+  if (end == begin) return std::nan("");
+  const std::string unit(end);
+  if (unit.empty() || unit == "f" || unit == "flops") return x;
+  const std::string prefixes = "kMGTPE";
+  const std::size_t at = prefixes.find(unit[0]);
+  if (at == std::string::npos || (unit.substr(1) != "f" && unit.substr(1) != "flops")) return std::nan("");
+  return x * std::pow(1000.0, static_cast<double>(at + 1));
 }
 
 PlatformScan check_platform_file(const fs::path& file, const std::string& shown) {

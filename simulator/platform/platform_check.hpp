@@ -32,5 +32,7 @@ PlatformScan check_platform_file(const std::filesystem::path& file, const std::s
 // A SimGrid bandwidth ("54Mbps", "10MBps", "1.5GiBps", a bare number of bytes/s) in bytes/s;
 // NaN when it is not one.
 double parse_bandwidth(const std::string& text);
+// A SimGrid speed ("3Gf", "100Mf", a bare number of FLOP/s) in FLOP/s; NaN when it is not one.
+double parse_speed(const std::string& text);
 
 } // namespace edgetrain

@@ -92,11 +92,13 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
       if (property(k)) throw std::invalid_argument(fmt::format("property {} without battery_wh", k));
     return b;
   }
+  if (wh > 1e6) throw std::invalid_argument("property battery_wh above 1e6 Wh");
   b.capacity_j = wh * 3600.0;
-  if (number("battery_level", b.initial_fraction, 0, false) && b.initial_fraction > 1)
-    throw std::invalid_argument("property battery_level must be a fraction in [0, 1]");
+  if (number("battery_level", b.initial_fraction, 0, true) && b.initial_fraction > 1)
+    throw std::invalid_argument("property battery_level must be a fraction in (0, 1]");
   number("battery_charge_w", b.charge_w, 0, false);
-  number("battery_charge_period", b.charge_period, 0, true);
+  if (number("battery_charge_period", b.charge_period, 1, false) && b.charge_period > 3.2e7)
+    throw std::invalid_argument("property battery_charge_period above a year (3.2e7 s)");
   if (const char* w = property("battery_charge_windows")) {
     std::stringstream list(w);
     for (std::string item; std::getline(list, item, ',');) {
@@ -114,6 +116,9 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
         throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' is not START-END with "
                                                 "0 <= START < END <= the period ({} s)",
                                                 item, b.charge_period));
+      for (const auto& [f, t] : b.windows)
+        if (from < t && f < to)
+          throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' overlaps another window", item));
       b.windows.emplace_back(from, to);
     }
   }

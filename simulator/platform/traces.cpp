@@ -31,8 +31,8 @@ bool number(const std::string& s, double& x) {
 std::string value_problem(const TraceSection& t, double v) {
   if (t.kind == "state") {
     if (v != 0 && v != 1) return fmt::format("state must be 0 (off) or 1 (on), got {}", v);
-  } else if (!(v > 0 && v <= 1)) {
-    return fmt::format("{} is a fraction of the nominal value in (0, 1], got {}", t.kind, v);
+  } else if (!(v >= 1e-6 && v <= 1)) {
+    return fmt::format("{} is a fraction of the nominal value in [1e-6, 1], got {}", t.kind, v);
   }
   return "";
 }
@@ -87,6 +87,7 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
       if (!(period > t.points.back().first))
         throw InputError(where(), fmt::format("loop period {} must be above the section's last time {}",
                                               period, t.points.back().first));
+      if (period < 1) throw InputError(where(), fmt::format("loop period {} is below 1 s", period));
       t.loop = period;
       continue;
     }
@@ -94,6 +95,7 @@ std::vector<TraceSection> read_traces(const std::filesystem::path& file, const s
     if (w.size() != 2 || !number(w[0], time) || !number(w[1], value))
       throw InputError(where(), "expected: TIME VALUE (two numbers)");
     if (time < 0) throw InputError(where(), fmt::format("time {} is negative", time));
+    if (time > 1e12) throw InputError(where(), fmt::format("time {} is beyond 1e12 s", time));
     if (!t.points.empty() && time <= t.points.back().first)
       throw InputError(where(), fmt::format("time {} does not come after the previous time {}", time,
                                             t.points.back().first));
@@ -176,6 +178,10 @@ void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector
     }
     const auto it = links.find(t.name);
     if (it == links.end()) throw InputError(t.where, fmt::format("no link '{}' in the platform", t.name));
+    if (it->second->get_sharing_policy() == simgrid::s4u::Link::SharingPolicy::WIFI)
+      throw InputError(t.where, fmt::format("'{}' is a WiFi link: SimGrid 3.32 cannot change its rates or state; "
+                                            "give stations other wifi_rate values instead",
+                                            t.name));
     // A constant link section: a fixed fraction of the bandwidth (a WiFi station's own rate on its
     // private link), or a link that is off throughout.
     const double v = t.points.front().second;
