@@ -77,7 +77,8 @@ TEST_CASE("generate error: bad options write nothing") {
   bad("--nodes 10 --mix rpi4:1 --topology cells --cells 11", "error: --cells: 11 is not in [1, --nodes]");
   bad("--nodes 10 --mix rpi4:1 --traces weather", "error: --traces: 'weather' is not one of");
   bad("--nodes 10 --mix rpi4:1 --traces speed --speed-mean 0", "error: --speed-mean: must be in [0.06, 1]");
-  bad("--nodes 10 --mix rpi4:1 --traces churn --horizon 1e308", "error: --horizon: must be between 1 s and a year");
+  bad("--nodes 10 --mix rpi4:1 --traces churn --horizon 1e308",
+      "error: --horizon: must be between 1 s and a year");
   bad("--nodes 10 --mix rpi4:1 --traces churn --mtbf 1e-300", "error: --mtbf/--mttr");
   bad("--nodes 10 --mix rpi4:1 --traces speed --speed-changes-per-hour 1e12", "must be in (0, 3600]");
 }
@@ -173,4 +174,39 @@ TEST_CASE("zones: platforms in Full Floyd cluster and WiFi styles run FedAvg") {
 </zone></platform>)");
   // The WiFi cell of the examples (a real WIFI zone).
   runs(testutil::read(testutil::source_dir() / "platforms/wifi-cell.xml"));
+}
+
+TEST_CASE("generate error: catalog mistakes and unwritable outputs") {
+  TempDir d;
+  std::string catalog = testutil::read(testutil::source_dir() / "platforms/catalog.toml");
+  const std::string anchor = "up_watts = \"0:3.92\"";
+  REQUIRE(catalog.find(anchor) != std::string::npos);
+  catalog.replace(catalog.find(anchor), anchor.size(), "up_watts = \"5:1\"");
+  d.write("c.toml", catalog);
+  Proc p = testutil::run_edgetrain("platform generate --nodes 10 --mix phone-mid:1 --catalog c.toml -o g.xml",
+                                   d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("network.lte.up_watts: '5:1' is not idle:busy watts") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "g.xml"));
+  fs::create_directories(d.path() / "dir.xml");
+  p = testutil::run_edgetrain("platform generate --nodes 10 --mix rpi4:1 -o dir.xml", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("dir.xml: is a folder") != std::string::npos);
+  p = testutil::run_edgetrain("platform generate --nodes 10 --mix rpi4:1 -o /proc/g.xml", d.path());
+  CHECK(p.code == 2);
+}
+
+TEST_CASE("import-availability error: empty files and client names the trace format cannot hold") {
+  TempDir d;
+  d.write("empty.csv", "client,start_s,end_s\n");
+  Proc p = testutil::run_edgetrain("platform import-availability empty.csv -o a.trace", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("no availability interval") != std::string::npos);
+  d.write("names.csv", "x y,0,10\n");
+  p = testutil::run_edgetrain("platform import-availability names.csv -o a.trace", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("names.csv:1: client 'x y' is not a host name") != std::string::npos);
+  p = testutil::run_edgetrain("platform import-availability . -o a.trace", d.path());
+  CHECK(p.code == 2);
+  CHECK_FALSE(fs::exists(d.path() / "a.trace"));
 }

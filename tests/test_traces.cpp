@@ -56,7 +56,8 @@ TEST_CASE("traces error: each mistake with its line") {
         "x.trace:4: nothing may follow 'loop' in a section");
   CHECK(error_of("[host a speed]\n[host b speed]\n0 1\n") == "x.trace:1: section without values");
   CHECK(error_of("[host a speed]\n0 nan\n") == "x.trace:2: expected: TIME VALUE (two numbers)");
-  CHECK(error_of("[host a speed]\n0 1\n1e-10 0.5\nloop 1e-9\n") == "x.trace:4: loop period 1e-09 is below 1 s");
+  CHECK(error_of("[host a speed]\n0 1\n1e-10 0.5\nloop 1e-9\n") ==
+        "x.trace:4: loop period 1e-09 is below 1 s");
   CHECK(error_of("[host a speed]\n0 1e-300\n").find("x.trace:2: speed is a fraction") == 0);
   CHECK(error_of("[host a speed]\n1e300 1\n") == "x.trace:2: time 1e+300 is beyond 1e12 s");
 }

@@ -23,11 +23,21 @@ namespace {
 void write_all(const std::vector<std::pair<fs::path, std::string>>& files) {
   for (const auto& [path, content] : files) {
     std::error_code ec;
+    if (fs::is_directory(path, ec)) throw InputError(path.string(), "is a folder: give a file name");
     if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    write_file(fs::path(path.string() + ".partial"), content);
+    try {
+      write_file(fs::path(path.string() + ".partial"), content);
+    } catch (const std::exception&) {
+      for (const auto& [p, c] : files)
+        fs::remove(fs::path(p.string() + ".partial"), ec);
+      throw InputError(path.string(), "cannot write here");
+    }
   }
-  for (const auto& [path, content] : files)
-    fs::rename(fs::path(path.string() + ".partial"), path);
+  for (const auto& [path, content] : files) {
+    std::error_code ec;
+    fs::rename(fs::path(path.string() + ".partial"), path, ec);
+    if (ec) throw InputError(path.string(), "cannot write here: " + ec.message());
+  }
 }
 } // namespace
 
@@ -55,6 +65,8 @@ int generate_command(GenerateArgs a) {
 
 int import_availability_command(const std::string& csv, const std::string& out) {
   return report_errors([&] {
+    std::error_code ec;
+    if (!fs::is_regular_file(csv, ec)) throw InputError(csv, "no such file");
     std::ifstream in(csv);
     if (!in) throw InputError(csv, "cannot read");
     std::map<std::string, std::vector<std::pair<double, double>>> intervals;
@@ -77,8 +89,11 @@ int import_availability_command(const std::string& csv, const std::string& out) 
         if (no == 1) continue; // a header
         throw InputError(where, "expected client,start_s,end_s");
       }
-      if (!(from >= 0 && to > from && std::isfinite(to)))
-        throw InputError(where, fmt::format("interval {}..{} must have 0 <= start < end", from, to));
+      if (!(from >= 0 && to > from && to <= 1e12))
+        throw InputError(where, fmt::format("interval {}..{} must have 0 <= start < end <= 1e12", from, to));
+      if (c[0].empty() || c[0].find_first_of(" \t[]#") != std::string::npos)
+        throw InputError(
+            where, fmt::format("client '{}' is not a host name (empty, or blanks, brackets or #)", c[0]));
       auto& v = intervals[c[0]];
       if (!v.empty() && from < v.back().second)
         throw InputError(where,
@@ -87,6 +102,7 @@ int import_availability_command(const std::string& csv, const std::string& out) 
                                      c[0], from, v.back().second));
       v.emplace_back(from, to);
     }
+    if (intervals.empty()) throw InputError(csv, "no availability interval in the file");
     std::vector<TraceSection> sections;
     for (const auto& [client, v] : intervals) {
       TraceSection t{"host", client, "state", {}, -1, ""};

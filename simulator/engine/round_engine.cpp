@@ -55,9 +55,11 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
   result_.initial = result_.final = learning_.initial();
   sg4::Host* agg = platform_.nodes[platform_.aggregator].host;
   if (!agg->is_on())
-    throw InputError(scenario_.platform_shown,
-                     fmt::format("the aggregator '{}' is off at the start (by a state trace): a run needs its aggregator on",
-                                 agg->get_name()));
+    throw InputError(
+        scenario_.platform_shown,
+        fmt::format(
+            "the aggregator '{}' is off at the start (by a state trace): a run needs its aggregator on",
+            agg->get_name()));
   sg4::Actor::create("coordinator", agg, [this] { coordinate(); });
   batteries_.start(agg);
   engine.run();
@@ -65,9 +67,10 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
   if (result_.stop_reason.empty() && !agg->is_on())
     throw InputError(
         scenario_.platform_shown,
-        fmt::format("the aggregator '{}' was switched off at {} s (by a state trace or its battery): a run needs its "
-                    "aggregator on",
-                    agg->get_name(), sg4::Engine::get_clock()));
+        fmt::format(
+            "the aggregator '{}' was switched off at {} s (by a state trace or its battery): a run needs its "
+            "aggregator on",
+            agg->get_name(), sg4::Engine::get_clock()));
   if (result_.stop_reason.empty()) // SimGrid ran out of events with the coordinator still waiting
     throw std::runtime_error(
         fmt::format("the simulation stopped in round {} with no further event to play (a "

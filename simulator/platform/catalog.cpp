@@ -28,12 +28,32 @@ struct Reader {
     if (!n) fail(t, table, fmt::format("missing key '{}'", key));
     return *n;
   }
-  double number(const toml::table& t, const std::string& table, const char* key, double min = 0) const {
+  double number(const toml::table& t, const std::string& table, const char* key, double min = 0,
+                double max = 1e15) const {
     const toml::node& n = need(t, table, key);
     const auto v = n.value<double>();
-    if (!v || !std::isfinite(*v) || *v < min)
+    if (!v || !std::isfinite(*v) || *v < min || *v > max)
       fail(n, table + "." + key, fmt::format("expected a finite number >= {}", min));
     return *v;
+  }
+  // "idle:busy" watts, or "" for unknown.
+  std::string watts(const toml::table& t, const std::string& table, const char* key) const {
+    const std::string w = text(t, table, key);
+    if (w.empty()) return w;
+    const std::size_t colon = w.find(':');
+    double idle = -1, busy = -1;
+    try {
+      std::size_t u1 = 0, u2 = 0;
+      idle = std::stod(w.substr(0, colon), &u1);
+      busy = std::stod(w.substr(colon + 1), &u2);
+      if (colon == std::string::npos || u1 != colon || u2 != w.size() - colon - 1) idle = -1;
+    } catch (const std::exception&) {
+      idle = -1;
+    }
+    if (!(idle >= 0 && busy >= idle && busy < 1e6))
+      fail(need(t, table, key), table + "." + key,
+           fmt::format("'{}' is not idle:busy watts with 0 <= idle <= busy", w));
+    return w;
   }
   std::string text(const toml::table& t, const std::string& table, const char* key) const {
     const toml::node& n = need(t, table, key);
@@ -47,7 +67,8 @@ struct Reader {
     std::vector<double> out;
     for (const toml::node& e : *n.as_array()) {
       const auto v = e.value<double>();
-      if (!v || !std::isfinite(*v) || *v <= 0) fail(n, table + "." + key, "every entry must be a number > 0");
+      if (!v || !std::isfinite(*v) || *v < 1e-3 || *v > 1e18)
+        fail(n, table + "." + key, "every entry must be a number in [0.001, 1e18]");
       out.push_back(*v);
     }
     return out;
@@ -74,17 +95,17 @@ Catalog load_catalog(const fs::path& file) {
       NetworkClass n;
       n.id = k.str();
       n.kind = r.text(t, key, "kind");
-      n.latency_s = r.number(t, key, "latency_s");
+      n.latency_s = r.number(t, key, "latency_s", 0, 1e3);
       if (n.kind == "wifi") {
         n.rates_bps = r.numbers(t, key, "rates_bps");
         n.backhaul_bps = r.number(t, key, "backhaul_bps", 1);
-        n.backhaul_watts = r.text(t, key, "backhaul_watts");
+        n.backhaul_watts = r.watts(t, key, "backhaul_watts");
       } else if (n.kind == "cellular") {
         n.up_bps = r.number(t, key, "up_bps", 1), n.down_bps = r.number(t, key, "down_bps", 1);
-        n.up_watts = r.text(t, key, "up_watts"), n.down_watts = r.text(t, key, "down_watts");
+        n.up_watts = r.watts(t, key, "up_watts"), n.down_watts = r.watts(t, key, "down_watts");
       } else if (n.kind == "wired") {
         n.bps = r.number(t, key, "bps", 1);
-        n.watts = r.text(t, key, "watts");
+        n.watts = r.watts(t, key, "watts");
       } else {
         r.fail(r.need(t, key, "kind"), key + ".kind",
                "expected wifi, cellular or wired, got '" + n.kind + "'");
@@ -100,7 +121,7 @@ Catalog load_catalog(const fs::path& file) {
     DeviceClass d;
     d.id = k.str();
     d.name = r.text(t, key, "name");
-    d.cores = static_cast<int>(r.number(t, key, "cores", 1));
+    d.cores = static_cast<int>(r.number(t, key, "cores", 1, 4096));
     d.speeds = r.numbers(t, key, "speeds");
     d.watts_idle = r.numbers(t, key, "watts_idle");
     d.watts_one_core = r.numbers(t, key, "watts_one_core");
@@ -110,8 +131,8 @@ Catalog load_catalog(const fs::path& file) {
     for (std::size_t i = 0; i < d.speeds.size(); ++i)
       if (!(d.watts_idle[i] <= d.watts_one_core[i] && d.watts_one_core[i] <= d.watts_all_cores[i]))
         r.fail(t, key, fmt::format("state {}: watts must grow idle <= one core <= all cores", i));
-    d.watts_off = r.number(t, key, "watts_off");
-    d.battery_wh = r.number(t, key, "battery_wh");
+    d.watts_off = r.number(t, key, "watts_off", 0, 1e6);
+    d.battery_wh = r.number(t, key, "battery_wh", 0, 1e6);
     d.network = r.text(t, key, "network");
     if (!c.networks.count(d.network))
       r.fail(r.need(t, key, "network"), key + ".network", "no network class '" + d.network + "'");

@@ -125,7 +125,8 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   };
   // Bounds keep generated traces finite and small enough to load: a year of horizon, events no
   // closer than a second on average.
-  if (!(o.horizon_s >= 1 && o.horizon_s <= 3.2e7)) throw InputError("--horizon", "must be between 1 s and a year (3.2e7 s)");
+  if (!(o.horizon_s >= 1 && o.horizon_s <= 3.2e7))
+    throw InputError("--horizon", "must be between 1 s and a year (3.2e7 s)");
   if (!(o.speed_mean >= 0.06 && o.speed_mean <= 1)) throw InputError("--speed-mean", "must be in [0.06, 1]");
   if (!(o.speed_changes_per_h > 0 && o.speed_changes_per_h <= 3600))
     throw InputError("--speed-changes-per-hour", "must be in (0, 3600]");

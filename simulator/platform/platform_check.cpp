@@ -98,7 +98,8 @@ private:
         add(n, fmt::format("{}: {} '{}' must be a finite number > 0", who, attr, v));
       else if (std::string(attr) == "speed" ? parse_speed(v) < 1 : parse_bandwidth(v) < 1)
         // SimGrid's solver fails ("The Impossible Did Happen") on rates this small
-        add(n, fmt::format("{}: {} '{}' is below 1 {}/s", who, attr, v, std::string(attr) == "speed" ? "FLOP" : "byte"));
+        add(n, fmt::format("{}: {} '{}' is below 1 {}/s", who, attr, v,
+                           std::string(attr) == "speed" ? "FLOP" : "byte"));
     }
     return count;
   }

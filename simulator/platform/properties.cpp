@@ -118,7 +118,8 @@ BatterySpec parse_battery(const std::function<const char*(const char*)>& propert
                                                 item, b.charge_period));
       for (const auto& [f, t] : b.windows)
         if (from < t && f < to)
-          throw std::invalid_argument(fmt::format("property battery_charge_windows: '{}' overlaps another window", item));
+          throw std::invalid_argument(
+              fmt::format("property battery_charge_windows: '{}' overlaps another window", item));
       b.windows.emplace_back(from, to);
     }
   }

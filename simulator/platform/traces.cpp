@@ -179,9 +179,10 @@ void check_traces_attached(const simgrid::s4u::Engine& engine, const std::vector
     const auto it = links.find(t.name);
     if (it == links.end()) throw InputError(t.where, fmt::format("no link '{}' in the platform", t.name));
     if (it->second->get_sharing_policy() == simgrid::s4u::Link::SharingPolicy::WIFI)
-      throw InputError(t.where, fmt::format("'{}' is a WiFi link: SimGrid 3.32 cannot change its rates or state; "
-                                            "give stations other wifi_rate values instead",
-                                            t.name));
+      throw InputError(t.where,
+                       fmt::format("'{}' is a WiFi link: SimGrid 3.32 cannot change its rates or state; "
+                                   "give stations other wifi_rate values instead",
+                                   t.name));
     // A constant link section: a fixed fraction of the bandwidth (a WiFi station's own rate on its
     // private link), or a link that is off throughout.
     const double v = t.points.front().second;
