@@ -8,12 +8,12 @@
 //   [host rpi4-1 speed]      one section per resource and kind: host speed | host state |
 //   0 1.0                    link bandwidth | link state. Then "TIME VALUE" lines, times in
 //   3600 0.5                 seconds from the start, strictly increasing, the first at 0 or later.
-//   loop 86400               optional last line: the section repeats with this period (seconds),
+//   loop 86400               optional last line: the section repeats with this period (>= 1 s),
 //   [host phone-3 state]     which must be above its last time.
 //   0 1
 //   1800 0
 //
-// speed and bandwidth are the fraction of the nominal value available, in (0, 1]; state is 1
+// speed and bandwidth are the fraction of the nominal value available, in [1e-6, 1]; state is 1
 // (on) or 0 (off). A resource has at most one section per kind. Link sections hold one value at
 // time 0 (a fixed fraction, or off throughout): SimGrid 3.32 takes time-varying link profiles
 // only from the platform file's own bandwidth_file / state_file attributes.
