@@ -377,3 +377,17 @@ TEST_CASE("battery: an emptied node comes back when its charging window opens") 
   }
   CHECK(r.cap.records.back().start_s >= 0.5);
 }
+
+TEST_CASE("traces: a trainer behind a link that is off is offline and not planned") {
+  OneRound r(R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
+)",
+             "", nullptr, "[link l1 state]\n0 0\n");
+  CHECK(r.cap.records[0].trainers_planned == 1);
+  CHECK(r.cap.outcomes[0].nodes[1].node == 2);
+}

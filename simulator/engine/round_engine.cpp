@@ -9,6 +9,7 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <xbt/log.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_engine, "edgetrain: the round loop");
@@ -44,7 +45,12 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
 void RoundEngine::refresh_views() {
   for (NodeView& v : views_) {
     const sg4::Host* h = platform_.nodes[v.id].host;
-    v.online = h->is_on();
+    // Online: the host is on and so is every link between it and the aggregator (a trainer cut off
+    // by a link state trace cannot take part either).
+    const Node& n = platform_.nodes[v.id];
+    const auto link_on = [](const sg4::Link* l) { return l->is_on(); };
+    v.online = h->is_on() && std::all_of(n.route_up.begin(), n.route_up.end(), link_on) &&
+               std::all_of(n.route_down.begin(), n.route_down.end(), link_on);
     v.flops_now = v.online ? v.flops_peak * h->get_available_speed() : 0.0;
     v.battery_j = batteries_.level_j(v.id);
   }
