@@ -73,6 +73,20 @@ const std::string kOneTrainer = R"(
   <route src="agg" dst="t1"><link_ctn id="l1"/></route>
 )";
 
+// Two trainers at 1 Gf (10 W idle, 20 W busy), each behind its own 10 MB/s, 10 ms link (l1, l2);
+// `t1_props` are extra <prop> elements of t1.
+std::string two_trainers(const std::string& t1_props = "") {
+  return R"(
+  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/>)" +
+         t1_props + R"(</host>
+  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
+  <link id="l1" bandwidth="10MBps" latency="10ms"/>
+  <link id="l2" bandwidth="10MBps" latency="10ms"/>
+  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
+  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
+)";
+}
+
 // A policy that sends node 1 at a given pstate, for the DVFS check.
 class PstatePolicy final : public Policy {
 public:
@@ -309,15 +323,8 @@ TEST_CASE("traces: a host at 50% speed takes twice the hand-computed compute tim
 TEST_CASE("traces: a node switched off mid-round does not finish and is offline the next round") {
   // t1 goes off at 0.04 s, while computing (its download ends at 0.0347 s, compute lasts 0.02 s),
   // and never comes back; t2 trains normally. FedAvg only plans online nodes.
-  OneRound r(R"(
-  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/><prop id="wattage_off" value="1"/></host>
-  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
-  <link id="l1" bandwidth="10MBps" latency="10ms"/>
-  <link id="l2" bandwidth="10MBps" latency="10ms"/>
-  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
-  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
-)",
-             "", nullptr, "[host t1 state]\n0 1\n0.04 0\n", 2);
+  OneRound r(two_trainers(R"(<prop id="wattage_off" value="1"/>)"), "", nullptr,
+             "[host t1 state]\n0 1\n0.04 0\n", 2);
   const double down = 0.010 + kBytes / 1e7;
   const NodeOutcome& t1 = r.cap.outcomes[0].nodes[1];
   REQUIRE(t1.node == 1);
@@ -336,15 +343,7 @@ TEST_CASE("traces: a node switched off mid-round does not finish and is offline 
 TEST_CASE("battery: a trainer's battery empties at the hand-computed time and the node stops") {
   // 0.0001 Wh = 0.36 J. The download (idle, 10 W) takes `down` s and uses 10 x down J; the rest
   // lasts (0.36 - 10 x down) / 20 s of computing at 20 W.
-  OneRound r(R"(
-  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/>
-    <prop id="battery_wh" value="0.0001"/></host>
-  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
-  <link id="l1" bandwidth="10MBps" latency="10ms"/>
-  <link id="l2" bandwidth="10MBps" latency="10ms"/>
-  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
-  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
-)");
+  OneRound r(two_trainers(R"(<prop id="battery_wh" value="0.0001"/>)"));
   const double down = 0.010 + kBytes / 1e7;
   const double computing = (0.36 - 10 * down) / 20;
   const NodeOutcome& t1 = r.node(1);
@@ -358,16 +357,8 @@ TEST_CASE("battery: a trainer's battery empties at the hand-computed time and th
 TEST_CASE("battery: an emptied node comes back when its charging window opens") {
   // t1 empties in round 1 (as in the test above), is offline while rounds of about 0.09 s go by,
   // and switches back on at 0.5 s when its charging window opens: from then on FedAvg plans it.
-  OneRound r(R"(
-  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/>
-    <prop id="battery_wh" value="0.0001"/><prop id="battery_charge_w" value="1"/>
-    <prop id="battery_charge_windows" value="0.5-100"/><prop id="battery_charge_period" value="1000"/></host>
-  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
-  <link id="l1" bandwidth="10MBps" latency="10ms"/>
-  <link id="l2" bandwidth="10MBps" latency="10ms"/>
-  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
-  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
-)",
+  OneRound r(two_trainers(R"(<prop id="battery_wh" value="0.0001"/><prop id="battery_charge_w" value="1"/>
+    <prop id="battery_charge_windows" value="0.5-100"/><prop id="battery_charge_period" value="1000"/>)"),
              "", nullptr, "", 8);
   CHECK(r.cap.records[0].trainers_finished == 1);
   for (const RoundRecord& rec : r.cap.records) {
@@ -379,15 +370,7 @@ TEST_CASE("battery: an emptied node comes back when its charging window opens") 
 }
 
 TEST_CASE("traces: a trainer behind a link that is off is offline and not planned") {
-  OneRound r(R"(
-  <host id="t1" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
-  <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
-  <link id="l1" bandwidth="10MBps" latency="10ms"/>
-  <link id="l2" bandwidth="10MBps" latency="10ms"/>
-  <route src="agg" dst="t1"><link_ctn id="l1"/></route>
-  <route src="agg" dst="t2"><link_ctn id="l2"/></route>
-)",
-             "", nullptr, "[link l1 state]\n0 0\n");
+  OneRound r(two_trainers(), "", nullptr, "[link l1 state]\n0 0\n");
   CHECK(r.cap.records[0].trainers_planned == 1);
   CHECK(r.cap.outcomes[0].nodes[1].node == 2);
 }
