@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       const bench::Measure v =
           bench::run({edgetrain.string(), "validate", xml.string()}, dir / "validate.err");
       std::ofstream(toml) << fmt::format(
-          "[platform]\nfile = \"{}\"\n[training]\nmax_rounds = {}\nlocal_steps = 1\n"
+          "[platform]\nfile = \"{}\"\n[data]\nsamples_per_node = 600\n[training]\nmax_rounds = {}\nlocal_steps = 1\n"
           "round_timeout_s = 600\n",
           xml.string(), rounds);
       const fs::path out = dir / "out";
