@@ -310,6 +310,8 @@ TEST_CASE("cli error: SimGrid options SimGrid would abort on") {
   CHECK(bad_run(kToml, platform(), "--cfg=surf/precision:-1").find("must be a finite number > 0") !=
         std::string::npos);
   CHECK(bad_run(kToml, platform(), "--log=foo").find("error: --log=foo: SimGrid log setting") == 0);
+  CHECK(bad_run(kToml, platform(), "--cfg=contexts/stack-size:1").find("must be between 64 and 1048576") !=
+        std::string::npos);
   CHECK(bad_run(kToml, platform(), "--log=a.b.thres:debug").find("'a.b' is not a category name") !=
         std::string::npos);
   CHECK(bad_run(kToml + "simgrid_cfg = [\"network/model:ns-3\"]\n")

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 
 namespace edgetrain {
@@ -23,6 +24,7 @@ enum class Kind { Choice, Bool, Positive, NonNegative, Text };
 struct Option {
   Kind kind;
   std::vector<std::string> choices;
+  double min = 0, max = std::numeric_limits<double>::infinity();  // for numbers
 };
 const std::map<std::string, Option> kOptions = {
     {"network/model", {Kind::Choice, {"LV08", "CM02", "SMPI", "IB"}}},
@@ -40,6 +42,11 @@ const std::map<std::string, Option> kOptions = {
     {"maxmin/precision", {Kind::Positive, {}}},
     {"surf/precision", {Kind::Positive, {}}},
     {"path", {Kind::Text, {}}},
+    // Actor stacks (KiB) and guard pages: 100,000 concurrent trainers exceed Linux's default
+    // vm.max_map_count with SimGrid's 8 MiB stacks and guard pages; smaller stacks without guards
+    // come from the heap. Below 64 KiB SimGrid crashes.
+    {"contexts/stack-size", {Kind::Positive, {}, 64, 1048576}},
+    {"contexts/guard-size", {Kind::NonNegative, {}, 0, 16}},
 };
 const std::vector<std::string> kBools = {"0", "1", "yes", "no", "on", "off", "true", "false"};
 
@@ -94,6 +101,8 @@ std::pair<std::string, std::string> check(const std::string& cfg, const std::str
   case Kind::Text:
     break;
   }
+  if (problem.empty() && (o.kind == Kind::Positive || o.kind == Kind::NonNegative) && (x < o.min || x > o.max))
+    problem = fmt::format("'{}' must be between {} and {}", value, o.min, o.max);
   if (!problem.empty()) throw InputError(where, name + ": " + problem);
   return {name, value};
 }
