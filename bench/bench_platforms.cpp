@@ -70,7 +70,9 @@ int main(int argc, char** argv) {
       r.code = 0;
       const bool play = run_max < 0 || n <= run_max;
       if (play)
-        r = bench::run({edgetrain.string(), "run", toml.string(), "--out", out.string(), "--no-progress"},
+        // Tens of thousands of concurrent actors need small heap stacks (README, Running).
+        r = bench::run({edgetrain.string(), "run", toml.string(), "--out", out.string(), "--no-progress",
+                        "--cfg=contexts/stack-size:96", "--cfg=contexts/guard-size:0"},
                        dir / "run.err");
       if (g.code != 0 || v.code != 0 || r.code != 0) {
         fmt::print(stderr, "failed (generate {}, validate {}, run {}); logs in {}\n", g.code, v.code, r.code,
