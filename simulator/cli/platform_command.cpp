@@ -70,7 +70,6 @@ int import_availability_command(const std::string& csv, const std::string& out) 
     std::ifstream in(csv);
     if (!in) throw InputError(csv, "cannot read");
     std::map<std::string, std::vector<std::pair<double, double>>> intervals;
-    std::map<std::string, std::string> first_line;
     std::string line;
     for (int no = 1; std::getline(in, line); ++no) {
       const std::string where = fmt::format("{}:{}", csv, no);

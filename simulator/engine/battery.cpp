@@ -10,7 +10,6 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
-#include <queue>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_battery, "edgetrain: battery model");
 

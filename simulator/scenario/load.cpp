@@ -113,7 +113,6 @@ struct Loader {
   }
 
   void walk(const toml::table& table, const std::string& prefix) {
-    const auto& schema = scenario_schema();
     for (auto&& [k, node] : table) {
       const std::string path = prefix + std::string(k.str());
       if (prefix == "data.samples.") {
@@ -140,7 +139,6 @@ struct Loader {
       }
       unknown(k, node, path);
     }
-    (void)schema;
   }
 
   // An unknown key or table: point at the key itself, and suggest the nearest valid name.
