@@ -296,7 +296,7 @@ TEST_CASE("cli: --cfg reaches SimGrid and wins over the scenario's simgrid_cfg")
   const std::string rounds = testutil::read(d.path() / "o/rounds.csv");
   const std::string row = rounds.substr(rounds.find('\n') + 1);
   const double end_s = std::stod(row.substr(row.find(',', row.find(',') + 1) + 1));
-  const double expected = 2 * (0.010 + 246824 / 1e7) + 8 * 2499120 / 1e9 + 2 * 2 * 61706 / 2e9;
+  const double expected = 2 * (0.010 + 246824 / 1e7) + 8 * 2263920 / 1e9 + 2 * 2 * 61706 / 2e9;
   CHECK(end_s == doctest::Approx(expected).epsilon(1e-6));
 }
 
@@ -392,7 +392,7 @@ TEST_CASE("cli: battery levels in nodes.csv and bad battery properties") {
   // t1: 1 Wh at half charge = 1800 J, minus what SimGrid charges its host until the round ends:
   // 10 W x (down + up) + 20 W x compute, then 10 W idle while the aggregator aggregates the two
   // updates (4 x 61,706 FLOPs on 2 Gf). A battery drains whether or not the node is training.
-  const double down = 0.010 + 246824 / 1e7, compute = 8 * 2499120 / 1e9, aggregate = 4 * 61706 / 2e9;
+  const double down = 0.010 + 246824 / 1e7, compute = 8 * 2263920 / 1e9, aggregate = 4 * 61706 / 2e9;
   const std::size_t row = nodes.find("\n1,1,t1,");
   REQUIRE(row != std::string::npos);
   const std::string line = nodes.substr(row + 1, nodes.find('\n', row + 1) - row - 1);

@@ -78,7 +78,8 @@ ModelCost model_cost(const ModelDescriptor& model, const Compression& compressio
     cost.params += l.params;
     cost.forward_flops += l.forward_flops;
   }
-  cost.train_flops = 3.0 * cost.forward_flops;
+  cost.train_flops =
+      3.0 * cost.forward_flops - (cost.layers.empty() ? 0.0 : cost.layers.front().forward_flops);
   cost.model_bytes = static_cast<double>(cost.params) * 4.0;
   cost.update_bytes = static_cast<double>(cost.params) * compression.bits / 8.0;
   return cost;

@@ -6,8 +6,10 @@
 // Conventions, so that figures can be checked by hand:
 // - forward FLOPs = 2 x multiply-accumulates of the Conv2d and Dense layers (bias adds, ReLU and
 //   pooling are left out: under 1% of LeNet-5's total);
-// - training FLOPs per sample = 3 x forward (the backward pass computes gradients with respect to
-//   both inputs and weights, each about one forward pass; the usual "6N per token/sample" rule);
+// - training FLOPs per sample = forward + backward, where the backward pass computes, per
+//   weighted layer, the weight gradient (one forward's worth) and the input gradient (another),
+//   except for the first weighted layer, whose input is data and needs no gradient: so
+//   3 x forward - forward of the first weighted layer. The trainer performs exactly these GEMMs;
 // - a pruned layer keeps max(1, round(n x keep)) of its n filters/units; the next layer's inputs
 //   shrink with it (a conv layer's cost scales with keep(in) x keep(out));
 // - model and update bytes = kept parameters x bits / 8. Masks are not sent: they derive from a
