@@ -1,5 +1,6 @@
 #include "simulator/learning/data_split.hpp"
 
+#include "simulator/common/apportion.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/common/rng.hpp"
 
@@ -15,29 +16,6 @@ std::int64_t dataset_train_size(const std::string& dataset) {
   (void)dataset; // fashion-mnist: 60,000 training images; synthetic: the same size by default
   return 60000;
 }
-
-namespace {
-// Largest-remainder rounding of weights to integers summing to total, each at least 1.
-std::vector<std::int64_t> apportion(const std::vector<double>& weights, std::int64_t total) {
-  const std::size_t n = weights.size();
-  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
-  const std::int64_t spare = total - static_cast<std::int64_t>(n); // one sample each first
-  std::vector<std::int64_t> out(n, 1);
-  std::vector<std::pair<double, std::size_t>> rest;
-  std::int64_t given = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double share = static_cast<double>(spare) * weights[i] / sum;
-    const auto whole = static_cast<std::int64_t>(std::floor(share));
-    out[i] += whole;
-    given += whole;
-    rest.emplace_back(share - static_cast<double>(whole), i);
-  }
-  std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; given < spare; ++k, ++given)
-    ++out[rest[k % n].second];
-  return out;
-}
-} // namespace
 
 std::vector<NodeData> split_data(const Scenario& s, const std::vector<std::string>& hosts,
                                  const std::vector<bool>& trainer, int classes) {
@@ -70,14 +48,33 @@ std::vector<NodeData> split_data(const Scenario& s, const std::vector<std::strin
       for (double& x : w)
         x = std::exp(s.data.quantity_sigma * rng.normal());
     }
-    const std::vector<std::int64_t> counts = apportion(w, total);
+    const std::vector<std::int64_t> counts = apportion(w, total, 1);
     for (std::size_t k = 0; k < open.size(); ++k)
       data[open[k]].samples = counts[k];
   }
   Rng labels(s.seed, "data.labels");
+  std::vector<int> deck; // shards: classes dealt in turn from shuffled decks
   for (std::size_t i = 0; i < n; ++i) {
     auto& mix = data[i].label_mix;
     mix.assign(static_cast<std::size_t>(classes), 1.0 / classes);
+    if (trainer[i] && s.data.label_shards > 0) {
+      const auto k = std::min<std::int64_t>(s.data.label_shards, classes);
+      std::fill(mix.begin(), mix.end(), 0.0);
+      for (std::int64_t dealt = 0; dealt < k;) {
+        if (deck.empty()) {
+          deck.resize(static_cast<std::size_t>(classes));
+          std::iota(deck.begin(), deck.end(), 0);
+          for (std::size_t j = deck.size(); j > 1; --j)
+            std::swap(deck[j - 1], deck[labels.below(j)]);
+        }
+        const int c = deck.back();
+        deck.pop_back();
+        if (mix[static_cast<std::size_t>(c)] > 0) continue; // already held: deal another
+        mix[static_cast<std::size_t>(c)] = 1.0 / static_cast<double>(k);
+        ++dealt;
+      }
+      continue;
+    }
     if (!trainer[i] || s.data.label_alpha <= 0) continue;
     double sum = 0;
     for (double& p : mix)
@@ -91,6 +88,37 @@ std::vector<NodeData> split_data(const Scenario& s, const std::vector<std::strin
     }
   }
   return data;
+}
+
+std::vector<std::vector<int>> assign_samples(const std::vector<NodeData>& data,
+                                             const std::vector<int>& labels, const std::vector<int>& owner,
+                                             int classes, Rng& rng) {
+  std::vector<std::vector<int>> out(data.size());
+  if (!owner.empty() && owner.front() >= 0) { // per-device data: each node gets what it drew
+    for (std::size_t i = 0; i < owner.size(); ++i)
+      out[static_cast<std::size_t>(owner[i])].push_back(static_cast<int>(i));
+    return out;
+  }
+  std::vector<std::vector<int>> pool(static_cast<std::size_t>(classes));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    pool[static_cast<std::size_t>(labels[i])].push_back(static_cast<int>(i));
+  for (auto& p : pool)
+    for (std::size_t j = p.size(); j > 1; --j)
+      std::swap(p[j - 1], p[rng.below(j)]);
+  std::vector<std::size_t> next(pool.size(), 0);
+  for (std::size_t node = 0; node < data.size(); ++node) {
+    if (data[node].samples == 0) continue;
+    const auto counts = apportion(data[node].label_mix, data[node].samples, 0);
+    for (std::size_t c = 0; c < counts.size(); ++c) {
+      if (counts[c] > 0 && pool[c].empty())
+        throw std::invalid_argument(fmt::format("the data set has no sample of class {}", c));
+      for (std::int64_t k = 0; k < counts[c]; ++k) {
+        out[node].push_back(pool[c][next[c]]);
+        next[c] = (next[c] + 1) % pool[c].size(); // reuse only once the class is exhausted
+      }
+    }
+  }
+  return out;
 }
 
 double label_skew(const std::vector<double>& mix) {

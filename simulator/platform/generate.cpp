@@ -1,5 +1,6 @@
 #include "simulator/platform/generate.hpp"
 
+#include "simulator/common/apportion.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/common/nearest.hpp"
 #include "simulator/common/rng.hpp"
@@ -64,24 +65,6 @@ std::string link(const std::string& id, double bits, double latency, const std::
       id, bps(bits), latency, power);
 }
 
-// Largest remainder: counts summing to n in proportion to weights.
-std::vector<long> apportion(long n, const std::vector<double>& weights) {
-  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
-  std::vector<long> out(weights.size());
-  std::vector<std::pair<double, std::size_t>> rest;
-  long given = 0;
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    const double share = static_cast<double>(n) * weights[i] / sum;
-    out[i] = static_cast<long>(std::floor(share));
-    given += out[i];
-    rest.emplace_back(share - std::floor(share), i);
-  }
-  std::stable_sort(rest.begin(), rest.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; given < n; ++k, ++given)
-    ++out[rest[k % rest.size()].second];
-  return out;
-}
-
 double exponential(Rng& rng, double mean) {
   return -mean * std::log(1.0 - rng.uniform());
 }
@@ -139,7 +122,7 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   std::vector<double> fractions;
   for (const auto& [c, f] : o.mix)
     fractions.push_back(f);
-  const std::vector<long> per_class = apportion(o.nodes, fractions);
+  const std::vector<std::int64_t> per_class = apportion(fractions, o.nodes);
 
   GeneratedPlatform g;
   std::vector<TraceSection> traces;
@@ -175,8 +158,8 @@ GeneratedPlatform generate_platform(const GenerateOptions& o, const Catalog& cat
   for (std::size_t k = 0; k < ids.size(); ++k) {
     const DeviceClass& d = catalog.devices.at(ids[k]);
     const NetworkClass& n = catalog.networks.at(d.network);
-    const std::vector<long> per_cell =
-        apportion(per_class[k], std::vector<double>(static_cast<std::size_t>(cells), 1.0));
+    const std::vector<std::int64_t> per_cell =
+        apportion(std::vector<double>(static_cast<std::size_t>(cells), 1.0), per_class[k]);
     for (long c = 0; c < cells; ++c) {
       const long count = per_cell[static_cast<std::size_t>(c)];
       if (count == 0) continue;

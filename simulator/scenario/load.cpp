@@ -299,6 +299,11 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.data.quantity_skew = str("data.quantity_skew");
   s.data.quantity_sigma = num("data.quantity_sigma");
   s.data.label_alpha = num("data.label_alpha");
+  s.data.label_shards = integer("data.label_shards");
+  if (s.data.label_shards > 0 && s.data.label_alpha > 0)
+    throw InputError(
+        where("data.label_shards"),
+        "data.label_shards: label shards and a Dirichlet label skew (data.label_alpha) exclude each other");
   s.data.by_host = loader.samples_;
   s.key_where = loader.where_;
   for (const auto& [host, w] : loader.samples_where_)

@@ -19,6 +19,7 @@ struct DataSpec {
   std::string quantity_skew;                   // "equal" or "lognormal"
   double quantity_sigma = 1.0;                 // lognormal sigma of per-node sample counts
   double label_alpha = 0.0;                    // Dirichlet alpha of per-node label mixes; 0 = IID
+  std::int64_t label_shards = 0;               // classes per node (shards); 0 = off
   std::map<std::string, std::int64_t> by_host; // [data.samples] host = count
 };
 

@@ -53,6 +53,9 @@ std::vector<KeySpec> build_schema() {
       key_float("data.quantity_sigma", 1.0, 0, 10, "", "sigma of the lognormal split"),
       key_float("data.label_alpha", 0.0, 0, 1e6, "",
                 "Dirichlet concentration of each node's label mix (0: IID; 0.1: strongly non-IID)"),
+      key_int("data.label_shards", 0, 0, 1000, "classes",
+              "each trainer holds this many classes in equal parts, dealt so that every class is used "
+              "about equally (McMahan et al.'s shards; 0: off; not with data.label_alpha)"),
 
       key_int("training.local_steps", 10, 1, 1e9, "steps", "local SGD steps per round"),
       key_int("training.batch", 32, 1, 1e9, "samples", "mini-batch size"),
