@@ -80,5 +80,15 @@ TEST_CASE("cost model: bad compressions are rejected") {
 TEST_CASE("model catalog: unknown names are not found") {
   ModelDescriptor m;
   CHECK_FALSE(find_model("resnet-9000", m));
-  CHECK(model_names().size() == 3);
+  CHECK(model_names().size() == 4);
+}
+
+TEST_CASE("cost model: the synthetic-data MLP, by hand") {
+  // 60 -> 64 -> 10: 60*64+64 + 64*10+10 = 3,904 + 650 = 4,554 parameters; MACs 3,840 + 640.
+  ModelDescriptor m;
+  REQUIRE(find_model("synthetic-mlp", m));
+  const ModelCost c = model_cost(m);
+  CHECK(c.params == 4554);
+  CHECK(c.forward_flops == doctest::Approx(2.0 * 4480));
+  CHECK(c.train_flops == doctest::Approx(3 * 2.0 * 4480 - 2.0 * 3840)); // no input gradient for fc1
 }

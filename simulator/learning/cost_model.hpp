@@ -25,6 +25,10 @@ namespace edgetrain {
 struct Compression {
   std::vector<double> keep; // per prunable layer, fraction of filters/units kept; empty = all kept
   int bits = 32;            // bits per value of the update sent back (the model goes down in float32)
+  // How the trained learning process applies `keep`: false, pruned by weight magnitude for good
+  // (PACT; a pruned unit never comes back); true, dropped at random anew for every mini-batch
+  // (DISTREAL's structured dropout). The cost is the same either way.
+  bool dropout = false;
 
   [[nodiscard]] double mean_keep() const; // 1 when keep is empty
 };

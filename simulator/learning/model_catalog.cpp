@@ -52,6 +52,11 @@ ModelDescriptor vgg_small() {
            conv("conv3", 128, 3, 1, 1), pool("pool3", 2), flatten(), dense("fc1", 128),
            dense("fc2", 10, false)}};
 }
+// For the 60-feature Synthetic(alpha, beta) data of FedProx: a hidden layer of 64 (prunable)
+// before the 10-way output (FedProx itself trains the output layer alone, a logistic regression).
+ModelDescriptor synthetic_mlp() {
+  return {"synthetic-mlp", 1, 1, 60, 10, {flatten(), dense("fc1", 64), dense("fc2", 10, false)}};
+}
 } // namespace
 
 bool find_model(const std::string& name, ModelDescriptor& out) {
@@ -61,13 +66,15 @@ bool find_model(const std::string& name, ModelDescriptor& out) {
     out = mlp();
   else if (name == "vgg-small")
     out = vgg_small();
+  else if (name == "synthetic-mlp")
+    out = synthetic_mlp();
   else
     return false;
   return true;
 }
 
 std::vector<std::string> model_names() {
-  return {"lenet5", "mlp", "vgg-small"};
+  return {"lenet5", "mlp", "vgg-small", "synthetic-mlp"};
 }
 
 } // namespace edgetrain

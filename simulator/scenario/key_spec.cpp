@@ -101,4 +101,11 @@ bool Params::flag(const std::string& name) const {
   return std::get<bool>(at(name));
 }
 
+Params defaults(const std::vector<KeySpec>& specs) {
+  std::map<std::string, Value> values;
+  for (const KeySpec& k : specs)
+    values[k.path] = k.def;
+  return Params(std::move(values));
+}
+
 } // namespace edgetrain

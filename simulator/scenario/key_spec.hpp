@@ -55,4 +55,7 @@ private:
   std::map<std::string, Value> values_;
 };
 
+// Every parameter at its default (for programs that build a policy or process themselves).
+Params defaults(const std::vector<KeySpec>& specs);
+
 } // namespace edgetrain

@@ -63,12 +63,13 @@ Selection Selection::all(const NetShape& shape) {
   return s;
 }
 
-Selection Selection::random(const NetShape& shape, const std::vector<double>& keep, Rng& rng) {
+Selection Selection::random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
+                            const Selection* within) {
   check_keep(shape, keep);
-  Selection s = all(shape);
+  Selection s = within ? *within : all(shape);
   for (std::size_t i = 0; i < s.kept.size(); ++i) {
     auto& units = s.kept[i];
-    const auto k = static_cast<std::size_t>(kept_count(shape.slot_units[i], keep[i]));
+    const auto k = std::min(units.size(), static_cast<std::size_t>(kept_count(shape.slot_units[i], keep[i])));
     // Partial Fisher-Yates: the first k entries become a uniform k-subset.
     for (std::size_t j = 0; j < k; ++j)
       std::swap(units[j], units[j + rng.below(units.size() - j)]);

@@ -33,8 +33,10 @@ struct Selection {
   // Units kept by a layer with `n` of them at fraction `keep`: max(1, round(n x keep)), as the
   // cost model counts them.
   static int kept_count(int n, double keep);
-  // A fresh random choice per slot (DISTREAL-style dropout): kept_count units uniformly.
-  static Selection random(const NetShape& shape, const std::vector<double>& keep, Rng& rng);
+  // A fresh random choice per slot (DISTREAL-style dropout): kept_count units uniformly, among the
+  // units of `within` when given (those pruning left), at most all of them.
+  static Selection random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
+                          const Selection* within = nullptr);
   // Structured magnitude pruning (PACT-style): per slot, the kept_count units of largest L1 weight
   // norm among those `previous` still keeps; never revives a unit `previous` pruned.
   static Selection by_magnitude(const NetShape& shape, const Params& params, const std::vector<double>& keep,

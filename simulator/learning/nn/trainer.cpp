@@ -1,5 +1,6 @@
 #include "simulator/learning/nn/trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -22,22 +23,34 @@ std::size_t at(int i) {
   return static_cast<std::size_t>(i);
 }
 
-// Visits every entry of a convolution's im2col matrix: row r (sample b, output position), column
-// col (input unit u, kernel offset), and the input row it reads, or -1 where it reads padding.
-template <class F> void for_each_tap(const OpShape& op, Index batch, Index units, F&& f) {
-  const Index Pin = op.in_positions(), Pout = op.out_positions(), K = op.kernel;
+// Calls f(dst, src, n, stride) for each row segment of a convolution's im2col matrix: dst points
+// at n consecutive entries of one column (one input unit and kernel offset, one sample, one output
+// row), src at the first input value they read, `stride` apart; entries that read padding are
+// passed to pad(dst, n) instead. Whole segments, rather than single entries, keep the bounds
+// checks out of the inner loop.
+template <class ColT, class InT, class Copy, class Pad>
+void for_each_segment(const OpShape& op, Index batch, Index units, ColT* col, Index col_rows, InT* in,
+                      Index in_rows, Copy&& copy, Pad&& pad) {
+  const Index Pin = op.in_positions(), Pout = op.out_positions(), K = op.kernel, S = op.stride;
   for (Index u = 0; u < units; ++u)
     for (Index ki = 0; ki < K; ++ki)
       for (Index kj = 0; kj < K; ++kj) {
-        const Index col = (u * K + ki) * K + kj;
+        // Output columns whose input column ow * S - pad + kj lies inside the image.
+        const Index lo = op.pad - kj <= 0 ? 0 : (op.pad - kj + S - 1) / S;
+        const Index hi_num = op.in_w + op.pad - kj;
+        const Index hi = std::min<Index>(op.out_w, hi_num <= 0 ? 0 : (hi_num + S - 1) / S);
+        ColT* column = col + ((u * K + ki) * K + kj) * col_rows;
         for (Index b = 0; b < batch; ++b)
           for (Index oh = 0; oh < op.out_h; ++oh) {
-            const Index ih = oh * op.stride - op.pad + ki;
-            for (Index ow = 0; ow < op.out_w; ++ow) {
-              const Index iw = ow * op.stride - op.pad + kj;
-              const bool inside = ih >= 0 && ih < op.in_h && iw >= 0 && iw < op.in_w;
-              f(b * Pout + oh * op.out_w + ow, col, u, inside ? b * Pin + ih * op.in_w + iw : Index{-1});
+            ColT* dst = column + b * Pout + oh * op.out_w;
+            const Index ih = oh * S - op.pad + ki;
+            if (ih < 0 || ih >= op.in_h || hi <= lo) {
+              pad(dst, op.out_w);
+              continue;
             }
+            pad(dst, lo);
+            copy(dst + lo, in + u * in_rows + b * Pin + ih * op.in_w + lo * S - op.pad + kj, hi - lo, S);
+            pad(dst + hi, op.out_w - hi);
           }
       }
 }
@@ -93,9 +106,13 @@ const MatrixXf& Trainer::forward(const Params& p, const MatrixXf& x, const Selec
     case LayerKind::Conv2d: {
       const Index ni = static_cast<Index>(k.in_units.size());
       k.col.resize(B * op.out_positions(), ni * op.kernel * op.kernel);
-      for_each_tap(op, B, ni, [&](Index r, Index col, Index u, Index src) {
-        k.col(r, col) = src >= 0 ? (*a)(src, u) : 0.0f;
-      });
+      for_each_segment(
+          op, B, ni, k.col.data(), k.col.rows(), a->data(), a->rows(),
+          [](float* dst, const float* src, Index n, Index stride) {
+            for (Index j = 0; j < n; ++j)
+              dst[j] = src[j * stride];
+          },
+          [](float* dst, Index n) { std::fill(dst, dst + n, 0.0f); });
       k.out.noalias() = k.col * k.w_sub.transpose();
       if (train) flops_ += gemm_flops(k.col.rows(), k.w_sub.rows(), k.col.cols());
       break;
@@ -192,9 +209,14 @@ void Trainer::backward(const MatrixXf& d_logits) {
       flops_ += gemm_flops(d_col.rows(), d_col.cols(), k.w_sub.rows());
       const Index ni = static_cast<Index>(k.in_units.size());
       next = MatrixXf::Zero(B * op.in_positions(), ni);
-      for_each_tap(op, B, ni, [&](Index r, Index col, Index u, Index src) {
-        if (src >= 0) next(src, u) += d_col(r, col);
-      });
+      // col2im: the transpose of im2col, so the same segments, added back into the input.
+      for_each_segment(
+          op, B, ni, d_col.data(), d_col.rows(), next.data(), next.rows(),
+          [](const float* dcol, float* din, Index n, Index stride) {
+            for (Index j = 0; j < n; ++j)
+              din[j * stride] += dcol[j];
+          },
+          [](const float*, Index) {});
       break;
     }
     case LayerKind::MaxPool2d: {

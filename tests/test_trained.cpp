@@ -1,0 +1,117 @@
+// The `trained` learning process: it learns with exactly the trainers that finished, is
+// reproducible, and rejects what it cannot train.
+#include "simulator/common/error.hpp"
+#include "simulator/learning/learning_process.hpp"
+#include "simulator/scenario/scenario.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace edgetrain;
+using testutil::TempDir;
+
+namespace {
+struct Setup {
+  Scenario s;
+  ModelDescriptor m;
+  std::vector<NodeData> data;
+  Setup() {
+    s.seed = 3;
+    s.data.dataset = "synthetic";
+    REQUIRE(find_model("synthetic-mlp", m));
+    data.assign(4, {100, std::vector<double>(10, 0.1)});
+    data[0].samples = 0; // the aggregator
+  }
+  std::unique_ptr<LearningProcess> make(const std::string& set = "", const Value& value = Value{}) {
+    const LearningInfo& info = find_learning("trained");
+    Params p = defaults(info.params);
+    if (!set.empty()) {
+      auto v = p.values();
+      v[set] = value;
+      p = Params(v);
+    }
+    return info.make({s, m, data}, p);
+  }
+};
+
+// A round in which `planned` were asked to train and `finished` delivered.
+LearningSnapshot round(LearningProcess& p, const std::vector<NodeId>& planned,
+                       const std::vector<NodeId>& finished, Compression c = {}) {
+  RoundPlan plan;
+  RoundOutcome out;
+  out.round = 1;
+  for (NodeId n : planned) {
+    plan.trainers.push_back({n, 5, 20, c, 0});
+    NodeOutcome o;
+    o.node = n, o.trained = true;
+    o.finished = std::find(finished.begin(), finished.end(), n) != finished.end();
+    out.nodes.push_back(o);
+  }
+  return p.advance(plan, out);
+}
+} // namespace
+
+TEST_CASE("trained process: learns with exactly the trainers that finished") {
+  Setup st;
+  // Trainer 2 was planned but its update never arrived: the same as not planning it at all.
+  auto a = st.make(), b = st.make(), c = st.make();
+  const LearningSnapshot with_straggler = round(*a, {1, 2, 3}, {1, 3});
+  const LearningSnapshot without = round(*b, {1, 3}, {1, 3});
+  const LearningSnapshot everyone = round(*c, {1, 2, 3}, {1, 2, 3});
+  CHECK(with_straggler.loss == without.loss);
+  CHECK(with_straggler.accuracy == without.accuracy);
+  CHECK(everyone.loss != without.loss);
+  CHECK(everyone.loss < a->initial().loss); // it learns
+  // Nobody delivered: the model does not move.
+  auto d = st.make();
+  CHECK(round(*d, {1, 2}, {}).loss == d->initial().loss);
+}
+
+TEST_CASE("trained process: the same for any thread count, different for another seed") {
+  Setup st;
+  auto one = st.make("threads", std::int64_t{1}), three = st.make("threads", std::int64_t{3});
+  const double seed3 = round(*one, {1, 2, 3}, {1, 2, 3}).loss;
+  CHECK(seed3 == round(*three, {1, 2, 3}, {1, 2, 3}).loss);
+  st.s.seed = 4;
+  CHECK(round(*st.make(), {1, 2, 3}, {1, 2, 3}).loss != seed3);
+}
+
+TEST_CASE("trained process: dropout and pruning train differently, and pruning does not come back") {
+  Setup st;
+  const std::vector<double> keep = {0.25};
+  auto prune = st.make(), drop = st.make();
+  const double pruned = round(*prune, {1, 2, 3}, {1, 2, 3}, {keep, 32, false}).loss;
+  const double dropped = round(*drop, {1, 2, 3}, {1, 2, 3}, {keep, 32, true}).loss;
+  CHECK(pruned != dropped);
+  // After pruning to a quarter, asking for the full model trains the same quarter: the result
+  // equals a process that keeps asking for a quarter.
+  auto again = st.make();
+  round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false});
+  CHECK(round(*prune, {1, 2, 3}, {1, 2, 3}).loss ==
+        round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false}).loss);
+}
+
+TEST_CASE("trained process error: a model that does not fit the data, a missing data set") {
+  Setup st;
+  REQUIRE(find_model("lenet5", st.m));
+  CHECK_THROWS_WITH_AS(st.make(), doctest::Contains("use model 'synthetic-mlp'"), InputError);
+  st.s.data.dataset = "fashion-mnist";
+  CHECK_THROWS_WITH_AS(st.make("data_dir", std::string("/nonexistent/fmnist")),
+                       doctest::Contains("apt-get install dataset-fashion-mnist"), InputError);
+}
+
+TEST_CASE("trained process: a run on Fashion-MNIST is byte-identical when repeated") {
+  TempDir d;
+  d.write("s.toml",
+          "[platform]\nfile = \"" + (testutil::source_dir() / "platforms/quickstart.xml").string() +
+              "\"\n[data]\nsamples_per_node = 64\n[training]\nmax_rounds = 2\nlocal_steps = 2\n"
+              "batch = 16\n[learning]\nprocess = \"trained\"\n[learning.trained]\neval_samples = 200\n");
+  const auto a =
+      testutil::run_edgetrain("run s.toml --out a --no-progress --set learning.trained.threads=1", d.path());
+  const auto b =
+      testutil::run_edgetrain("run s.toml --out b --no-progress --set learning.trained.threads=2", d.path());
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  REQUIRE_MESSAGE(b.code == 0, b.err);
+  CHECK(testutil::read(d.path() / "a/rounds.csv") == testutil::read(d.path() / "b/rounds.csv"));
+  CHECK(testutil::read(d.path() / "a/nodes.csv") == testutil::read(d.path() / "b/nodes.csv"));
+}
