@@ -3,6 +3,7 @@
 #include "simulator/common/error.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data_split.hpp"
+#include "simulator/learning/loss_model.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
@@ -18,57 +19,47 @@ class Surrogate final : public LearningProcess {
 public:
   Surrogate(const LearningContext& ctx, const Params& p)
       : data_(ctx.data), classes_(ctx.model.classes), rng_(ctx.scenario.seed, "learning.surrogate"),
-        initial_(p.number("initial_loss") > 0 ? p.number("initial_loss")
-                                              : std::log(double(ctx.model.classes))),
-        floor_(p.number("floor_loss")), compression_floor_(p.number("compression_floor")),
-        compression_rate_(p.number("compression_rate")), scale_(p.number("samples_scale")),
-        heterogeneity_(p.number("heterogeneity_penalty")), noise_(p.number("noise")),
-        max_accuracy_(p.number("max_accuracy")), loss_(initial_) {}
-
-  void check(const Scenario& s) const {
-    if (!(floor_ < initial_))
-      throw InputError(s.where("learning.surrogate.floor_loss"),
-                       fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}",
-                                   floor_, initial_));
+        noise_(p.number("noise")) {
+    m_.initial_loss =
+        p.number("initial_loss") > 0 ? p.number("initial_loss") : std::log(double(ctx.model.classes));
+    m_.floor_loss = p.number("floor_loss");
+    m_.compression_floor = p.number("compression_floor");
+    m_.compression_rate = p.number("compression_rate");
+    m_.samples_scale = p.number("samples_scale");
+    m_.heterogeneity_penalty = p.number("heterogeneity_penalty");
+    m_.max_accuracy = p.number("max_accuracy");
+    loss_ = m_.initial_loss;
   }
 
-  [[nodiscard]] LearningSnapshot initial() const override { return {0, initial_, accuracy(initial_)}; }
+  void check(const Scenario& s) const {
+    if (!(m_.floor_loss < m_.initial_loss))
+      throw InputError(s.where("learning.surrogate.floor_loss"),
+                       fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}",
+                                   m_.floor_loss, m_.initial_loss));
+  }
+
+  [[nodiscard]] LearningSnapshot initial() const override {
+    return {0, m_.initial_loss, accuracy_of(m_, m_.initial_loss, classes_)};
+  }
 
   LearningSnapshot advance(const RoundPlan& /*plan*/, const RoundOutcome& outcome) override {
-    double c_sum = 0, keep_sum = 0, skew_sum = 0;
-    for (const NodeOutcome& n : outcome.nodes) {
-      if (!n.finished || n.samples_processed <= 0) continue;
-      const auto own = static_cast<double>(data_[n.node].samples);
-      const double distinct = own * (1.0 - std::exp(-static_cast<double>(n.samples_processed) / own));
-      const double c = std::pow(n.keep_mean, compression_rate_) * distinct;
-      c_sum += c;
-      keep_sum += c * n.keep_mean;
-      skew_sum += c * label_skew(data_[n.node].label_mix);
-    }
+    std::vector<Contribution> round;
+    for (const NodeOutcome& n : outcome.nodes)
+      if (n.finished && n.samples_processed > 0)
+        round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
+                         n.keep_mean, label_skew(data_[n.node].label_mix)});
     const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
-    if (c_sum > 0) {
-      const double k = keep_sum / c_sum, h = skew_sum / c_sum;
-      const double floor = floor_ + compression_floor_ * (1.0 - k);
-      const double rate = c_sum / scale_ * std::max(0.0, 1.0 - heterogeneity_ * h) *
-                          std::exp(noise_ * z - 0.5 * noise_ * noise_);
-      loss_ = floor + (loss_ - floor) * std::exp(-rate);
-    }
-    return {outcome.round, loss_, accuracy(loss_)};
+    loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));
+    return {outcome.round, loss_, accuracy_of(m_, loss_, classes_)};
   }
 
 private:
-  [[nodiscard]] double accuracy(double loss) const {
-    const double chance = 1.0 / classes_;
-    const double t = std::clamp((initial_ - loss) / (initial_ - floor_), 0.0, 1.0);
-    return chance + (max_accuracy_ - chance) * t;
-  }
-
   const std::vector<NodeData>& data_;
   int classes_;
   Rng rng_;
-  double initial_, floor_, compression_floor_, compression_rate_, scale_, heterogeneity_, noise_,
-      max_accuracy_;
-  double loss_;
+  double noise_;
+  LossModel m_;
+  double loss_ = 0;
 };
 } // namespace
 

@@ -1,0 +1,123 @@
+#include "simulator/learning/loss_model.hpp"
+
+#include <Eigen/Core>
+#include <unsupported/Eigen/LevenbergMarquardt>
+#include <unsupported/Eigen/NumericalDiff>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace edgetrain {
+
+double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
+  double c_sum = 0, keep_sum = 0, skew_sum = 0;
+  for (const Contribution& c : round) {
+    if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
+    const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
+    const double w = std::pow(c.keep, m.compression_rate) * distinct;
+    c_sum += w, keep_sum += w * c.keep, skew_sum += w * c.label_skew;
+  }
+  if (c_sum <= 0) return loss;
+  const double k = keep_sum / c_sum, h = skew_sum / c_sum;
+  const double floor = m.floor_loss + m.compression_floor * (1.0 - k);
+  const double rate = c_sum / m.samples_scale * std::max(0.0, 1.0 - m.heterogeneity_penalty * h) * noise;
+  return floor + (loss - floor) * std::exp(-rate);
+}
+
+double accuracy_of(const LossModel& m, double loss, int classes) {
+  const double chance = 1.0 / classes;
+  const double t = std::clamp((m.initial_loss - loss) / (m.initial_loss - m.floor_loss), 0.0, 1.0);
+  return chance + (m.max_accuracy - chance) * t;
+}
+
+std::vector<double> predict(const LossModel& m, const LossTrace& t) {
+  std::vector<double> out;
+  double loss = t.initial_loss;
+  for (const auto& r : t.rounds)
+    out.push_back(loss = next_loss(m, loss, r));
+  return out;
+}
+
+int rounds_to(const std::vector<double>& loss, double target) {
+  for (std::size_t i = 0; i < loss.size(); ++i)
+    if (loss[i] <= target) return static_cast<int>(i) + 1;
+  return 0;
+}
+
+namespace {
+// Unconstrained coordinates: logs of the positive parameters, a logit for the penalty in [0, 1].
+Eigen::VectorXd to_x(const LossModel& m) {
+  Eigen::VectorXd x(5);
+  x << std::log(std::max(m.floor_loss, 1e-6)), std::log(std::max(m.compression_floor, 1e-6)),
+      std::log(std::max(m.compression_rate, 1e-6)), std::log(m.samples_scale),
+      std::log(std::clamp(m.heterogeneity_penalty, 1e-6, 1 - 1e-6) /
+               (1 - std::clamp(m.heterogeneity_penalty, 1e-6, 1 - 1e-6)));
+  return x;
+}
+LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
+  m.floor_loss = std::exp(x(0)), m.compression_floor = std::exp(x(1)), m.compression_rate = std::exp(x(2));
+  m.samples_scale = std::exp(x(3)), m.heterogeneity_penalty = 1.0 / (1.0 + std::exp(-x(4)));
+  return m;
+}
+
+struct Residuals : Eigen::DenseFunctor<double> {
+  const std::vector<LossTrace>* traces;
+  LossModel base;
+  Residuals(const std::vector<LossTrace>& t, const LossModel& b, int values)
+      : DenseFunctor<double>(5, values), traces(&t), base(b) {}
+  int operator()(const InputType& x, ValueType& r) const {
+    const LossModel m = from_x(base, x);
+    Eigen::Index i = 0;
+    for (const LossTrace& t : *traces) {
+      const std::vector<double> p = predict(m, t);
+      for (std::size_t k = 0; k < p.size(); ++k)
+        r(i++) = p[k] - t.loss[k];
+    }
+    return 0;
+  }
+};
+} // namespace
+
+LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes) {
+  LossModel base = start;
+  int values = 0;
+  double init_sum = 0;
+  for (const LossTrace& t : traces)
+    values += static_cast<int>(t.loss.size()), init_sum += t.initial_loss;
+  LossFit best;
+  best.model = start;
+  best.rmse = std::numeric_limits<double>::infinity();
+  if (values == 0) return best;
+  base.initial_loss = init_sum / static_cast<double>(traces.size());
+  Residuals f(traces, base, values);
+  Eigen::NumericalDiff<Residuals> nd(f);
+  // Several starts over the rate scale, the parameter most likely to be off by orders of magnitude.
+  for (double scale : {start.samples_scale, start.samples_scale * 10, start.samples_scale / 10}) {
+    LossModel s0 = base;
+    s0.samples_scale = scale;
+    Eigen::VectorXd x = to_x(s0);
+    Eigen::LevenbergMarquardt<Eigen::NumericalDiff<Residuals>> lm(nd);
+    lm.setMaxfev(2000);
+    lm.minimize(x);
+    Eigen::VectorXd r(values);
+    f(x, r);
+    const double rmse = std::sqrt(r.squaredNorm() / values);
+    best.evaluations += static_cast<int>(lm.nfev());
+    if (rmse < best.rmse) best.model = from_x(base, x), best.rmse = rmse;
+  }
+  // max_accuracy: least squares of (accuracy - chance) = (max - chance) x t(loss).
+  const double chance = 1.0 / classes;
+  double num = 0, den = 0;
+  for (const LossTrace& t : traces)
+    for (std::size_t k = 0; k < t.loss.size() && k < t.accuracy.size(); ++k) {
+      LossModel unit = best.model;
+      unit.max_accuracy = 1.0 + chance; // accuracy_of then returns chance + t
+      const double tk = accuracy_of(unit, t.loss[k], classes) - chance;
+      num += tk * (t.accuracy[k] - chance), den += tk * tk;
+    }
+  if (den > 0) best.model.max_accuracy = std::clamp(chance + num / den, chance, 1.0);
+  return best;
+}
+
+} // namespace edgetrain

@@ -1,0 +1,69 @@
+#pragma once
+// The loss-evolution model, "data-driven and theoretical": one parametric form, motivated by SGD
+// convergence bounds, that the surrogate learning process plays, PACT plans with, and
+// `edgetrain calibrate` fits to traces of the trained process.
+//
+// For SGD with step eta on an L-smooth loss satisfying the PL condition with constant mu,
+//     E[L_{t+1}] - L* <= (1 - eta mu) (E[L_t] - L*) + eta^2 L sigma^2 / 2,
+// so the loss decays geometrically in the number of steps towards a floor set by the gradient
+// noise (and, for federated SGD, by client drift); compressing the model raises the floor (a
+// smaller model fits less) and makes each update worth less. Per round, with the finished
+// trainers i, their samples processed w_i over own data n_i, mean keep k_i and label skew h_i:
+//     c_i  = k_i^compression_rate x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
+//     C    = sum c_i,  k = sum c_i k_i / C,  H = sum c_i h_i / C
+//     F    = floor_loss + compression_floor (1 - k)
+//     rate = C / samples_scale x max(0, 1 - heterogeneity_penalty H) [x noise]
+//     L'   = F + (L - F) exp(-rate)
+// Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
+// floor_loss).
+#include <vector>
+
+namespace edgetrain {
+
+struct LossModel {
+  double initial_loss = 2.302585; // ln(10)
+  double floor_loss = 0.25;
+  double compression_floor = 0.6;
+  double compression_rate = 0.5;
+  double samples_scale = 30000;
+  double heterogeneity_penalty = 0.5;
+  double max_accuracy = 0.91;
+};
+
+struct Contribution {           // one trainer whose update arrived
+  double samples_processed = 0; // local steps x batch
+  double own_samples = 0;       // samples it holds
+  double keep = 1;              // mean keep fraction of its (sub-)model
+  double label_skew = 0;        // total-variation distance of its label mix from uniform
+};
+
+// The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
+double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise = 1.0);
+double accuracy_of(const LossModel& m, double loss, int classes);
+
+// A run of the trained process, as the model sees it.
+struct LossTrace {
+  double initial_loss = 0;
+  std::vector<std::vector<Contribution>> rounds;
+  std::vector<double> loss, accuracy; // observed after each round
+};
+
+// The model's open-loop prediction of a trace's losses (from its observed initial loss).
+std::vector<double> predict(const LossModel& m, const LossTrace& t);
+// First round (1-based) whose loss is at or below target; 0 if none.
+int rounds_to(const std::vector<double>& loss, double target);
+
+struct LossFit {
+  LossModel model;
+  double rmse = 0; // of the fitted losses over every round of every trace
+  int evaluations = 0;
+};
+
+// Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
+// compression_floor, compression_rate, samples_scale and heterogeneity_penalty on the traces'
+// losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
+// of accuracy on the model's loss scale. Parameters a trace set cannot identify (no compression,
+// no skew) stay at `start`'s values.
+LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes);
+
+} // namespace edgetrain
