@@ -1,5 +1,6 @@
 // The `edgetrain` program: run a scenario, list policies, print the scenario keys.
 #include "policies/policy.hpp"
+#include "simulator/cli/calibrate_command.hpp"
 #include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/run_command.hpp"
 #include "simulator/cli/validate_command.hpp"
@@ -113,6 +114,36 @@ int main(int argc, char** argv) {
   cmd_import->add_option("csv", import_csv, "CSV file")->required();
   cmd_import->add_option("-o,--out", import_out, "output trace file")->required();
 
+  edgetrain::CalibrateArgs cal;
+  CLI::App* cmd_cal = app.add_subcommand(
+      "calibrate", "fit the surrogate learning process to runs of the trained one; write its parameters");
+  cmd_cal
+      ->add_option("scenario", cal.scenario, "scenario TOML file (model, data set, local steps, batch, seed)")
+      ->required();
+  cmd_cal->add_option("-o,--out", cal.out, "calibration TOML file to write")->required();
+  cmd_cal->add_option("--set", cal.sets, "override a scenario key: key.path=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_cal->add_option("--runs", cal.options.runs, "design points")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 10000));
+  cmd_cal->add_option("--rounds", cal.options.rounds, "rounds per run")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000));
+  cmd_cal->add_option("--nodes", cal.options.nodes, "trainers per run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd_cal->add_option("--heldout-every", cal.options.heldout_every, "hold out every k-th run from the fit")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 10000));
+  cmd_cal
+      ->add_option("--eval-samples", cal.options.eval_samples,
+                   "samples the loss and accuracy are measured on")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  for (int i = 0; i < argc; ++i)
+    cal.command_line += (i ? " " : "") + std::string(i ? argv[i] : "edgetrain");
+
   int sub_argc = static_cast<int>(rest.size());
   try {
     app.parse(sub_argc, rest.data());
@@ -122,6 +153,7 @@ int main(int argc, char** argv) {
   }
   if (cmd_gen->parsed()) return edgetrain::generate_command(gen);
   if (cmd_import->parsed()) return edgetrain::import_availability_command(import_csv, import_out);
+  if (cmd_cal->parsed()) return edgetrain::calibrate_command(cal);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;

@@ -18,12 +18,7 @@ namespace edgetrain {
 
 namespace {
 std::vector<Override> parse_sets(const RunArgs& args) {
-  std::vector<Override> out;
-  for (const std::string& s : args.sets) {
-    const std::size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) throw InputError("--set " + s, "expected key.path=value");
-    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
-  }
+  std::vector<Override> out = parse_overrides(args.sets);
   if (args.seed) out.push_back({"scenario.seed", std::to_string(*args.seed)});
   return out;
 }

@@ -62,7 +62,8 @@ public:
       std::vector<std::int64_t> counts;
       for (const NodeData& d : data_)
         counts.push_back(d.samples);
-      src_ = make_synthetic(counts, p.number("synthetic_alpha"), p.number("synthetic_beta"), seed_);
+      src_ = std::make_shared<const DataSource>(
+          make_synthetic(counts, p.number("synthetic_alpha"), p.number("synthetic_beta"), seed_));
     } else {
       const std::string& dir = p.text("data_dir");
       if (!std::filesystem::is_directory(dir))
@@ -70,9 +71,9 @@ public:
                          fmt::format("learning.trained.data_dir: {}: the Fashion-MNIST data set is not there "
                                      "(Debian: apt-get install dataset-fashion-mnist)",
                                      dir));
-      src_ = load_fashion_mnist(dir);
+      src_ = shared_fashion_mnist(dir);
     }
-    const Dataset& tr = src_.train;
+    const Dataset& tr = src_->train;
     if (tr.channels != ctx.model.in_channels || tr.height != ctx.model.in_h || tr.width != ctx.model.in_w ||
         tr.classes != ctx.model.classes)
       throw InputError(
@@ -83,7 +84,7 @@ public:
                       ctx.model.classes, tr.name, tr.channels, tr.height, tr.width, tr.classes,
                       tr.name == "synthetic" ? " (use model 'synthetic-mlp')" : ""));
     Rng deal(seed_, "learning.trained.deal");
-    node_samples_ = assign_samples(data_, tr.y, src_.owner, tr.classes, deal);
+    node_samples_ = assign_samples(data_, tr.y, src_->owner, tr.classes, deal);
     Rng pick(seed_, "learning.trained.eval");
     std::vector<int> pool;
     for (const auto& v : node_samples_)
@@ -92,10 +93,10 @@ public:
     pool.erase(std::unique(pool.begin(), pool.end()), pool.end());
     const auto train_eval = subsample(pool, p.integer("eval_samples"), pick);
     train_x_ = gather_rows(tr.x, train_eval), train_y_ = gather(tr.y, train_eval);
-    std::vector<int> test_all(static_cast<std::size_t>(src_.test.size()));
+    std::vector<int> test_all(static_cast<std::size_t>(src_->test.size()));
     std::iota(test_all.begin(), test_all.end(), 0);
     const auto test_eval = subsample(test_all, p.integer("eval_samples"), pick);
-    test_x_ = gather_rows(src_.test.x, test_eval), test_y_ = gather(src_.test.y, test_eval);
+    test_x_ = gather_rows(src_->test.x, test_eval), test_y_ = gather(src_->test.y, test_eval);
     Rng init(seed_, "learning.trained.init");
     global_ = nn::Params::init(shape_, init);
     alive_ = nn::Selection::all(shape_);
@@ -169,7 +170,7 @@ private:
       const nn::Selection sel = a.compression.dropout && !a.compression.keep.empty()
                                     ? nn::Selection::random(shape_, a.compression.keep, rng, &alive_)
                                     : alive_;
-      trainer.step(local, velocity, gather_rows(src_.train.x, idx), gather(src_.train.y, idx), sel, sgd_);
+      trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd_);
       touched.mark(shape_, sel);
     }
     return local;
@@ -187,7 +188,7 @@ private:
   std::uint64_t seed_;
   nn::SgdConfig sgd_;
   unsigned threads_ = 1;
-  DataSource src_;
+  std::shared_ptr<const DataSource> src_;
   std::vector<std::vector<int>> node_samples_;
   Eigen::MatrixXf train_x_, test_x_;
   std::vector<int> train_y_, test_y_;

@@ -326,4 +326,14 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   return s;
 }
 
+std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {
+  std::vector<Override> out;
+  for (const std::string& s : sets) {
+    const std::size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw InputError("--set " + s, "expected key.path=value");
+    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  }
+  return out;
+}
+
 } // namespace edgetrain

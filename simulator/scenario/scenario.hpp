@@ -71,6 +71,9 @@ struct Override {
   std::string value; // TOML value text; a bare word is taken as a string
 };
 
+// "key.path=value" command-line overrides; throws InputError on one without '='.
+std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
+
 // Throws InputError naming "file:line:col: key" (or "--set key") on any problem.
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
 

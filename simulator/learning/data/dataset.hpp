@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 // standardises them with the training set's mean and standard deviation. Throws InputError naming
 // the file (and the Debian package when the directory is missing) on a missing or corrupt file.
 DataSource load_fashion_mnist(const std::string& dir = kFashionMnistDir);
+// The same, read once per process and shared while anyone holds it (calibration builds many
+// trained processes over the same data).
+std::shared_ptr<const DataSource> shared_fashion_mnist(const std::string& dir = kFashionMnistDir);
 
 // Reads one gzipped IDX file (magic 0x0801 labels or 0x0803 images); exposed for tests.
 struct IdxArray {

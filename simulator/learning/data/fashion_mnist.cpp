@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 
 namespace edgetrain {
 
@@ -97,6 +99,16 @@ DataSource load_fashion_mnist(const std::string& dir) {
   for (Dataset* d : {&s.train, &s.test})
     d->x = (d->x.array() - static_cast<float>(mean)) / static_cast<float>(sd);
   return s;
+}
+
+std::shared_ptr<const DataSource> shared_fashion_mnist(const std::string& dir) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const DataSource>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto held = cache[dir].lock()) return held;
+  auto loaded = std::make_shared<const DataSource>(load_fashion_mnist(dir));
+  cache[dir] = loaded;
+  return loaded;
 }
 
 } // namespace edgetrain

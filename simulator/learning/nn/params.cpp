@@ -23,12 +23,15 @@ Params Params::zeros(const NetShape& shape) {
 
 Params Params::init(const NetShape& shape, Rng& rng) {
   Params p = zeros(shape);
-  for (auto& w : p.w) {
-    const double bound = std::sqrt(6.0 / static_cast<double>(w.cols()));
+  for (std::size_t l = 0; l < p.w.size(); ++l) {
+    Eigen::MatrixXf& w = p.w[l];
+    const double bound = 1.0 / std::sqrt(static_cast<double>(w.cols()));
     // Column-major order: a fixed order keeps the initial weights identical for a seed.
     for (Eigen::Index j = 0; j < w.cols(); ++j)
       for (Eigen::Index i = 0; i < w.rows(); ++i)
         w(i, j) = static_cast<float>(rng.uniform(-bound, bound));
+    for (Eigen::Index i = 0; i < p.b[l].size(); ++i)
+      p.b[l](i) = static_cast<float>(rng.uniform(-bound, bound));
   }
   return p;
 }

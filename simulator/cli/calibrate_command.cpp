@@ -1,0 +1,42 @@
+#include "simulator/cli/calibrate_command.hpp"
+
+#include "simulator/cli/report_errors.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace edgetrain {
+
+int calibrate_command(const CalibrateArgs& args) {
+  return report_errors([&] {
+    const Scenario s = load_scenario(args.scenario, parse_overrides(args.sets));
+    const std::filesystem::path out(args.out);
+    if (!out.parent_path().empty() && !std::filesystem::is_directory(out.parent_path()))
+      throw InputError(args.out, "no such folder: " + out.parent_path().string());
+    const Calibration c = calibrate(s, args.options, [](int done, int total) {
+      fmt::print(stderr, "\rcalibrating: run {}/{}", done, total);
+      if (done == total) fmt::print(stderr, "\n");
+    });
+    fmt::print("fit on {} runs: loss RMSE {:.4f}\n",
+               args.options.runs - args.options.runs / args.options.heldout_every, c.fit.rmse);
+    fmt::print("held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
+               "max {:.3f}\n",
+               c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
+    // Write beside the target, then rename: a reader never sees half a file.
+    const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
+    {
+      std::ofstream f(tmp);
+      f << calibration_toml(c, s, args.options, args.command_line);
+      if (!f.flush()) throw InputError(args.out, "cannot write");
+    }
+    std::filesystem::rename(tmp, out);
+    fmt::print("written to {}\n", args.out);
+    return 0;
+  });
+}
+
+} // namespace edgetrain

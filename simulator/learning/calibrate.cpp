@@ -1,0 +1,171 @@
+#include "simulator/learning/calibrate.hpp"
+
+#include "simulator/common/error.hpp"
+#include "simulator/common/rng.hpp"
+#include "simulator/learning/data_split.hpp"
+#include "simulator/learning/learning_process.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgetrain {
+
+double Calibration::target_of(const LossTrace& t) {
+  return t.initial_loss - 0.75 * (t.initial_loss - t.loss.back());
+}
+
+namespace {
+// The trained process's parameters: the scenario's learning.trained.* keys where given.
+Params trained_params(const Scenario& s, std::int64_t eval_samples) {
+  const LearningInfo& info = find_learning("trained");
+  auto values = defaults(info.params).values();
+  if (s.learning == "trained")
+    for (const auto& [k, v] : s.learning_params.values())
+      values[k] = v;
+  values["eval_samples"] = eval_samples;
+  return Params(values);
+}
+
+CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const CalibrationOptions& o,
+                       int index) {
+  Rng design(base.seed, fmt::format("calibrate.design.{}", index));
+  CalibrationRun run;
+  static const double kKeeps[] = {1.0, 0.75, 0.5, 0.3};
+  static const double kParticipation[] = {1.0, 0.6, 0.3};
+  static const char* kSplits[] = {"iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"};
+  run.keep = kKeeps[design.below(4)];
+  run.dropout = run.keep < 1 && design.below(2) == 1;
+  run.participation = kParticipation[design.below(3)];
+  run.split = kSplits[design.below(4)];
+  run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
+
+  Scenario s = base;
+  s.seed = base.seed + static_cast<std::uint64_t>(index); // another model init and data deal per run
+  s.data.label_alpha = run.split == "dirichlet-0.5" ? 0.5 : run.split == "dirichlet-0.1" ? 0.1 : 0.0;
+  s.data.label_shards = run.split == "shards-2" ? 2 : 0;
+  s.data.by_host.clear();
+  if (s.data.samples_per_node <= 0) s.data.samples_per_node = 600;
+  std::vector<std::string> hosts(static_cast<std::size_t>(o.nodes) + 1, "node");
+  std::vector<bool> trainer(hosts.size(), true);
+  trainer[0] = false; // node 0 aggregates
+  const std::vector<NodeData> data = split_data(s, hosts, trainer, model.classes);
+  auto process = find_learning("trained").make({s, model, data}, trained_params(s, o.eval_samples));
+
+  run.trace.initial_loss = process->initial().loss;
+  Rng who(s.seed, "calibrate.participants");
+  const auto take = static_cast<std::size_t>(std::max(1.0, std::ceil(run.participation * o.nodes)));
+  Compression c;
+  c.keep.assign(model.prunable_count(), run.keep);
+  c.dropout = run.dropout;
+  for (int r = 1; r <= o.rounds; ++r) {
+    std::vector<NodeId> ids;
+    for (NodeId i = 1; i <= static_cast<NodeId>(o.nodes); ++i)
+      ids.push_back(i);
+    for (std::size_t j = 0; j < take; ++j)
+      std::swap(ids[j], ids[j + who.below(ids.size() - j)]);
+    ids.resize(take);
+    std::sort(ids.begin(), ids.end());
+    RoundPlan plan;
+    RoundOutcome out;
+    out.round = r;
+    std::vector<Contribution> contrib;
+    for (NodeId id : ids) {
+      plan.trainers.push_back(
+          {id, static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), c, 0});
+      NodeOutcome n;
+      n.node = id, n.trained = n.finished = true, n.keep_mean = run.keep;
+      n.samples_processed = s.training.local_steps * s.training.batch;
+      out.nodes.push_back(n);
+      contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
+                         run.keep, label_skew(data[id].label_mix)});
+    }
+    const LearningSnapshot snap = process->advance(plan, out);
+    run.trace.rounds.push_back(contrib);
+    run.trace.loss.push_back(snap.loss);
+    run.trace.accuracy.push_back(snap.accuracy);
+  }
+  return run;
+}
+} // namespace
+
+Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
+                      const std::function<void(int, int)>& progress) {
+  if (o.runs < 2 || o.rounds < 2 || o.nodes < 1 || o.heldout_every < 2 || o.heldout_every > o.runs)
+    throw InputError("calibrate",
+                     "need at least 2 runs of 2 rounds, 1 node, and a held-out run every 2 to runs");
+  ModelDescriptor model;
+  if (!find_model(s.model, model)) throw InputError(s.where("model.name"), "unknown model " + s.model);
+  Calibration cal;
+  for (int i = 0; i < o.runs; ++i) {
+    cal.runs.push_back(run_one(s, model, o, i));
+    if (progress) progress(i + 1, o.runs);
+  }
+  std::vector<LossTrace> fit_on;
+  for (const CalibrationRun& r : cal.runs)
+    if (!r.heldout) fit_on.push_back(r.trace);
+  LossModel start;
+  start.initial_loss = std::log(static_cast<double>(model.classes));
+  cal.fit = fit_loss_model(fit_on, start, model.classes);
+  double abs_sum = 0;
+  int abs_n = 0;
+  std::vector<double> rtt;
+  for (CalibrationRun& r : cal.runs) {
+    r.predicted = predict(cal.fit.model, r.trace);
+    if (!r.heldout) continue;
+    for (std::size_t k = 0; k < r.predicted.size(); ++k)
+      abs_sum += std::abs(r.predicted[k] - r.trace.loss[k]), ++abs_n;
+    const double target = Calibration::target_of(r.trace);
+    r.rounds_observed = rounds_to(r.trace.loss, target);
+    r.rounds_predicted = rounds_to(r.predicted, target);
+    // A prediction that never reaches the target counts as one round past the horizon.
+    const int predicted = r.rounds_predicted > 0 ? r.rounds_predicted : o.rounds + 1;
+    if (r.rounds_observed > 0)
+      rtt.push_back(std::abs(predicted - r.rounds_observed) / static_cast<double>(r.rounds_observed));
+  }
+  cal.heldout_mae = abs_n > 0 ? abs_sum / abs_n : 0;
+  if (!rtt.empty()) {
+    std::sort(rtt.begin(), rtt.end());
+    cal.heldout_rtt_median =
+        rtt.size() % 2 ? rtt[rtt.size() / 2] : 0.5 * (rtt[rtt.size() / 2 - 1] + rtt[rtt.size() / 2]);
+    cal.heldout_rtt_max = rtt.back();
+  }
+  return cal;
+}
+
+std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,
+                             const std::string& command_line) {
+  const LossModel& m = c.fit.model;
+  std::string out = fmt::format(
+      "# Calibration of the surrogate learning process (learning.surrogate.*), fitted to runs of the\n"
+      "# trained process. Made by:\n#   {}\n"
+      "# model {}, data set {}, {} local steps of batch {}, seed {}\n"
+      "# design: {} runs of {} rounds, {} trainers; one run in {} held out of the fit\n"
+      "# fit: loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
+      "# held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max "
+      "{:.3f}\n"
+      "#\n# run  split          keep  mode     particip.  held-out  rounds to target: observed  predicted\n",
+      command_line, s.model, s.data.dataset, s.training.local_steps, s.training.batch, s.seed, o.runs,
+      o.rounds, o.nodes, o.heldout_every, c.fit.rmse, o.runs - o.runs / o.heldout_every, c.fit.evaluations,
+      c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
+  for (std::size_t i = 0; i < c.runs.size(); ++i) {
+    const CalibrationRun& r = c.runs[i];
+    out += fmt::format("# {:>3}  {:<13} {:>5.2f}  {:<8} {:>9.1f}  {:<8}  {:>26}  {:>9}\n", i, r.split, r.keep,
+                       r.keep < 1 ? (r.dropout ? "dropout" : "prune") : "-", r.participation,
+                       r.heldout ? "yes" : "", r.heldout ? std::to_string(r.rounds_observed) : "",
+                       r.heldout ? std::to_string(r.rounds_predicted) : "");
+  }
+  out += "\n[learning.surrogate]\n";
+  for (const auto& [key, value] : {std::pair{"initial_loss", m.initial_loss},
+                                   {"floor_loss", m.floor_loss},
+                                   {"compression_floor", m.compression_floor},
+                                   {"compression_rate", m.compression_rate},
+                                   {"samples_scale", m.samples_scale},
+                                   {"heterogeneity_penalty", m.heterogeneity_penalty},
+                                   {"max_accuracy", m.max_accuracy}})
+    out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
+  return out;
+}
+
+} // namespace edgetrain

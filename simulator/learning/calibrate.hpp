@@ -1,0 +1,52 @@
+#pragma once
+// `edgetrain calibrate`: runs the trained learning process over a design of compression levels
+// (pruning and dropout), participation and data splits, fits the loss model (loss_model.hpp) to
+// the runs it trains on, and measures its error on the runs it holds out.
+#include "simulator/learning/loss_model.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct CalibrationOptions {
+  int runs = 24;         // design points
+  int rounds = 25;       // rounds per run
+  int nodes = 10;        // trainers per run
+  int heldout_every = 4; // every k-th run is held out of the fit
+  std::int64_t eval_samples = 1000;
+};
+
+struct CalibrationRun { // one design point
+  std::string split;    // "iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"
+  double keep = 1;      // every prunable layer
+  bool dropout = false;
+  double participation = 1;
+  bool heldout = false;
+  LossTrace trace;
+  std::vector<double> predicted;                 // by the fitted model
+  int rounds_observed = 0, rounds_predicted = 0; // to the run's target (held-out runs)
+};
+
+struct Calibration {
+  LossFit fit;
+  std::vector<CalibrationRun> runs;
+  double heldout_mae = 0;        // mean absolute loss error over held-out rounds
+  double heldout_rtt_median = 0; // median relative error of rounds-to-target
+  double heldout_rtt_max = 0;
+  // A held-out run's target: three quarters of the way from its initial to its final loss.
+  static double target_of(const LossTrace& t);
+};
+
+// Throws InputError for options out of range. `progress(done, total)` after each run.
+Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
+                      const std::function<void(int, int)>& progress = {});
+
+// The calibration as a TOML file: the fitted learning.surrogate.* keys, preceded by comments with
+// the command line, the design and the errors.
+std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,
+                             const std::string& command_line);
+
+} // namespace edgetrain
