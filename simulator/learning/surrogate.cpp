@@ -68,6 +68,11 @@ LearningInfo surrogate_learning_info() {
       "surrogate",
       "loss-evolution model: distinct samples, label skew and compression set the pace and the floor",
       {
+          key_string(
+              "calibration", "auto",
+              "file of fitted parameters (edgetrain calibrate): auto, the one shipped for the model and data "
+              "set (configs/calibration/MODEL-DATASET.toml) if any; a path; or \"\" for none. Keys set in "
+              "the scenario win"),
           key_float("initial_loss", 0, 0, 1e3, "", "loss before training (0: ln(classes))"),
           key_float("floor_loss", 0.25, 0, 1e3, "", "loss the full model tends to with unlimited data"),
           key_float("compression_floor", 0.6, 0, 1e3, "", "floor rise per unit of (1 - mean keep)"),

@@ -229,6 +229,55 @@ Params params_with_prefix(const std::vector<std::pair<std::string, Value>>& reso
   return Params(std::move(out));
 }
 
+const Value& given_or_default(const Loader& l, const std::string& path) {
+  const auto it = l.values_.find(path);
+  if (it != l.values_.end()) return it->second;
+  for (const KeySpec& k : scenario_schema())
+    if (k.path == path) return k.def;
+  throw std::logic_error("no key " + path);
+}
+
+// The surrogate's parameters come from a calibration file (edgetrain calibrate) unless the
+// scenario sets them: "auto" picks the shipped file for the model and data set, if there is one.
+// The file is a scenario fragment holding learning.surrogate.* keys only, checked like the
+// scenario itself.
+void apply_calibration(Loader& loader, const fs::path& scenario_file) {
+  if (std::get<std::string>(given_or_default(loader, "learning.process")) != "surrogate") return;
+  const std::string key = "learning.surrogate.calibration";
+  const std::string& given = std::get<std::string>(given_or_default(loader, key));
+  fs::path cal;
+  std::error_code ec;
+  if (given == "auto") {
+    cal = fs::path(EDGETRAIN_CALIBRATION_DIR) /
+          (std::get<std::string>(given_or_default(loader, "model.name")) + "-" +
+           std::get<std::string>(given_or_default(loader, "data.dataset")) + ".toml");
+    if (!fs::is_regular_file(cal, ec)) return; // none shipped: the keys' own values
+  } else if (!given.empty()) {
+    cal = (scenario_file.parent_path() / given).lexically_normal();
+    if (!fs::is_regular_file(cal, ec))
+      throw InputError(loader.where_.count(key) ? loader.where_.at(key) : scenario_file.string(),
+                       fmt::format("{}: no such file: {}", key, cal.string()));
+  } else {
+    return;
+  }
+  toml::table table;
+  try {
+    table = toml::parse_file(cal.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(fmt::format("{}:{}:{}", cal.string(), e.source().begin.line, e.source().begin.column),
+                     std::string(e.description()));
+  }
+  Loader fragment(cal, {});
+  fragment.walk(table, "");
+  for (const auto& [path, value] : fragment.values_) {
+    if (path.rfind("learning.surrogate.", 0) != 0 || path == key)
+      throw InputError(fragment.where_.at(path),
+                       path + ": a calibration file sets learning.surrogate.* parameters only");
+    if (loader.values_.count(path)) continue; // the scenario's own setting wins
+    loader.values_[path] = value;
+    loader.where_[path] = fragment.where_.at(path);
+  }
+}
 } // namespace
 
 Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides) {
@@ -250,6 +299,7 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
 
   Loader loader(file_in, overrides);
   loader.walk(root, "");
+  apply_calibration(loader, file);
 
   Scenario s;
   s.file = file;

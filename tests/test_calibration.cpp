@@ -1,0 +1,81 @@
+// Calibration files: written by `edgetrain calibrate`, read by the surrogate through the scenario,
+// with the scenario's own keys winning; mistakes in them are input errors.
+#include "simulator/common/error.hpp"
+#include "simulator/scenario/scenario.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace edgetrain;
+using testutil::TempDir;
+
+namespace {
+std::string scenario(const std::string& extra) {
+  return "[platform]\nfile = \"" + (testutil::source_dir() / "platforms/quickstart.xml").string() +
+         "\"\n[learning.surrogate]\n" + extra;
+}
+double param(const Scenario& s, const std::string& key) {
+  return s.learning_params.number(key);
+}
+} // namespace
+
+TEST_CASE("calibration: a file's values are used, the scenario's own keys win, resolved shows both") {
+  TempDir d;
+  d.write("cal.toml", "# fitted\n[learning.surrogate]\nfloor_loss = 0.42\nsamples_scale = 12345.0\n");
+  d.write("s.toml", scenario("calibration = \"cal.toml\"\nsamples_scale = 999.0\n"));
+  const Scenario s = load_scenario(d.path() / "s.toml");
+  CHECK(param(s, "floor_loss") == 0.42);
+  CHECK(param(s, "samples_scale") == 999.0);       // set in the scenario
+  CHECK(param(s, "heterogeneity_penalty") == 0.5); // in neither: the default
+  CHECK(s.where("learning.surrogate.floor_loss").find("cal.toml:3:") != std::string::npos);
+  const std::string resolved = resolved_toml(s);
+  CHECK(resolved.find("floor_loss = 0.42") != std::string::npos);
+  // "" turns calibration off.
+  d.write("s2.toml", scenario("calibration = \"\"\n"));
+  CHECK(param(load_scenario(d.path() / "s2.toml"), "floor_loss") == 0.25);
+}
+
+TEST_CASE("calibration error: a missing file, a foreign key, a bad value, malformed TOML") {
+  TempDir d;
+  d.write("s.toml", scenario("calibration = \"nope.toml\"\n"));
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("no such file"), InputError);
+  d.write("s.toml", scenario("calibration = \"cal.toml\"\n"));
+  d.write("cal.toml", "[learning.surrogate]\nfloor_loss = 0.4\n[training]\nbatch = 3\n");
+  CHECK_THROWS_WITH_AS(
+      load_scenario(d.path() / "s.toml"),
+      doctest::Contains("cal.toml:4:9: training.batch: a calibration file sets learning.surrogate.* "
+                        "parameters only"),
+      InputError);
+  d.write("cal.toml", "[learning.surrogate]\nfloor_loss = -1.0\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("cal.toml:2:"), InputError);
+  d.write("cal.toml", "[learning.surrogate\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("cal.toml:1:"), InputError);
+}
+
+TEST_CASE("calibrate: a small design on synthetic data writes a file the surrogate then runs with") {
+  TempDir d;
+  d.write(
+      "s.toml",
+      "[platform]\nfile = \"" + (testutil::source_dir() / "platforms/quickstart.xml").string() +
+          "\"\n[model]\nname = \"synthetic-mlp\"\n[data]\ndataset = \"synthetic\"\nsamples_per_node = 100\n"
+          "[training]\nlocal_steps = 5\nbatch = 20\nmax_rounds = 3\n");
+  const auto c = testutil::run_edgetrain(
+      "calibrate s.toml -o cal.toml --runs 4 --rounds 4 --nodes 3 --heldout-every 2 --eval-samples 100",
+      d.path());
+  REQUIRE_MESSAGE(c.code == 0, c.err);
+  const std::string cal = testutil::read(d.path() / "cal.toml");
+  CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 4") != std::string::npos);
+  CHECK(cal.find("[learning.surrogate]") != std::string::npos);
+  CHECK(cal.find("samples_scale = ") != std::string::npos);
+  const auto r = testutil::run_edgetrain(
+      "run s.toml --out o --no-progress --set learning.surrogate.calibration=cal.toml", d.path());
+  CHECK_MESSAGE(r.code == 0, r.err);
+  // Bad options: exit 2, nothing written.
+  const auto bad = testutil::run_edgetrain("calibrate s.toml -o bad.toml --runs 1", d.path());
+  CHECK(bad.code == 2);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "bad.toml"));
+  const auto nofolder =
+      testutil::run_edgetrain("calibrate s.toml -o no/such/dir/c.toml --runs 2 --rounds 2", d.path());
+  CHECK(nofolder.code == 2);
+  CHECK(nofolder.err.find("no such folder") != std::string::npos);
+}
