@@ -42,7 +42,8 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
 
   Scenario s = base;
-  s.seed = base.seed + static_cast<std::uint64_t>(index); // another model init and data deal per run
+  // One seed for every run: the same initial model and data, so that runs differ by the design
+  // factors alone (seed-to-seed variation is the surrogate's noise parameter, not the fit's).
   s.data.label_alpha = run.split == "dirichlet-0.5" ? 0.5 : run.split == "dirichlet-0.1" ? 0.1 : 0.0;
   s.data.label_shards = run.split == "shards-2" ? 2 : 0;
   s.data.by_host.clear();
@@ -102,9 +103,17 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
     cal.runs.push_back(run_one(s, model, o, i));
     if (progress) progress(i + 1, o.runs);
   }
+  // A run whose loss blew up (too large a step for the data) is no curve the model can describe:
+  // it is reported and left out.
+  for (CalibrationRun& r : cal.runs)
+    r.diverged = std::any_of(r.trace.loss.begin(), r.trace.loss.end(),
+                             [&](double l) { return !std::isfinite(l) || l > 10 * r.trace.initial_loss; });
   std::vector<LossTrace> fit_on;
   for (const CalibrationRun& r : cal.runs)
-    if (!r.heldout) fit_on.push_back(r.trace);
+    if (!r.heldout && !r.diverged) fit_on.push_back(r.trace);
+  if (fit_on.empty())
+    throw InputError(s.where("learning.trained.lr"),
+                     "every calibration run diverged: lower learning.trained.lr");
   LossModel start;
   start.initial_loss = std::log(static_cast<double>(model.classes));
   cal.fit = fit_loss_model(fit_on, start, model.classes);
@@ -113,7 +122,7 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   std::vector<double> rtt;
   for (CalibrationRun& r : cal.runs) {
     r.predicted = predict(cal.fit.model, r.trace);
-    if (!r.heldout) continue;
+    if (!r.heldout || r.diverged) continue;
     for (std::size_t k = 0; k < r.predicted.size(); ++k)
       abs_sum += std::abs(r.predicted[k] - r.trace.loss[k]), ++abs_n;
     const double target = Calibration::target_of(r.trace);
@@ -145,16 +154,22 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
       "# fit: loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
       "# held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max "
       "{:.3f}\n"
-      "#\n# run  split          keep  mode     particip.  held-out  rounds to target: observed  predicted\n",
+      "#\n# run  split          keep  mode     particip.  held-out  loss: first  last  fitted last  rounds "
+      "to target: observed  predicted\n",
       command_line, s.model, s.data.dataset, s.training.local_steps, s.training.batch, s.seed, o.runs,
       o.rounds, o.nodes, o.heldout_every, c.fit.rmse, o.runs - o.runs / o.heldout_every, c.fit.evaluations,
       c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
-    out += fmt::format("# {:>3}  {:<13} {:>5.2f}  {:<8} {:>9.1f}  {:<8}  {:>26}  {:>9}\n", i, r.split, r.keep,
-                       r.keep < 1 ? (r.dropout ? "dropout" : "prune") : "-", r.participation,
-                       r.heldout ? "yes" : "", r.heldout ? std::to_string(r.rounds_observed) : "",
-                       r.heldout ? std::to_string(r.rounds_predicted) : "");
+    out += fmt::format(
+        "# {:>3}  {:<13} {:>5.2f}  {:<8} {:>9.1f}  {:<8}  {:>11.4f} {:>6.4f} {:>12.4f}  {:>26}  {:>9}\n", i,
+        r.split, r.keep, r.keep < 1 ? (r.dropout ? "dropout" : "prune") : "-", r.participation,
+        r.diverged  ? "diverged"
+        : r.heldout ? "yes"
+                    : "",
+        r.trace.loss.front(), r.trace.loss.back(), r.predicted.empty() ? 0.0 : r.predicted.back(),
+        r.heldout ? std::to_string(r.rounds_observed) : "",
+        r.heldout ? std::to_string(r.rounds_predicted) : "");
   }
   out += "\n[learning.surrogate]\n";
   for (const auto& [key, value] : {std::pair{"initial_loss", m.initial_loss},

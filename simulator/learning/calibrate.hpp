@@ -25,6 +25,7 @@ struct CalibrationRun { // one design point
   bool dropout = false;
   double participation = 1;
   bool heldout = false;
+  bool diverged = false; // its loss blew up: left out of the fit and of the errors
   LossTrace trace;
   std::vector<double> predicted;                 // by the fitted model
   int rounds_observed = 0, rounds_predicted = 0; // to the run's target (held-out runs)
