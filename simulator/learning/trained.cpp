@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <numeric>
 #include <thread>
@@ -113,25 +112,28 @@ public:
                                    [&](const NodeOutcome& n) { return n.node == a.node && n.trained; });
       if (it != outcome.nodes.end() && it->finished && !node_samples_[a.node].empty()) jobs.push_back(&a);
     }
-    // Up to threads_ trainers at a time, each thread with its own Trainer (its own buffers); the
-    // average then adds them in plan order, so the sum's rounding does not depend on timing.
-    std::vector<nn::Params> local(jobs.size());
-    std::vector<nn::Touched> touched(jobs.size(), nn::Touched::zeros(shape_));
-    std::atomic<std::size_t> next{0};
-    const auto work = [&] {
-      nn::Trainer t(shape_);
-      for (std::size_t j = next++; j < jobs.size(); j = next++)
-        local[j] = train_locally(t, *jobs[j], outcome.round, touched[j]);
-    };
-    std::vector<std::thread> pool;
-    for (unsigned k = 1; k < std::min<std::size_t>(threads_, jobs.size()); ++k)
-      pool.emplace_back(work);
-    work();
-    for (auto& th : pool)
-      th.join();
+    // Trainers go in batches of threads_, one thread each with its own Trainer (its own buffers);
+    // each batch is added to the average in plan order, so the sum's rounding does not depend on
+    // timing, and only one batch of local models is held at a time.
     nn::MaskedAverage avg(shape_);
-    for (std::size_t j = 0; j < jobs.size(); ++j)
-      avg.add(local[j], touched[j], static_cast<double>(node_samples_[jobs[j]->node].size()));
+    std::vector<nn::Trainer> trainers(std::min<std::size_t>(threads_, std::max<std::size_t>(1, jobs.size())),
+                                      nn::Trainer(shape_));
+    for (std::size_t first = 0; first < jobs.size(); first += trainers.size()) {
+      const std::size_t n = std::min(trainers.size(), jobs.size() - first);
+      std::vector<nn::Params> local(n);
+      std::vector<nn::Touched> touched(n, nn::Touched::zeros(shape_));
+      const auto work = [&](std::size_t k) {
+        local[k] = train_locally(trainers[k], *jobs[first + k], outcome.round, touched[k]);
+      };
+      std::vector<std::thread> pool;
+      for (std::size_t k = 1; k < n; ++k)
+        pool.emplace_back(work, k);
+      work(0);
+      for (auto& th : pool)
+        th.join();
+      for (std::size_t k = 0; k < n; ++k)
+        avg.add(local[k], touched[k], static_cast<double>(node_samples_[jobs[first + k]->node].size()));
+    }
     if (!jobs.empty()) global_ = avg.result(global_);
     return snapshot(outcome.round);
   }
