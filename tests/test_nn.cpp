@@ -112,6 +112,8 @@ TEST_CASE("trainer: a sub-network's gradient matches finite differences and is z
   Selection s;
   s.kept = {{0, 2}, {1, 3}, {0, 1, 4}};
   check_gradient(tiny_cnn(), &s);
+  s.scale = {1.5f, 2.0f, 5.0f / 3.0f}; // inverted-dropout scales on the kept units' outputs
+  check_gradient(tiny_cnn(), &s);
   // Every weight of a dropped unit, and every weight reading a dropped unit, has zero gradient.
   Rng rng(3, "x");
   Params p = Params::init(shape, rng), grad;
@@ -168,7 +170,7 @@ TEST_CASE("masked averaging: three trainers with overlapping units, by hand") {
     for (auto& b : local.b)
       b.setConstant(value[i]);
     Touched t = Touched::zeros(shape);
-    t.mark(shape, Selection{{kept[static_cast<std::size_t>(i)]}});
+    t.mark(shape, Selection{{kept[static_cast<std::size_t>(i)]}, {}});
     avg.add(local, t, i + 1);
   }
   const Params out = avg.result(global);

@@ -17,13 +17,13 @@ double Calibration::target_of(const LossTrace& t) {
 }
 
 namespace {
-// The trained process's parameters: the scenario's learning.trained.* keys where given.
+// The trained process's parameters: the scenario's learning.trained.* keys (whichever process
+// the scenario itself runs).
 Params trained_params(const Scenario& s, std::int64_t eval_samples) {
-  const LearningInfo& info = find_learning("trained");
-  auto values = defaults(info.params).values();
-  if (s.learning == "trained")
-    for (const auto& [k, v] : s.learning_params.values())
-      values[k] = v;
+  const std::string prefix = "learning.trained.";
+  std::map<std::string, Value> values;
+  for (const auto& [path, v] : s.resolved)
+    if (path.rfind(prefix, 0) == 0) values[path.substr(prefix.size())] = v;
   values["eval_samples"] = eval_samples;
   return Params(values);
 }

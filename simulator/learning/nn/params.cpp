@@ -70,12 +70,14 @@ Selection Selection::random(const NetShape& shape, const std::vector<double>& ke
                             const Selection* within) {
   check_keep(shape, keep);
   Selection s = within ? *within : all(shape);
+  s.scale.clear();
   for (std::size_t i = 0; i < s.kept.size(); ++i) {
     auto& units = s.kept[i];
     const auto k = std::min(units.size(), static_cast<std::size_t>(kept_count(shape.slot_units[i], keep[i])));
     // Partial Fisher-Yates: the first k entries become a uniform k-subset.
     for (std::size_t j = 0; j < k; ++j)
       std::swap(units[j], units[j + rng.below(units.size() - j)]);
+    s.scale.push_back(static_cast<float>(units.size()) / static_cast<float>(k));
     units.resize(k);
     std::sort(units.begin(), units.end());
   }

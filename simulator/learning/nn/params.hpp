@@ -30,13 +30,17 @@ struct Params {
 
 struct Selection {
   std::vector<std::vector<int>> kept; // per prunable slot: kept unit indices, ascending
+  // Per slot, a factor on the layer's outputs while training (empty: all 1). Random dropout sets
+  // it to available / kept units ("inverted dropout"), so that the full model, which sums all
+  // units at evaluation, sees activations of the size it was trained with.
+  std::vector<float> scale;
 
   static Selection all(const NetShape& shape);
   // Units kept by a layer with `n` of them at fraction `keep`: max(1, round(n x keep)), as the
   // cost model counts them.
   static int kept_count(int n, double keep);
   // A fresh random choice per slot (DISTREAL-style dropout): kept_count units uniformly, among the
-  // units of `within` when given (those pruning left), at most all of them.
+  // units of `within` when given (those pruning left), at most all of them; scaled as above.
   static Selection random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
                           const Selection* within = nullptr);
   // Structured magnitude pruning (PACT-style): per slot, the kept_count units of largest L1 weight

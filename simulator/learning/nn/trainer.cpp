@@ -92,6 +92,7 @@ const MatrixXf& Trainer::forward(const Params& p, const MatrixXf& x, const Selec
     k.src = a;
     if (op.weighted >= 0) {
       k.rows = op.slot >= 0 ? s.kept[at(op.slot)] : all_units(op.out_units);
+      k.scale = op.slot >= 0 && !s.scale.empty() ? s.scale[at(op.slot)] : 1.0f;
       k.in_units = op.in_slot >= 0 ? s.kept[at(op.in_slot)] : all_units(op.in_units);
       const MatrixXf& w = p.w[at(op.weighted)];
       const Index g = op.in_group, nr = static_cast<Index>(k.rows.size());
@@ -156,6 +157,7 @@ const MatrixXf& Trainer::forward(const Params& p, const MatrixXf& x, const Selec
       for (Index r = 0; r < k.out.cols(); ++r)
         k.out.col(r).array() += bias(k.rows[at(static_cast<int>(r))]);
       if (op.relu) k.out = k.out.cwiseMax(0.0f);
+      if (op.slot >= 0 && !s.scale.empty() && s.scale[at(op.slot)] != 1.0f) k.out *= s.scale[at(op.slot)];
     }
     a = &k.out;
   }
@@ -190,6 +192,7 @@ void Trainer::backward(const MatrixXf& d_logits) {
   for (std::size_t i = shape_.ops.size(); i-- > 0;) {
     const OpShape& op = shape_.ops[i];
     OpCache& k = cache_[i];
+    if (op.slot >= 0 && k.scale != 1.0f) d *= k.scale;
     if (op.weighted >= 0 && op.relu) d = d.cwiseProduct((k.out.array() > 0.0f).cast<float>().matrix());
     switch (op.kind) {
     case LayerKind::Dense:

@@ -59,6 +59,7 @@ public:
 private:
   struct OpCache {
     std::vector<int> rows, in_units;      // weighted layers: kept outputs and kept input units
+    float scale = 1;                      // its outputs' dropout scale (Selection::scale)
     Eigen::MatrixXf w_sub;                // gathered weights
     const Eigen::MatrixXf* src = nullptr; // the op's input (the previous op's output)
     Eigen::MatrixXf col;                  // convolutions: im2col of the input
