@@ -39,7 +39,10 @@ TEST_CASE("scenario: a minimal file gets every default, and the platform path is
   CHECK(s.training.round_timeout_s == 0.0);
   CHECK(s.policy == "fedavg");
   CHECK(s.learning == "surrogate");
-  CHECK(s.learning_params.number("samples_scale") == 30000.0);
+  // The surrogate's parameters: the shipped calibration for LeNet-5 on Fashion-MNIST.
+  CHECK(s.learning_params.text("calibration") == "auto");
+  CHECK(s.where("learning.surrogate.samples_scale").find("configs/calibration/lenet5-fashion-mnist.toml:") !=
+        std::string::npos);
   // resolved.toml names every schema key.
   const std::string r = resolved_toml(s);
   for (const KeySpec& k : scenario_schema()) {
@@ -47,6 +50,9 @@ TEST_CASE("scenario: a minimal file gets every default, and the platform path is
     CHECK_MESSAGE(r.find("\n" + leaf + " = ") != std::string::npos, k.path);
   }
   CHECK(r.find("SimGrid 3.32") != std::string::npos);
+  // Without calibration, the schema's defaults.
+  d.write("conf/s2.toml", "[platform]\nfile = \"../plat/p.xml\"\n[learning.surrogate]\ncalibration = \"\"\n");
+  CHECK(load_scenario(d.path() / "conf/s2.toml").learning_params.number("samples_scale") == 30000.0);
 }
 
 TEST_CASE("scenario: --set overrides, typed or bare words, and policy parameters") {
