@@ -35,6 +35,7 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   truth.initial_loss = 2.3, truth.floor_loss = 0.35, truth.compression_floor = 0.5,
   truth.compression_rate = 0.7;
   truth.samples_scale = 20000, truth.heterogeneity_penalty = 0.6, truth.max_accuracy = 0.88;
+  truth.participation_exponent = 0.6;
   Rng rng(11, "fit");
   std::vector<LossTrace> traces;
   // A design over compression, participation and label skew, 30 rounds each.
@@ -54,7 +55,7 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
         }
         traces.push_back(t);
       }
-  LossModel start; // the defaults, off from the truth by up to a factor of 1.5
+  LossModel start; // the defaults, off from the truth by up to a factor of 1.7
   const LossFit fit = fit_loss_model(traces, start, 10);
   CHECK(fit.rmse < 0.01);
   CHECK(fit.model.floor_loss == doctest::Approx(truth.floor_loss).epsilon(0.05));
@@ -62,6 +63,7 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   CHECK(fit.model.compression_rate == doctest::Approx(truth.compression_rate).epsilon(0.1));
   CHECK(fit.model.samples_scale == doctest::Approx(truth.samples_scale).epsilon(0.05));
   CHECK(fit.model.heterogeneity_penalty == doctest::Approx(truth.heterogeneity_penalty).epsilon(0.1));
+  CHECK(fit.model.participation_exponent == doctest::Approx(truth.participation_exponent).epsilon(0.1));
   CHECK(fit.model.max_accuracy == doctest::Approx(truth.max_accuracy).epsilon(0.01));
   CHECK(fit.model.initial_loss == doctest::Approx(truth.initial_loss).epsilon(0.01));
 }

@@ -80,7 +80,7 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
       n.samples_processed = s.training.local_steps * s.training.batch;
       out.nodes.push_back(n);
       contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         run.keep, label_skew(data[id].label_mix)});
+                         run.keep, label_skew(data[id].label_mix), run.dropout});
     }
     const LearningSnapshot snap = process->advance(plan, out);
     run.trace.rounds.push_back(contrib);
@@ -116,6 +116,7 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
                      "every calibration run diverged: lower learning.trained.lr");
   LossModel start;
   start.initial_loss = std::log(static_cast<double>(model.classes));
+  start.participation_exponent = 0.5; // mid-range: the fit moves it either way
   cal.fit = fit_loss_model(fit_on, start, model.classes);
   double abs_sum = 0;
   int abs_n = 0;
@@ -178,6 +179,7 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
                                    {"compression_rate", m.compression_rate},
                                    {"samples_scale", m.samples_scale},
                                    {"heterogeneity_penalty", m.heterogeneity_penalty},
+                                   {"participation_exponent", m.participation_exponent},
                                    {"max_accuracy", m.max_accuracy}})
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
   return out;

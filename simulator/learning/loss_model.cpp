@@ -11,17 +11,20 @@
 namespace edgetrain {
 
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
-  double c_sum = 0, keep_sum = 0, skew_sum = 0;
+  double c_sum = 0, pruned_sum = 0, skew_sum = 0;
+  int n = 0;
   for (const Contribution& c : round) {
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
     const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
     const double w = std::pow(c.keep, m.compression_rate) * distinct;
-    c_sum += w, keep_sum += w * c.keep, skew_sum += w * c.label_skew;
+    c_sum += w, pruned_sum += w * (c.dropout ? 1.0 : c.keep), skew_sum += w * c.label_skew;
+    ++n;
   }
   if (c_sum <= 0) return loss;
-  const double k = keep_sum / c_sum, h = skew_sum / c_sum;
-  const double floor = m.floor_loss + m.compression_floor * (1.0 - k);
-  const double rate = c_sum / m.samples_scale * std::max(0.0, 1.0 - m.heterogeneity_penalty * h) * noise;
+  const double p = pruned_sum / c_sum, h = skew_sum / c_sum;
+  const double floor = m.floor_loss + m.compression_floor * (1.0 - p);
+  const double rate = c_sum / n / m.samples_scale * std::pow(n, m.participation_exponent) *
+                      std::max(0.0, 1.0 - m.heterogeneity_penalty * h) * noise;
   return floor + (loss - floor) * std::exp(-rate);
 }
 
@@ -46,18 +49,26 @@ int rounds_to(const std::vector<double>& loss, double target) {
 }
 
 namespace {
-// Unconstrained coordinates: logs of the positive parameters, a logit for the penalty in [0, 1].
+// Unconstrained coordinates: logs of the positive parameters, logits of those in [0, 1] (kept off
+// the ends, where the logistic's slope vanishes and the fit could not move them).
+double logit(double v) {
+  const double c = std::clamp(v, 0.01, 0.99);
+  return std::log(c / (1 - c));
+}
+double logistic(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 Eigen::VectorXd to_x(const LossModel& m) {
-  Eigen::VectorXd x(5);
+  Eigen::VectorXd x(6);
   x << std::log(std::max(m.floor_loss, 1e-6)), std::log(std::max(m.compression_floor, 1e-6)),
       std::log(std::max(m.compression_rate, 1e-6)), std::log(m.samples_scale),
-      std::log(std::clamp(m.heterogeneity_penalty, 1e-6, 1 - 1e-6) /
-               (1 - std::clamp(m.heterogeneity_penalty, 1e-6, 1 - 1e-6)));
+      logit(m.participation_exponent), logit(m.heterogeneity_penalty);
   return x;
 }
 LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
   m.floor_loss = std::exp(x(0)), m.compression_floor = std::exp(x(1)), m.compression_rate = std::exp(x(2));
-  m.samples_scale = std::exp(x(3)), m.heterogeneity_penalty = 1.0 / (1.0 + std::exp(-x(4)));
+  m.samples_scale = std::exp(x(3)), m.participation_exponent = logistic(x(4)),
+  m.heterogeneity_penalty = logistic(x(5));
   return m;
 }
 
@@ -65,7 +76,7 @@ struct Residuals : Eigen::DenseFunctor<double> {
   const std::vector<LossTrace>* traces;
   LossModel base;
   Residuals(const std::vector<LossTrace>& t, const LossModel& b, int values)
-      : DenseFunctor<double>(5, values), traces(&t), base(b) {}
+      : DenseFunctor<double>(6, values), traces(&t), base(b) {}
   int operator()(const InputType& x, ValueType& r) const {
     const LossModel m = from_x(base, x);
     Eigen::Index i = 0;

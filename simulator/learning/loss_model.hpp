@@ -6,14 +6,19 @@
 // For SGD with step eta on an L-smooth loss satisfying the PL condition with constant mu,
 //     E[L_{t+1}] - L* <= (1 - eta mu) (E[L_t] - L*) + eta^2 L sigma^2 / 2,
 // so the loss decays geometrically in the number of steps towards a floor set by the gradient
-// noise (and, for federated SGD, by client drift); compressing the model raises the floor (a
-// smaller model fits less) and makes each update worth less. Per round, with the finished
-// trainers i, their samples processed w_i over own data n_i, mean keep k_i and label skew h_i:
+// noise (and, for federated SGD, by client drift); pruning the model raises the floor (a smaller
+// model fits less) and compression makes each update worth less. Averaging more clients' updates
+// mostly lowers the update's variance, so progress grows sublinearly with their number. Per
+// round, with the n finished trainers i, their samples processed w_i over own data n_i, mean keep
+// k_i, label skew h_i, and p_i = k_i if the model was pruned, 1 if units were only dropped:
 //     c_i  = k_i^compression_rate x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
-//     C    = sum c_i,  k = sum c_i k_i / C,  H = sum c_i h_i / C
-//     F    = floor_loss + compression_floor (1 - k)
-//     rate = C / samples_scale x max(0, 1 - heterogeneity_penalty H) [x noise]
+//     C    = sum c_i,  p = sum c_i p_i / C,  H = sum c_i h_i / C
+//     F    = floor_loss + compression_floor (1 - p)
+//     rate = (C / n) / samples_scale x n^participation_exponent
+//            x max(0, 1 - heterogeneity_penalty H) [x noise]
 //     L'   = F + (L - F) exp(-rate)
+// With participation_exponent 1 the rate is C / samples_scale: every sample counts the same
+// wherever it was processed.
 // Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
 // floor_loss).
 #include <vector>
@@ -27,6 +32,7 @@ struct LossModel {
   double compression_rate = 0.5;
   double samples_scale = 30000;
   double heterogeneity_penalty = 0.5;
+  double participation_exponent = 1.0;
   double max_accuracy = 0.91;
 };
 
@@ -35,6 +41,7 @@ struct Contribution {           // one trainer whose update arrived
   double own_samples = 0;       // samples it holds
   double keep = 1;              // mean keep fraction of its (sub-)model
   double label_skew = 0;        // total-variation distance of its label mix from uniform
+  bool dropout = false;         // its units were dropped at random, not pruned: the floor stays
 };
 
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
@@ -60,7 +67,8 @@ struct LossFit {
 };
 
 // Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
-// compression_floor, compression_rate, samples_scale and heterogeneity_penalty on the traces'
+// compression_floor, compression_rate, samples_scale, heterogeneity_penalty and
+// participation_exponent on the traces'
 // losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
 // of accuracy on the model's loss scale. Parameters a trace set cannot identify (no compression,
 // no skew) stay at `start`'s values.

@@ -27,6 +27,7 @@ public:
     m_.compression_rate = p.number("compression_rate");
     m_.samples_scale = p.number("samples_scale");
     m_.heterogeneity_penalty = p.number("heterogeneity_penalty");
+    m_.participation_exponent = p.number("participation_exponent");
     m_.max_accuracy = p.number("max_accuracy");
     loss_ = m_.initial_loss;
   }
@@ -42,12 +43,16 @@ public:
     return {0, m_.initial_loss, accuracy_of(m_, m_.initial_loss, classes_)};
   }
 
-  LearningSnapshot advance(const RoundPlan& /*plan*/, const RoundOutcome& outcome) override {
+  LearningSnapshot advance(const RoundPlan& plan, const RoundOutcome& outcome) override {
     std::vector<Contribution> round;
-    for (const NodeOutcome& n : outcome.nodes)
-      if (n.finished && n.samples_processed > 0)
-        round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
-                         n.keep_mean, label_skew(data_[n.node].label_mix)});
+    for (const NodeOutcome& n : outcome.nodes) {
+      if (!n.finished || n.samples_processed <= 0) continue;
+      const auto a = std::find_if(plan.trainers.begin(), plan.trainers.end(),
+                                  [&](const Assignment& x) { return x.node == n.node; });
+      round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
+                       n.keep_mean, label_skew(data_[n.node].label_mix),
+                       a != plan.trainers.end() && a->compression.dropout});
+    }
     const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
     loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));
     return {outcome.round, loss_, accuracy_of(m_, loss_, classes_)};
@@ -80,6 +85,9 @@ LearningInfo surrogate_learning_info() {
           key_float("samples_scale", 30000, 0, 1e15, "samples",
                     "distinct samples that cut the gap to the floor by a factor e", true),
           key_float("heterogeneity_penalty", 0.5, 0, 1, "", "slow-down per unit of label skew"),
+          key_float("participation_exponent", 1, 0, 1, "",
+                    "progress grows as (trainers)^this at equal samples per trainer (1: every sample counts "
+                    "the same)"),
           key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
           key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
       },
