@@ -24,6 +24,16 @@ TEST_CASE("loss model: one round's step, by hand") {
   CHECK(next_loss(m, 2.0, {{100, 100, 1.0, 0.0}, {100, 100, 0.5, 0.4}}) ==
         doctest::Approx(expected).epsilon(1e-12));
   CHECK(next_loss(m, 2.0, {}) == 2.0); // nobody delivered
+  // At the floor, a pruned half-model pulls the loss up towards its higher floor; a half-model of
+  // dropped units does not (the model stays whole).
+  CHECK(next_loss(m, 0.3, {{100, 100, 0.5, 0.0, false}}) > 0.3);
+  CHECK(next_loss(m, 0.3, {{100, 100, 0.5, 0.0, true}}) == doctest::Approx(0.3));
+  // Participation exponent 0.5: four trainers progress twice as fast as one, not four times.
+  m.participation_exponent = 0.5;
+  const double one = std::log((2.0 - 0.3) / (next_loss(m, 2.0, {{100, 100, 1, 0}}) - 0.3));
+  const double four =
+      std::log((2.0 - 0.3) / (next_loss(m, 2.0, std::vector<Contribution>(4, {100, 100, 1, 0})) - 0.3));
+  CHECK(four / one == doctest::Approx(2.0));
   m.initial_loss = 2.0, m.max_accuracy = 0.9;
   CHECK(accuracy_of(m, 2.0, 10) == doctest::Approx(0.1));
   CHECK(accuracy_of(m, 0.3, 10) == doctest::Approx(0.9));
