@@ -45,17 +45,18 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   truth.initial_loss = 2.3, truth.floor_loss = 0.35, truth.compression_floor = 0.5,
   truth.compression_rate = 0.7;
   truth.samples_scale = 20000, truth.heterogeneity_penalty = 0.6, truth.max_accuracy = 0.88;
-  truth.participation_exponent = 0.6;
+  truth.participation_exponent = 0.6, truth.tail_exponent = 0.8;
   Rng rng(11, "fit");
   std::vector<LossTrace> traces;
-  // A design over compression, participation and label skew, 30 rounds each.
+  // A design over compression, participation and label skew, 60 rounds each (with a slow tail,
+  // the floor shows only late).
   for (double keep : {1.0, 0.75, 0.5, 0.3})
     for (int participants : {10, 4})
       for (double skew : {0.0, 0.5}) {
         LossTrace t;
         t.initial_loss = truth.initial_loss + 0.01 * rng.normal();
         double loss = t.initial_loss;
-        for (int r = 0; r < 30; ++r) {
+        for (int r = 0; r < 60; ++r) {
           std::vector<Contribution> round(static_cast<std::size_t>(participants), {320, 600, keep, skew});
           loss = next_loss(truth, loss, round, std::exp(0.05 * rng.normal() - 0.00125)); // noisy rate
           t.rounds.push_back(round);
@@ -66,6 +67,7 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
         traces.push_back(t);
       }
   LossModel start; // the defaults, off from the truth by up to a factor of 1.7
+  start.tail_exponent = 1.0;     // as edgetrain calibrate starts
   const LossFit fit = fit_loss_model(traces, start, 10);
   CHECK(fit.rmse < 0.01);
   CHECK(fit.model.floor_loss == doctest::Approx(truth.floor_loss).epsilon(0.05));
@@ -74,6 +76,7 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   CHECK(fit.model.samples_scale == doctest::Approx(truth.samples_scale).epsilon(0.05));
   CHECK(fit.model.heterogeneity_penalty == doctest::Approx(truth.heterogeneity_penalty).epsilon(0.1));
   CHECK(fit.model.participation_exponent == doctest::Approx(truth.participation_exponent).epsilon(0.1));
+  CHECK(fit.model.tail_exponent == doctest::Approx(truth.tail_exponent).epsilon(0.15));
   CHECK(fit.model.max_accuracy == doctest::Approx(truth.max_accuracy).epsilon(0.01));
   CHECK(fit.model.initial_loss == doctest::Approx(truth.initial_loss).epsilon(0.01));
 }

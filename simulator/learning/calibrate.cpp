@@ -117,6 +117,7 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   LossModel start;
   start.initial_loss = std::log(static_cast<double>(model.classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
+  start.tail_exponent = 1.0;
   cal.fit = fit_loss_model(fit_on, start, model.classes);
   double abs_sum = 0;
   int abs_n = 0;
@@ -180,6 +181,7 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
                                    {"samples_scale", m.samples_scale},
                                    {"heterogeneity_penalty", m.heterogeneity_penalty},
                                    {"participation_exponent", m.participation_exponent},
+                                   {"tail_exponent", m.tail_exponent},
                                    {"max_accuracy", m.max_accuracy}})
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
   return out;

@@ -25,7 +25,12 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
   const double floor = m.floor_loss + m.compression_floor * (1.0 - p);
   const double rate = c_sum / n / m.samples_scale * std::pow(n, m.participation_exponent) *
                       std::max(0.0, 1.0 - m.heterogeneity_penalty * h) * noise;
-  return floor + (loss - floor) * std::exp(-rate);
+  const double gap = loss - floor, initial_gap = m.initial_loss - floor;
+  // The tail factor applies to a gap that is closing (positive, below the initial one); a loss
+  // under a new, higher floor climbs back at the plain rate.
+  const double tail =
+      gap > 0 && initial_gap > 0 ? std::pow(std::min(1.0, gap / initial_gap), m.tail_exponent) : 1.0;
+  return floor + gap * std::exp(-rate * tail);
 }
 
 double accuracy_of(const LossModel& m, double loss, int classes) {
@@ -59,16 +64,16 @@ double logistic(double x) {
   return 1.0 / (1.0 + std::exp(-x));
 }
 Eigen::VectorXd to_x(const LossModel& m) {
-  Eigen::VectorXd x(6);
+  Eigen::VectorXd x(7);
   x << std::log(std::max(m.floor_loss, 1e-6)), std::log(std::max(m.compression_floor, 1e-6)),
       std::log(std::max(m.compression_rate, 1e-6)), std::log(m.samples_scale),
-      logit(m.participation_exponent), logit(m.heterogeneity_penalty);
+      logit(m.participation_exponent), logit(m.heterogeneity_penalty), logit(m.tail_exponent / 3.0);
   return x;
 }
 LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
   m.floor_loss = std::exp(x(0)), m.compression_floor = std::exp(x(1)), m.compression_rate = std::exp(x(2));
   m.samples_scale = std::exp(x(3)), m.participation_exponent = logistic(x(4)),
-  m.heterogeneity_penalty = logistic(x(5));
+  m.heterogeneity_penalty = logistic(x(5)), m.tail_exponent = 3.0 * logistic(x(6)); // tail in [0, 3]
   return m;
 }
 
@@ -76,7 +81,7 @@ struct Residuals : Eigen::DenseFunctor<double> {
   const std::vector<LossTrace>* traces;
   LossModel base;
   Residuals(const std::vector<LossTrace>& t, const LossModel& b, int values)
-      : DenseFunctor<double>(6, values), traces(&t), base(b) {}
+      : DenseFunctor<double>(7, values), traces(&t), base(b) {}
   int operator()(const InputType& x, ValueType& r) const {
     const LossModel m = from_x(base, x);
     Eigen::Index i = 0;

@@ -16,7 +16,10 @@
 //     F    = floor_loss + compression_floor (1 - p)
 //     rate = (C / n) / samples_scale x n^participation_exponent
 //            x max(0, 1 - heterogeneity_penalty H) [x noise]
-//     L'   = F + (L - F) exp(-rate)
+//     L'   = F + (L - F) exp(-rate x ((L - F) / (initial_loss - F))^tail_exponent)
+// tail_exponent 0 is the geometric decay of the PL bound; towards 1 the decay slows as the gap
+// closes, like the O(1/t) bounds of general smooth SGD (for a small rate per round the gap then
+// falls as 1 / (1 + rate t)), which is what trained curves show after their first rounds.
 // With participation_exponent 1 the rate is C / samples_scale: every sample counts the same
 // wherever it was processed.
 // Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
@@ -33,6 +36,7 @@ struct LossModel {
   double samples_scale = 30000;
   double heterogeneity_penalty = 0.5;
   double participation_exponent = 1.0;
+  double tail_exponent = 0.0;
   double max_accuracy = 0.91;
 };
 
@@ -67,8 +71,8 @@ struct LossFit {
 };
 
 // Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
-// compression_floor, compression_rate, samples_scale, heterogeneity_penalty and
-// participation_exponent on the traces'
+// compression_floor, compression_rate, samples_scale, heterogeneity_penalty,
+// participation_exponent and tail_exponent on the traces'
 // losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
 // of accuracy on the model's loss scale. Parameters a trace set cannot identify (no compression,
 // no skew) stay at `start`'s values.

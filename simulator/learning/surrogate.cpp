@@ -28,6 +28,7 @@ public:
     m_.samples_scale = p.number("samples_scale");
     m_.heterogeneity_penalty = p.number("heterogeneity_penalty");
     m_.participation_exponent = p.number("participation_exponent");
+    m_.tail_exponent = p.number("tail_exponent");
     m_.max_accuracy = p.number("max_accuracy");
     loss_ = m_.initial_loss;
   }
@@ -88,6 +89,8 @@ LearningInfo surrogate_learning_info() {
           key_float("participation_exponent", 1, 0, 1, "",
                     "progress grows as (trainers)^this at equal samples per trainer (1: every sample counts "
                     "the same)"),
+          key_float("tail_exponent", 0, 0, 3, "",
+                    "0: geometric decay to the floor; larger: slower as the gap closes (O(1/t)-like)"),
           key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
           key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
       },
