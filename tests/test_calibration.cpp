@@ -67,6 +67,19 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 4") != std::string::npos);
   CHECK(cal.find("[learning.surrogate]") != std::string::npos);
   CHECK(cal.find("samples_scale = ") != std::string::npos);
+  // The traces are written beside it, and refitting them gives the same parameters.
+  REQUIRE(std::filesystem::exists(d.path() / "cal.toml.traces.csv"));
+  const auto refit =
+      testutil::run_edgetrain("calibrate s.toml -o refit.toml --from-traces cal.toml.traces.csv", d.path());
+  REQUIRE_MESSAGE(refit.code == 0, refit.err);
+  const auto table = [](const std::string& t) { return t.substr(t.find("[learning.surrogate]")); };
+  CHECK(table(testutil::read(d.path() / "refit.toml")) == table(cal));
+  d.write("bad.csv", testutil::read(d.path() / "cal.toml.traces.csv") + "3,iid,1,0,1,0,2.3,x,1,1,1,1,1,0\n");
+  const auto bad_traces =
+      testutil::run_edgetrain("calibrate s.toml -o r2.toml --from-traces bad.csv", d.path());
+  CHECK(bad_traces.code == 2);
+  CHECK(bad_traces.err.find("bad.csv:") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "r2.toml"));
   const auto r = testutil::run_edgetrain(
       "run s.toml --out o --no-progress --set learning.surrogate.calibration=cal.toml", d.path());
   CHECK_MESSAGE(r.code == 0, r.err);

@@ -1,11 +1,13 @@
 #include "simulator/cli/calibrate_command.hpp"
 
 #include "simulator/cli/report_errors.hpp"
+#include "simulator/learning/model.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -17,10 +19,20 @@ int calibrate_command(const CalibrateArgs& args) {
     const std::filesystem::path out(args.out);
     if (!out.parent_path().empty() && !std::filesystem::is_directory(out.parent_path()))
       throw InputError(args.out, "no such folder: " + out.parent_path().string());
-    const Calibration c = calibrate(s, args.options, [](int done, int total) {
-      fmt::print(stderr, "\rcalibrating: run {}/{}", done, total);
-      if (done == total) fmt::print(stderr, "\n");
-    });
+    Calibration c;
+    CalibrationOptions o = args.options;
+    if (!args.from_traces.empty()) {
+      ModelDescriptor model;
+      find_model(s.model, model);
+      c = read_traces_csv(args.from_traces, o.rounds);
+      o.runs = static_cast<int>(c.runs.size());
+      fit_calibration(c, model.classes, o.rounds);
+    } else {
+      c = calibrate(s, o, [](int done, int total) {
+        fmt::print(stderr, "\rcalibrating: run {}/{}", done, total);
+        if (done == total) fmt::print(stderr, "\n");
+      });
+    }
     fmt::print("fit on {} runs: loss RMSE {:.4f}\n",
                args.options.runs - args.options.runs / args.options.heldout_every, c.fit.rmse);
     fmt::print("held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
@@ -30,8 +42,15 @@ int calibrate_command(const CalibrateArgs& args) {
     const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
     {
       std::ofstream f(tmp);
-      f << calibration_toml(c, s, args.options, args.command_line);
+      f << calibration_toml(c, s, o, args.command_line);
       if (!f.flush()) throw InputError(args.out, "cannot write");
+    }
+    // The traces beside it, so that the fit can be redone (--from-traces) without training.
+    const std::filesystem::path traces = out.string() + ".traces.csv",
+                                traces_tmp = traces.string() + ".partial";
+    if (args.from_traces.empty()) {
+      std::ofstream(traces_tmp) << traces_csv(c);
+      std::filesystem::rename(traces_tmp, traces);
     }
     std::filesystem::rename(tmp, out);
     fmt::print("written to {}\n", args.out);

@@ -8,6 +8,7 @@ namespace edgetrain {
 
 struct CalibrateArgs {
   std::string scenario, out;
+  std::string from_traces; // refit these traces instead of training
   std::vector<std::string> sets;
   CalibrationOptions options;
   std::string command_line; // recorded in the output file

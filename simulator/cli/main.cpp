@@ -120,7 +120,10 @@ int main(int argc, char** argv) {
   cmd_cal
       ->add_option("scenario", cal.scenario, "scenario TOML file (model, data set, local steps, batch, seed)")
       ->required();
-  cmd_cal->add_option("-o,--out", cal.out, "calibration TOML file to write")->required();
+  cmd_cal->add_option("-o,--out", cal.out, "calibration TOML file to write (the runs' traces go beside it)")
+      ->required();
+  cmd_cal->add_option("--from-traces", cal.from_traces,
+                      "refit the traces CSV of an earlier calibration, without training");
   cmd_cal->add_option("--set", cal.sets, "override a scenario key: key.path=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

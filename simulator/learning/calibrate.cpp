@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 namespace edgetrain {
 
@@ -103,6 +105,11 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
     cal.runs.push_back(run_one(s, model, o, i));
     if (progress) progress(i + 1, o.runs);
   }
+  fit_calibration(cal, model.classes, o.rounds);
+  return cal;
+}
+
+void fit_calibration(Calibration& cal, int classes, int rounds) {
   // A run whose loss blew up (too large a step for the data) is no curve the model can describe:
   // it is reported and left out.
   for (CalibrationRun& r : cal.runs)
@@ -112,13 +119,12 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   for (const CalibrationRun& r : cal.runs)
     if (!r.heldout && !r.diverged) fit_on.push_back(r.trace);
   if (fit_on.empty())
-    throw InputError(s.where("learning.trained.lr"),
-                     "every calibration run diverged: lower learning.trained.lr");
+    throw InputError("learning.trained.lr", "every calibration run diverged: lower learning.trained.lr");
   LossModel start;
-  start.initial_loss = std::log(static_cast<double>(model.classes));
+  start.initial_loss = std::log(static_cast<double>(classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
   start.tail_exponent = 1.0;
-  cal.fit = fit_loss_model(fit_on, start, model.classes);
+  cal.fit = fit_loss_model(fit_on, start, classes);
   double abs_sum = 0;
   int abs_n = 0;
   std::vector<double> rtt;
@@ -131,7 +137,7 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
     r.rounds_observed = rounds_to(r.trace.loss, target);
     r.rounds_predicted = rounds_to(r.predicted, target);
     // A prediction that never reaches the target counts as one round past the horizon.
-    const int predicted = r.rounds_predicted > 0 ? r.rounds_predicted : o.rounds + 1;
+    const int predicted = r.rounds_predicted > 0 ? r.rounds_predicted : rounds + 1;
     if (r.rounds_observed > 0)
       rtt.push_back(std::abs(predicted - r.rounds_observed) / static_cast<double>(r.rounds_observed));
   }
@@ -142,7 +148,69 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
         rtt.size() % 2 ? rtt[rtt.size() / 2] : 0.5 * (rtt[rtt.size() / 2 - 1] + rtt[rtt.size() / 2]);
     cal.heldout_rtt_max = rtt.back();
   }
-  return cal;
+}
+
+std::string traces_csv(const Calibration& c) {
+  std::string out = "run,split,keep,dropout,participation,heldout,initial_loss,round,loss,accuracy,"
+                    "samples_processed,own_samples,trainer_keep,label_skew\n";
+  for (std::size_t i = 0; i < c.runs.size(); ++i) {
+    const CalibrationRun& r = c.runs[i];
+    for (std::size_t k = 0; k < r.trace.rounds.size(); ++k)
+      for (const Contribution& x : r.trace.rounds[k])
+        out +=
+            fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep, r.dropout ? 1 : 0,
+                        r.participation, r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k],
+                        r.trace.accuracy[k], x.samples_processed, x.own_samples, x.keep, x.label_skew);
+  }
+  return out;
+}
+
+Calibration read_traces_csv(const std::string& path, int& rounds) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot read");
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("run,split,keep,dropout,", 0) != 0)
+    throw InputError(path + ":1", "not a calibration traces file");
+  Calibration c;
+  rounds = 0;
+  for (int n = 2; std::getline(in, line); ++n) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');)
+      f.push_back(cell);
+    const std::string where = fmt::format("{}:{}", path, n);
+    if (f.size() != 14) throw InputError(where, fmt::format("expected 14 fields, found {}", f.size()));
+    std::size_t run = 0, round = 0;
+    std::vector<double> v(14, 0.0);
+    try {
+      run = std::stoul(f[0]), round = std::stoul(f[7]);
+      for (std::size_t j : {2u, 4u, 6u, 8u, 9u, 10u, 11u, 12u, 13u})
+        v[j] = std::stod(f[j]);
+    } catch (const std::exception&) {
+      throw InputError(where, "malformed number");
+    }
+    if (run > c.runs.size() || round < 1)
+      throw InputError(where, "runs and rounds must come in order, from 0 and 1");
+    if (run == c.runs.size()) {
+      CalibrationRun r;
+      r.split = f[1], r.keep = v[2], r.dropout = f[3] == "1", r.participation = v[4], r.heldout = f[5] == "1";
+      r.trace.initial_loss = v[6];
+      c.runs.push_back(r);
+    }
+    LossTrace& t = c.runs[run].trace;
+    if (round == t.rounds.size() + 1) {
+      t.rounds.emplace_back();
+      t.loss.push_back(v[8]);
+      t.accuracy.push_back(v[9]);
+    } else if (round != t.rounds.size()) {
+      throw InputError(where, "runs and rounds must come in order, from 0 and 1");
+    }
+    t.rounds.back().push_back({v[10], v[11], v[12], v[13], c.runs[run].dropout});
+    rounds = std::max(rounds, static_cast<int>(round));
+  }
+  if (c.runs.empty()) throw InputError(path, "no traces");
+  return c;
 }
 
 std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,

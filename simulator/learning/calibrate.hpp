@@ -45,6 +45,15 @@ struct Calibration {
 Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
                       const std::function<void(int, int)>& progress = {});
 
+// Fits the loss model to a calibration's runs (all but the held-out and diverged ones) and fills in
+// the held-out errors; `rounds` is the design's horizon.
+void fit_calibration(Calibration& c, int classes, int rounds);
+
+// The runs' traces as CSV, a row per trainer per round (what `--from-traces` reads back), and the
+// reader (InputError with file:line on anything malformed).
+std::string traces_csv(const Calibration& c);
+Calibration read_traces_csv(const std::string& path, int& rounds);
+
 // The calibration as a TOML file: the fitted learning.surrogate.* keys, preceded by comments with
 // the command line, the design and the errors.
 std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,

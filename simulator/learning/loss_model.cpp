@@ -108,10 +108,18 @@ LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& st
   base.initial_loss = init_sum / static_cast<double>(traces.size());
   Residuals f(traces, base, values);
   Eigen::NumericalDiff<Residuals> nd(f);
-  // Several starts over the rate scale, the parameter most likely to be off by orders of magnitude.
-  for (double scale : {start.samples_scale, start.samples_scale * 10, start.samples_scale / 10}) {
-    LossModel s0 = base;
-    s0.samples_scale = scale;
+  // Several starts: over the rate scale, the parameter most likely to be off by orders of
+  // magnitude, and over the tail and the floor, which trade off against each other on curves
+  // that have not flattened yet.
+  std::vector<LossModel> starts;
+  for (double scale : {start.samples_scale, start.samples_scale * 10, start.samples_scale / 10})
+    for (double tail : {start.tail_exponent, 0.0, 2.0})
+      for (double floor : {start.floor_loss, 0.5 * start.floor_loss}) {
+        LossModel s0 = base;
+        s0.samples_scale = scale, s0.tail_exponent = tail, s0.floor_loss = floor;
+        starts.push_back(s0);
+      }
+  for (const LossModel& s0 : starts) {
     Eigen::VectorXd x = to_x(s0);
     Eigen::LevenbergMarquardt<Eigen::NumericalDiff<Residuals>> lm(nd);
     lm.setMaxfev(2000);
