@@ -60,11 +60,11 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
           "\"\n[model]\nname = \"synthetic-mlp\"\n[data]\ndataset = \"synthetic\"\nsamples_per_node = 100\n"
           "[training]\nlocal_steps = 5\nbatch = 20\nmax_rounds = 3\n");
   const auto c = testutil::run_edgetrain(
-      "calibrate s.toml -o cal.toml --runs 4 --rounds 4 --nodes 3 --heldout-every 2 --eval-samples 100",
+      "calibrate s.toml -o cal.toml --runs 6 --rounds 4 --nodes 3 --heldout-every 3 --eval-samples 100",
       d.path());
   REQUIRE_MESSAGE(c.code == 0, c.err);
   const std::string cal = testutil::read(d.path() / "cal.toml");
-  CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 4") != std::string::npos);
+  CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 6") != std::string::npos);
   CHECK(cal.find("[learning.surrogate]") != std::string::npos);
   CHECK(cal.find("samples_scale = ") != std::string::npos);
   // The traces are written beside it, and refitting them gives the same parameters.
@@ -87,6 +87,12 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   const auto bad = testutil::run_edgetrain("calibrate s.toml -o bad.toml --runs 1", d.path());
   CHECK(bad.code == 2);
   CHECK_FALSE(std::filesystem::exists(d.path() / "bad.toml"));
+  // Two fitted runs of two rounds cannot determine seven parameters.
+  const auto few =
+      testutil::run_edgetrain("calibrate s.toml -o few.toml --runs 3 --rounds 2 --heldout-every 3", d.path());
+  CHECK(few.code == 2);
+  CHECK(few.err.find("too few") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "few.toml"));
   const auto nofolder =
       testutil::run_edgetrain("calibrate s.toml -o no/such/dir/c.toml --runs 2 --rounds 2", d.path());
   CHECK(nofolder.code == 2);

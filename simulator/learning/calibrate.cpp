@@ -79,7 +79,8 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
           {id, static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), c, 0});
       NodeOutcome n;
       n.node = id, n.trained = n.finished = true, n.keep_mean = run.keep;
-      n.samples_processed = s.training.local_steps * s.training.batch;
+      // The trainer caps a batch at the node's own samples.
+      n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
       out.nodes.push_back(n);
       contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
                          run.keep, label_skew(data[id].label_mix), run.dropout});
@@ -120,6 +121,13 @@ void fit_calibration(Calibration& cal, int classes, int rounds) {
     if (!r.heldout && !r.diverged) fit_on.push_back(r.trace);
   if (fit_on.empty())
     throw InputError("learning.trained.lr", "every calibration run diverged: lower learning.trained.lr");
+  std::size_t points = 0;
+  for (const LossTrace& t : fit_on)
+    points += t.loss.size();
+  if (points < 14) // seven parameters: at least two rounds per parameter
+    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's seven "
+                                              "parameters: use more runs or rounds",
+                                              points));
   LossModel start;
   start.initial_loss = std::log(static_cast<double>(classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
@@ -184,11 +192,18 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
     std::size_t run = 0, round = 0;
     std::vector<double> v(14, 0.0);
     try {
-      run = std::stoul(f[0]), round = std::stoul(f[7]);
-      for (std::size_t j : {2u, 4u, 6u, 8u, 9u, 10u, 11u, 12u, 13u})
-        v[j] = std::stod(f[j]);
+      std::size_t used = 0;
+      run = std::stoul(f[0], &used);
+      if (used != f[0].size()) throw std::invalid_argument(f[0]);
+      round = std::stoul(f[7], &used);
+      if (used != f[7].size()) throw std::invalid_argument(f[7]);
+      for (std::size_t j : {2u, 4u, 6u, 8u, 9u, 10u, 11u, 12u, 13u}) {
+        v[j] = std::stod(f[j], &used);
+        // Only a round's loss may be non-finite: that of a diverged run.
+        if (used != f[j].size() || (!std::isfinite(v[j]) && j != 8)) throw std::invalid_argument(f[j]);
+      }
     } catch (const std::exception&) {
-      throw InputError(where, "malformed number");
+      throw InputError(where, "malformed or non-finite number");
     }
     if (run > c.runs.size() || round < 1)
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");

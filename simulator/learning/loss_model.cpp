@@ -35,6 +35,7 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
 
 double accuracy_of(const LossModel& m, double loss, int classes) {
   const double chance = 1.0 / classes;
+  if (!(m.initial_loss > m.floor_loss)) return chance;
   const double t = std::clamp((m.initial_loss - loss) / (m.initial_loss - m.floor_loss), 0.0, 1.0);
   return chance + (m.max_accuracy - chance) * t;
 }
@@ -70,9 +71,16 @@ Eigen::VectorXd to_x(const LossModel& m) {
       logit(m.participation_exponent), logit(m.heterogeneity_penalty), logit(m.tail_exponent / 3.0);
   return x;
 }
+// The fit may wander far on data that cannot determine a parameter: values are kept inside the
+// ranges the surrogate's keys accept (a calibration file must load).
 LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
-  m.floor_loss = std::exp(x(0)), m.compression_floor = std::exp(x(1)), m.compression_rate = std::exp(x(2));
-  m.samples_scale = std::exp(x(3)), m.participation_exponent = logistic(x(4)),
+  const auto bounded = [](double v, double lo, double hi) {
+    return std::isfinite(v) ? std::clamp(v, lo, hi) : hi;
+  };
+  m.floor_loss = bounded(std::exp(x(0)), 0, 0.999 * m.initial_loss); // the surrogate needs floor < initial
+  m.compression_floor = bounded(std::exp(x(1)), 0, 1e3);
+  m.compression_rate = bounded(std::exp(x(2)), 0, 10);
+  m.samples_scale = bounded(std::exp(x(3)), 1e-3, 1e15), m.participation_exponent = logistic(x(4)),
   m.heterogeneity_penalty = logistic(x(5)), m.tail_exponent = 3.0 * logistic(x(6)); // tail in [0, 3]
   return m;
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <numeric>
 #include <thread>
@@ -122,8 +123,14 @@ public:
       const std::size_t n = std::min(trainers.size(), jobs.size() - first);
       std::vector<nn::Params> local(n);
       std::vector<nn::Touched> touched(n, nn::Touched::zeros(shape_));
+      // An exception must not escape a thread (std::terminate): each is kept and rethrown here.
+      std::vector<std::exception_ptr> failed(n);
       const auto work = [&](std::size_t k) {
-        local[k] = train_locally(trainers[k], *jobs[first + k], outcome.round, touched[k]);
+        try {
+          local[k] = train_locally(trainers[k], *jobs[first + k], outcome.round, touched[k]);
+        } catch (...) {
+          failed[k] = std::current_exception();
+        }
       };
       std::vector<std::thread> pool;
       for (std::size_t k = 1; k < n; ++k)
@@ -131,6 +138,8 @@ public:
       work(0);
       for (auto& th : pool)
         th.join();
+      for (const auto& e : failed)
+        if (e) std::rethrow_exception(e);
       for (std::size_t k = 0; k < n; ++k)
         avg.add(local[k], touched[k], static_cast<double>(node_samples_[jobs[first + k]->node].size()));
     }
@@ -144,8 +153,8 @@ private:
     std::vector<double> keep(shape_.slot_units.size(), 1.0);
     bool asked = false;
     for (const Assignment& a : plan.trainers) {
+      if (!a.compression.keep.empty()) nn::check_keep(shape_, a.compression.keep); // before any thread
       if (a.compression.dropout || a.compression.keep.empty()) continue;
-      nn::check_keep(shape_, a.compression.keep);
       for (std::size_t i = 0; i < keep.size(); ++i)
         keep[i] = std::min(keep[i], a.compression.keep[i]);
       asked = true;

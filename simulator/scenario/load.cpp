@@ -269,6 +269,9 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   }
   Loader fragment(cal, {});
   fragment.walk(table, "");
+  if (!fragment.samples_.empty())
+    throw InputError(fragment.samples_where_.begin()->second,
+                     "data.samples: a calibration file sets learning.surrogate.* parameters only");
   for (const auto& [path, value] : fragment.values_) {
     if (path.rfind("learning.surrogate.", 0) != 0 || path == key)
       throw InputError(fragment.where_.at(path),

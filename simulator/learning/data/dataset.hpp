@@ -54,7 +54,7 @@ namespace edgetrain {
 // its inputs x ~ N(v_k, Sigma) with v_k entries N(B_k, 1) and Sigma = diag(j^-1.2), its labels
 // y = argmax(W_k x + b_k). alpha controls how much local models differ, beta how much local
 // inputs do. counts[k] training samples for device k (0 for a node without data), plus a
-// quarter as many test samples (FedProx's 80/20 split per device), pooled into the test set.
+// quarter as many test samples (at least one) (FedProx's 80/20 split per device), pooled into the test set.
 DataSource make_synthetic(const std::vector<std::int64_t>& counts, double alpha, double beta,
                           std::uint64_t seed);
 

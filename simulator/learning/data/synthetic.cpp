@@ -1,6 +1,7 @@
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data/dataset.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgetrain {
@@ -10,7 +11,7 @@ DataSource make_synthetic(const std::vector<std::int64_t>& counts, double alpha,
   constexpr int kDim = 60, kClasses = 10;
   std::int64_t train_n = 0, test_n = 0;
   for (std::int64_t c : counts)
-    train_n += c, test_n += c / 4;
+    train_n += c, test_n += c > 0 ? std::max<std::int64_t>(1, c / 4) : 0;
   DataSource s;
   for (Dataset* d : {&s.train, &s.test}) {
     d->name = "synthetic", d->channels = 1, d->height = 1, d->width = kDim, d->classes = kClasses;
@@ -47,7 +48,7 @@ DataSource make_synthetic(const std::vector<std::int64_t>& counts, double alpha,
       draw(s.train, tr++);
       s.owner.push_back(static_cast<int>(k));
     }
-    for (std::int64_t i = 0; i < counts[k] / 4; ++i)
+    for (std::int64_t i = 0; i < std::max<std::int64_t>(1, counts[k] / 4); ++i)
       draw(s.test, te++);
   }
   return s;
