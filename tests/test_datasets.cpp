@@ -31,15 +31,16 @@ std::string error_of(const std::string& path) {
   }
   return "";
 }
-Scenario many_trainers(std::size_t n, std::vector<std::string>& hosts, std::vector<bool>& trainer) {
+// Label mixes of n trainers holding 100 samples each, split with `label_alpha` or `label_shards`.
+std::vector<NodeData> split_many(std::size_t n, double label_alpha, std::int64_t label_shards) {
   Scenario s;
   s.seed = 9;
   s.data.dataset = "fashion-mnist";
   s.data.quantity_skew = "equal";
   s.data.samples_per_node = 100;
-  hosts.assign(n, "h");
-  trainer.assign(n, true);
-  return s;
+  s.data.label_alpha = label_alpha;
+  s.data.label_shards = label_shards;
+  return split_data(s, std::vector<std::string>(n, "h"), std::vector<bool>(n, true), 10);
 }
 } // namespace
 
@@ -50,8 +51,10 @@ TEST_CASE("fashion-mnist: Debian's package reads as 60,000 + 10,000 balanced, st
   CHECK(d.train.features() == 784);
   // The data set is balanced: 6,000 training and 1,000 test images per class.
   std::vector<int> train(10, 0), test(10, 0);
-  for (int y : d.train.y) ++train[static_cast<std::size_t>(y)];
-  for (int y : d.test.y) ++test[static_cast<std::size_t>(y)];
+  for (int y : d.train.y)
+    ++train[static_cast<std::size_t>(y)];
+  for (int y : d.test.y)
+    ++test[static_cast<std::size_t>(y)];
   CHECK(train == std::vector<int>(10, 6000));
   CHECK(test == std::vector<int>(10, 1000));
   const double mean = d.train.x.cast<double>().mean();
@@ -85,11 +88,7 @@ TEST_CASE("fashion-mnist error: a missing package, bad magic, truncation, traili
 }
 
 TEST_CASE("data split: label shards give each node k classes in equal parts, classes used evenly") {
-  std::vector<std::string> hosts;
-  std::vector<bool> trainer;
-  Scenario s = many_trainers(100, hosts, trainer);
-  s.data.label_shards = 2;
-  const auto d = split_data(s, hosts, trainer, 10);
+  const auto d = split_many(100, 0.0, 2);
   std::vector<int> used(10, 0);
   for (const NodeData& n : d) {
     int held = 0;
@@ -108,17 +107,15 @@ TEST_CASE("data split: label shards give each node k classes in equal parts, cla
 }
 
 TEST_CASE("data split: Dirichlet label mixes have the Dirichlet's mean and variance") {
-  std::vector<std::string> hosts;
-  std::vector<bool> trainer;
-  Scenario s = many_trainers(4000, hosts, trainer);
-  s.data.label_alpha = 0.5;
-  const auto d = split_data(s, hosts, trainer, 10);
+  const auto d = split_many(4000, 0.5, 0);
   // Dir(0.5, ..., 0.5) over 10 classes: E[p] = 0.1, Var[p] = 0.1 x 0.9 / (10 x 0.5 + 1) = 0.015.
   for (std::size_t c : {std::size_t{0}, std::size_t{7}}) {
     double m = 0, v = 0;
-    for (const NodeData& n : d) m += n.label_mix[c];
+    for (const NodeData& n : d)
+      m += n.label_mix[c];
     m /= 4000.0;
-    for (const NodeData& n : d) v += (n.label_mix[c] - m) * (n.label_mix[c] - m);
+    for (const NodeData& n : d)
+      v += (n.label_mix[c] - m) * (n.label_mix[c] - m);
     v /= 3999.0;
     CHECK(m == doctest::Approx(0.1).epsilon(0.05));
     CHECK(v == doctest::Approx(0.015).epsilon(0.1));
@@ -128,9 +125,11 @@ TEST_CASE("data split: Dirichlet label mixes have the Dirichlet's mean and varia
 TEST_CASE("data split: samples are dealt by label mix, disjoint while the data last") {
   // 6 nodes x 100 samples from a pool of 1,000 (100 per class): nodes take label-mix shares.
   std::vector<int> labels;
-  for (int i = 0; i < 1000; ++i) labels.push_back(i % 10);
+  for (int i = 0; i < 1000; ++i)
+    labels.push_back(i % 10);
   std::vector<NodeData> nodes(6);
-  for (auto& n : nodes) n.samples = 100, n.label_mix.assign(10, 0.1);
+  for (auto& n : nodes)
+    n.samples = 100, n.label_mix.assign(10, 0.1);
   nodes[0].label_mix.assign(10, 0.0);
   nodes[0].label_mix[3] = 0.7, nodes[0].label_mix[4] = 0.3;
   nodes[5].samples = 0; // the aggregator
@@ -138,7 +137,8 @@ TEST_CASE("data split: samples are dealt by label mix, disjoint while the data l
   const auto got = assign_samples(nodes, labels, {}, 10, rng);
   CHECK(got[5].empty());
   std::vector<int> per_class(10, 0);
-  for (int i : got[0]) ++per_class[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])];
+  for (int i : got[0])
+    ++per_class[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])];
   CHECK(per_class[3] == 70);
   CHECK(per_class[4] == 30);
   std::set<int> all;
@@ -177,7 +177,8 @@ TEST_CASE("synthetic data: reproducible from its seed, per device, skew grows wi
     double tv = 0;
     for (auto& m : mix) {
       const double n = std::accumulate(m.begin(), m.end(), 0.0);
-      for (std::size_t k = 0; k < 10; ++k) tv += 0.5 * std::abs(m[k] / n - pooled[k]) / devices;
+      for (std::size_t k = 0; k < 10; ++k)
+        tv += 0.5 * std::abs(m[k] / n - pooled[k]) / devices;
     }
     return tv;
   };
