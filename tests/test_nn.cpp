@@ -243,3 +243,31 @@ TEST_CASE("trainer: learns a separable problem to near 100% accuracy, determinis
   for (std::size_t l = 0; l < p.w.size(); ++l)
     CHECK(p.w[l] == again.w[l]); // bit for bit
 }
+
+TEST_CASE("trainer: gradient clipping bounds a step to lr x clip_norm") {
+  const NetShape shape = net_shape(tiny_cnn());
+  Rng rng(13, "clip");
+  const Params p0 = Params::init(shape, rng);
+  const Eigen::MatrixXf x = random_inputs(rng, 6, shape.input_size());
+  const std::vector<int> y = {0, 1, 2, 1, 0, 2};
+  Trainer t(shape);
+  Params grad;
+  t.gradient(p0, x, y, Selection::all(shape), grad);
+  double g2 = 0;
+  for (std::size_t l = 0; l < grad.w.size(); ++l)
+    g2 += static_cast<double>(grad.w[l].squaredNorm() + grad.b[l].squaredNorm());
+  const double norm = std::sqrt(g2);
+  const auto step_norm = [&](double clip) {
+    Params p = p0, v = Params::zeros(shape);
+    t.step(p, v, x, y, Selection::all(shape), {0.1, 0.0, 0.0, clip});
+    double d2 = 0;
+    for (std::size_t l = 0; l < p.w.size(); ++l)
+      d2 += static_cast<double>((p.w[l] - p0.w[l]).squaredNorm() + (p.b[l] - p0.b[l]).squaredNorm());
+    return std::sqrt(d2);
+  };
+  // Plain SGD moves by lr x |g|; clipped to half the norm, by lr x |g| / 2; a clip above the
+  // norm changes nothing.
+  CHECK(step_norm(0) == doctest::Approx(0.1 * norm).epsilon(1e-4));
+  CHECK(step_norm(norm / 2) == doctest::Approx(0.1 * norm / 2).epsilon(1e-4));
+  CHECK(step_norm(norm * 2) == doctest::Approx(0.1 * norm).epsilon(1e-4));
+}

@@ -50,7 +50,7 @@ public:
   Trained(const LearningContext& ctx, const Params& p)
       : shape_(nn::net_shape(ctx.model)), trainer_(shape_), data_(ctx.data), seed_(ctx.scenario.seed) {
     const Scenario& s = ctx.scenario;
-    sgd_ = {p.number("lr"), p.number("momentum"), p.number("weight_decay")};
+    sgd_ = {p.number("lr"), p.number("momentum"), p.number("weight_decay"), p.number("clip_norm")};
     // Trainers train in parallel, each on one thread: results are then the same whatever the
     // thread count, which a multithreaded GEMM would not give (its blocking, and so its float
     // rounding, depends on the thread count).
@@ -216,6 +216,7 @@ LearningInfo trained_learning_info() {
       {key_float("lr", 0.02, 0, 10, "", "SGD learning rate"),
        key_float("momentum", 0.5, 0, 0.999, "", "SGD momentum (reset every round)"),
        key_float("weight_decay", 5e-4, 0, 1, "", "L2 weight decay"),
+       key_float("clip_norm", 0, 0, 1e6, "", "clip each mini-batch gradient to this norm (0: no clipping)"),
        key_int("eval_samples", 2000, 0, 1e9, "samples",
                "training and test samples the loss and accuracy are measured on (0: all)"),
        key_int("threads", 0, 0, 1024, "",

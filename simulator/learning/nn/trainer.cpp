@@ -274,6 +274,19 @@ double Trainer::step(Params& p, Params& velocity, const MatrixXf& x, const std::
   backward(d_logits);
   const auto lr = static_cast<float>(cfg.lr), mu = static_cast<float>(cfg.momentum),
              wd = static_cast<float>(cfg.weight_decay);
+  if (cfg.clip_norm > 0) {
+    double sq = 0;
+    for (std::size_t i = 0; i < shape_.ops.size(); ++i)
+      if (shape_.ops[i].weighted >= 0)
+        sq += static_cast<double>(cache_[i].d_w.squaredNorm()) +
+              static_cast<double>(cache_[i].d_b.squaredNorm());
+    const double norm = std::sqrt(sq);
+    if (norm > cfg.clip_norm) {
+      const auto f = static_cast<float>(cfg.clip_norm / norm);
+      for (std::size_t i = 0; i < shape_.ops.size(); ++i)
+        if (shape_.ops[i].weighted >= 0) cache_[i].d_w *= f, cache_[i].d_b *= f;
+    }
+  }
   for (std::size_t i = 0; i < shape_.ops.size(); ++i) {
     const OpShape& op = shape_.ops[i];
     if (op.weighted < 0) continue;

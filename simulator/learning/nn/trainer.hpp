@@ -21,6 +21,9 @@ struct SgdConfig {
   double lr = 0.05;
   double momentum = 0.9;
   double weight_decay = 5e-4;
+  // Gradient-norm clipping: the mini-batch gradient (before weight decay) is scaled down to this
+  // Euclidean norm when larger; 0 turns it off.
+  double clip_norm = 0;
 };
 
 struct Evaluation {
