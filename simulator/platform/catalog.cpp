@@ -1,4 +1,5 @@
 #include "simulator/platform/catalog.hpp"
+#include "simulator/common/toml_file.hpp"
 
 #include "simulator/common/error.hpp"
 
@@ -78,13 +79,7 @@ struct Reader {
 } // namespace
 
 Catalog load_catalog(const fs::path& file) {
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}", file.string(), e.source().begin.line, e.source().begin.column),
-                     std::string(e.description()));
-  }
+  const toml::table root = parse_toml_file(file.string(), file.string());
   Reader r{file.string()};
   Catalog c;
   if (const toml::table* nets = root["network"].as_table())

@@ -1,6 +1,7 @@
 // Scenario loading: TOML (toml++) -> overrides -> validation against the schema -> Scenario.
 #include "simulator/common/error.hpp"
 #include "simulator/common/nearest.hpp"
+#include "simulator/common/toml_file.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
@@ -260,13 +261,7 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   } else {
     return;
   }
-  toml::table table;
-  try {
-    table = toml::parse_file(cal.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(fmt::format("{}:{}:{}", cal.string(), e.source().begin.line, e.source().begin.column),
-                     std::string(e.description()));
-  }
+  const toml::table table = parse_toml_file(cal.string(), cal.string());
   Loader fragment(cal, {});
   fragment.walk(table, "");
   if (!fragment.samples_.empty())
@@ -289,14 +284,7 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   if (!fs::is_regular_file(file, ec))
     throw InputError(file_in.string(), "cannot read scenario: no such file");
 
-  toml::table root;
-  try {
-    root = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(
-        fmt::format("{}:{}:{}", file_in.string(), e.source().begin.line, e.source().begin.column),
-        std::string(e.description()));
-  }
+  toml::table root = parse_toml_file(file.string(), file_in.string());
   for (const Override& o : overrides)
     apply_override(root, o);
 
