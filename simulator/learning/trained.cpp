@@ -213,10 +213,10 @@ LearningInfo trained_learning_info() {
   return {
       "trained",
       "trains the real network (Eigen) with the trainers that finished, their data and compression",
-      {key_float("lr", 0.02, 0, 10, "", "SGD learning rate"),
+      {key_float("lr", 0.1, 0, 10, "", "SGD learning rate"),
        key_float("momentum", 0.5, 0, 0.999, "", "SGD momentum (reset every round)"),
        key_float("weight_decay", 5e-4, 0, 1, "", "L2 weight decay"),
-       key_float("clip_norm", 0, 0, 1e6, "", "clip each mini-batch gradient to this norm (0: no clipping)"),
+       key_float("clip_norm", 2, 0, 1e6, "", "clip each mini-batch gradient to this norm (0: no clipping)"),
        key_int("eval_samples", 2000, 0, 1e9, "samples",
                "training and test samples the loss and accuracy are measured on (0: all)"),
        key_int("threads", 0, 0, 1024, "",
