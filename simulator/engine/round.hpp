@@ -27,6 +27,12 @@ struct NodeView { // what a policy may know about a node at decision time
   double up_bps = 0, down_bps = 0;      // bottleneck bandwidth to / from the aggregator, bytes/s
   double latency_s = 0;                 // one-way route latency to the aggregator
   std::int64_t samples = 0;
+  double label_skew = 0; // total-variation distance of its label mix from uniform (nodes report label
+                         // counts, not data: what PACT's "data each node owns" needs)
+  // Its routes' metered links, as SimGrid's link_energy plugin charges them: dynamic joules per byte
+  // ((busy - idle) / bandwidth, summed over the links) and the idle watts of links no other node uses.
+  double link_joules_per_byte = 0;
+  double link_idle_w = 0;
   double battery_j = -1;          // charge left; -1: mains powered
   double battery_capacity_j = -1; // -1: mains powered
   bool online = true;
@@ -53,6 +59,9 @@ struct RoundState {
   double energy_j = 0; // spent so far
   double loss = 0;     // after the previous round (initial loss before round 1)
   const ModelDescriptor& model;
+  // Watts a round costs whoever trains: the aggregator idle and the metered links two or more nodes
+  // share (charged by SimGrid for the round's length).
+  double overhead_w = 0;
   std::span<const NodeView> nodes;
   std::span<const RoundRecord> history;
 };

@@ -3,6 +3,7 @@
 #include "simulator/common/error.hpp"
 #include "simulator/engine/plan_check.hpp"
 #include "simulator/engine/round_play.hpp"
+#include "simulator/learning/data_split.hpp"
 
 #include <fmt/format.h>
 #include <simgrid/Exception.hpp>
@@ -10,6 +11,7 @@
 #include <xbt/log.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_engine, "edgetrain: the round loop");
@@ -17,6 +19,16 @@ XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_engine, "edgetrain: the round loop");
 namespace sg4 = simgrid::s4u;
 
 namespace edgetrain {
+
+namespace {
+// A metered link's "idle:busy" wattage_range (validated when the platform was loaded).
+std::pair<double, double> link_watts(const simgrid::s4u::Link* l) {
+  const char* w = l->get_property("wattage_range");
+  double idle = 0, busy = 0;
+  if (w && std::sscanf(w, "%lf:%lf", &idle, &busy) == 2) return {idle, busy};
+  return {0.0, 0.0};
+}
+} // namespace
 
 RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, const ModelDescriptor& model,
                          Policy& policy, LearningProcess& learning, Batteries& batteries,
@@ -38,8 +50,31 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
     v.has_power = n.has_power;
     v.battery_capacity_j = batteries_.capacity_j(n.id);
     v.watts_idle = n.watts_idle, v.watts_busy = n.watts_busy;
+    v.label_skew = label_skew(platform_.data[n.id].label_mix);
     views_.push_back(std::move(v));
   }
+  // How many nodes' routes each metered link is on: a link of one node's route is that node's cost,
+  // a shared one (a backbone, the aggregator's access link) is the round's.
+  std::vector<int> users(platform_.metered_links.size(), 0);
+  for (const Node& n : platform_.nodes)
+    for (std::size_t i : n.metered)
+      ++users[i];
+  shared_link_idle_w_ = 0;
+  for (std::size_t i = 0; i < users.size(); ++i)
+    if (users[i] > 1) shared_link_idle_w_ += link_watts(platform_.metered_links[i]).first;
+  for (const Node& n : platform_.nodes)
+    for (std::size_t i : n.metered) {
+      const simgrid::s4u::Link* l = platform_.metered_links[i];
+      const auto [idle, busy] = link_watts(l);
+      views_[n.id].link_joules_per_byte += (busy - idle) / l->get_bandwidth();
+      if (users[i] == 1) views_[n.id].link_idle_w += idle;
+    }
+}
+
+double RoundEngine::overhead_w() const {
+  const Node& agg = platform_.nodes[platform_.aggregator];
+  const auto p = static_cast<std::size_t>(agg.host->get_pstate());
+  return (agg.has_power && p < agg.watts_idle.size() ? agg.watts_idle[p] : 0.0) + shared_link_idle_w_;
 }
 
 void RoundEngine::refresh_views() {
@@ -91,9 +126,9 @@ void RoundEngine::coordinate() {
     double energy = 0;
     for (int round = 1;; ++round) {
       refresh_views();
-      const RoundState state{round,          sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
-                             energy,         result_.final.loss,       model_,       views_,
-                             result_.history};
+      const RoundState state{round,  sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
+                             energy, result_.final.loss,       model_,       overhead_w(),
+                             views_, result_.history};
       RoundPlan plan = policy_.decide(state);
       if (plan.stop) {
         result_.stop_reason = "policy";

@@ -47,6 +47,7 @@ public:
 private:
   void coordinate();
   void refresh_views();
+  [[nodiscard]] double overhead_w() const;
 
   const Scenario& scenario_;
   const Platform& platform_;
@@ -56,6 +57,7 @@ private:
   Batteries& batteries_;
   std::vector<RunObserver*> observers_;
   std::vector<NodeView> views_;
+  double shared_link_idle_w_ = 0;
   RunResult result_;
   std::exception_ptr error_;
 };

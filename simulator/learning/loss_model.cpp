@@ -10,6 +10,29 @@
 
 namespace edgetrain {
 
+double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
+                     double label_skew) {
+  if (samples_processed <= 0 || own_samples <= 0) return 0;
+  const double distinct = own_samples * (1.0 - std::exp(-samples_processed / own_samples));
+  return std::pow(keep, m.compression_rate) * distinct *
+         std::max(0.0, 1.0 - m.heterogeneity_penalty * label_skew);
+}
+
+double round_rate(const LossModel& m, double value_sum, int trainers) {
+  if (trainers <= 0) return 0;
+  return value_sum / m.samples_scale * std::pow(trainers, m.participation_exponent - 1.0);
+}
+
+double loss_step(const LossModel& m, double loss, double rate, double pruned_keep) {
+  const double floor = m.floor_loss + m.compression_floor * (1.0 - pruned_keep);
+  const double gap = loss - floor, initial_gap = m.initial_loss - floor;
+  // The tail factor applies to a gap that is closing (positive, below the initial one); a loss
+  // under a new, higher floor climbs back at the plain rate.
+  const double tail =
+      gap > 0 && initial_gap > 0 ? std::pow(std::min(1.0, gap / initial_gap), m.tail_exponent) : 1.0;
+  return floor + gap * std::exp(-rate * tail);
+}
+
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
   double c_sum = 0, pruned_sum = 0, skew_sum = 0;
   int n = 0;
@@ -22,15 +45,9 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
   }
   if (c_sum <= 0) return loss;
   const double p = pruned_sum / c_sum, h = skew_sum / c_sum;
-  const double floor = m.floor_loss + m.compression_floor * (1.0 - p);
-  const double rate = c_sum / n / m.samples_scale * std::pow(n, m.participation_exponent) *
-                      std::max(0.0, 1.0 - m.heterogeneity_penalty * h) * noise;
-  const double gap = loss - floor, initial_gap = m.initial_loss - floor;
-  // The tail factor applies to a gap that is closing (positive, below the initial one); a loss
-  // under a new, higher floor climbs back at the plain rate.
-  const double tail =
-      gap > 0 && initial_gap > 0 ? std::pow(std::min(1.0, gap / initial_gap), m.tail_exponent) : 1.0;
-  return floor + gap * std::exp(-rate * tail);
+  // C (1 - penalty x H) is the sum of the trainers' values, C x H being sum c_i h_i.
+  const double value = c_sum * std::max(0.0, 1.0 - m.heterogeneity_penalty * h);
+  return loss_step(m, loss, round_rate(m, value, n) * noise, p);
 }
 
 double accuracy_of(const LossModel& m, double loss, int classes) {

@@ -49,8 +49,17 @@ struct Contribution {           // one trainer whose update arrived
 };
 
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
+// With every trainer at the same penalty-weighted skew, rate = round_rate(sum of trainer_value, n):
+// planners (PACT) use these pieces to cost a node set without building Contributions.
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise = 1.0);
 double accuracy_of(const LossModel& m, double loss, int classes);
+// c_i (1 - heterogeneity_penalty h_i): one trainer's share of the round's rate numerator.
+double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
+                     double label_skew);
+// (sum of values / samples_scale) x n^(participation_exponent - 1).
+double round_rate(const LossModel& m, double value_sum, int trainers);
+// L' from L at a given rate, the floor set by the pruned keep fraction p (1: not pruned).
+double loss_step(const LossModel& m, double loss, double rate, double pruned_keep);
 
 // A run of the trained process, as the model sees it.
 struct LossTrace {

@@ -33,6 +33,14 @@ KeySpec key_list(std::string path, std::vector<std::string> def, std::string doc
   return k;
 }
 
+KeySpec key_numbers(std::string path, std::vector<double> def, double min, double max, std::string unit,
+                    std::string doc, bool min_exclusive) {
+  KeySpec k;
+  k.path = std::move(path), k.type = ValueType::FloatList, k.def = std::move(def), k.unit = std::move(unit);
+  k.doc = std::move(doc), k.min = min, k.max = max, k.min_exclusive = min_exclusive;
+  return k;
+}
+
 std::string type_name(ValueType t) {
   switch (t) {
   case ValueType::Bool:
@@ -45,6 +53,8 @@ std::string type_name(ValueType t) {
     return "string";
   case ValueType::StringList:
     return "array of strings";
+  case ValueType::FloatList:
+    return "array of numbers";
   }
   return "?";
 }
@@ -77,6 +87,12 @@ std::string value_to_string(const Value& v) {
         out += (i ? ", " : "") + quote(l[i]);
       return out + "]";
     }
+    std::string operator()(const std::vector<double>& l) const {
+      std::string out = "[";
+      for (std::size_t i = 0; i < l.size(); ++i)
+        out += (i ? ", " : "") + (*this)(l[i]);
+      return out + "]";
+    }
   };
   return std::visit(Visitor{}, v);
 }
@@ -96,6 +112,9 @@ std::int64_t Params::integer(const std::string& name) const {
 }
 const std::string& Params::text(const std::string& name) const {
   return std::get<std::string>(at(name));
+}
+const std::vector<double>& Params::numbers(const std::string& name) const {
+  return std::get<std::vector<double>>(at(name));
 }
 bool Params::flag(const std::string& name) const {
   return std::get<bool>(at(name));

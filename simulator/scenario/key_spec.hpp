@@ -12,8 +12,9 @@
 
 namespace edgetrain {
 
-using Value = std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>>;
-enum class ValueType { Bool, Int, Float, String, StringList };
+using Value =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<std::string>, std::vector<double>>;
+enum class ValueType { Bool, Int, Float, String, StringList, FloatList };
 
 struct KeySpec {
   std::string path; // "training.batch"; for a policy or process parameter, the bare name
@@ -35,6 +36,9 @@ KeySpec key_float(std::string path, double def, double min, double max, std::str
 KeySpec key_bool(std::string path, bool def, std::string doc);
 KeySpec key_string(std::string path, std::string def, std::string doc, std::vector<std::string> choices = {});
 KeySpec key_list(std::string path, std::vector<std::string> def, std::string doc);
+// A non-empty array of numbers, each within [min, max].
+KeySpec key_numbers(std::string path, std::vector<double> def, double min, double max, std::string unit,
+                    std::string doc, bool min_exclusive = false);
 
 std::string type_name(ValueType t);
 std::string value_to_string(const Value& v); // TOML spelling: 3, 0.5, inf, "text", ["a", "b"]
@@ -48,6 +52,7 @@ public:
   [[nodiscard]] std::int64_t integer(const std::string& name) const;
   [[nodiscard]] const std::string& text(const std::string& name) const;
   [[nodiscard]] bool flag(const std::string& name) const;
+  [[nodiscard]] const std::vector<double>& numbers(const std::string& name) const;
   [[nodiscard]] const std::map<std::string, Value>& values() const { return values_; }
 
 private:

@@ -63,6 +63,17 @@ struct Loader {
       }
       return out;
     }
+    case ValueType::FloatList: {
+      if (!node.is_array()) wrong();
+      std::vector<double> out;
+      for (const toml::node& e : *node.as_array()) {
+        if (!e.is_number())
+          fail(node, spec.path, "expected an array of numbers, found " + describe(e) + " in it");
+        out.push_back(*e.value<double>());
+      }
+      if (out.empty()) fail(node, spec.path, "expected a non-empty array of numbers");
+      return out;
+    }
     }
     wrong();
     return {};
@@ -74,7 +85,11 @@ struct Loader {
       x = static_cast<double>(*i);
     else if (const auto* d = std::get_if<double>(&v))
       x = *d;
-    else if (const auto* s = std::get_if<std::string>(&v)) {
+    else if (const auto* l = std::get_if<std::vector<double>>(&v)) {
+      for (double e : *l)
+        check_range(node, spec, Value{e});
+      return;
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
       if (!spec.choices.empty() &&
           std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
         std::string hint = nearest(*s, spec.choices);
@@ -241,9 +256,9 @@ const Value& given_or_default(const Loader& l, const std::string& path) {
 // The surrogate's parameters come from a calibration file (edgetrain calibrate) unless the
 // scenario sets them: "auto" picks the shipped file for the model and data set, if there is one.
 // The file is a scenario fragment holding learning.surrogate.* keys only, checked like the
-// scenario itself.
+// scenario itself. It is read whatever the learning process: with the trained one the values are
+// the loss predictor planning policies (PACT) start from.
 void apply_calibration(Loader& loader, const fs::path& scenario_file) {
-  if (std::get<std::string>(given_or_default(loader, "learning.process")) != "surrogate") return;
   const std::string key = "learning.surrogate.calibration";
   const std::string& given = std::get<std::string>(given_or_default(loader, key));
   fs::path cal;

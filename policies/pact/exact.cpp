@@ -1,0 +1,164 @@
+#include "policies/pact/exact.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+
+namespace edgetrain {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Every distinct round, per level.
+std::vector<std::vector<RoundChoice>> enumerate_rounds(const Problem& p) {
+  const std::size_t n = p.nodes.size();
+  const int L = static_cast<int>(p.keep.size()), M = static_cast<int>(p.steps.size());
+  std::vector<std::vector<RoundChoice>> by_level(static_cast<std::size_t>(L));
+  for (int l = p.level; l < L; ++l) {
+    std::map<std::vector<int>, bool> seen; // (steps, pstate or -1 per node): one round each
+    for (int m = 0; m < M; ++m)
+      for (std::uint32_t mask = 1; mask < (1u << n); ++mask) {
+        std::vector<std::size_t> members;
+        std::vector<double> bounds;
+        for (std::size_t i = 0; i < n; ++i)
+          if (mask & (1u << i)) {
+            members.push_back(i);
+            for (const NodeOption& o :
+                 p.nodes[i].options[static_cast<std::size_t>(l)][static_cast<std::size_t>(m)])
+              bounds.push_back(o.seconds);
+          }
+        std::sort(bounds.begin(), bounds.end());
+        bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+        for (double d : bounds) {
+          RoundChoice c = evaluate_round(p, l, m, d, members);
+          if (c.empty() || c.rate <= 0) continue;
+          std::vector<int> key(n + 1, -1);
+          key[n] = m;
+          for (std::size_t k = 0; k < c.members.size(); ++k)
+            key[c.members[k]] = c.pstates[k];
+          if (seen.emplace(key, true).second) by_level[static_cast<std::size_t>(l)].push_back(std::move(c));
+        }
+      }
+  }
+  return by_level;
+}
+
+// Drops the rounds another one of the same level beats on all three counts.
+void drop_dominated(std::vector<RoundChoice>& rounds) {
+  std::sort(rounds.begin(), rounds.end(), [](const RoundChoice& a, const RoundChoice& b) {
+    return a.rate != b.rate       ? a.rate > b.rate
+           : a.joules != b.joules ? a.joules < b.joules
+                                  : a.seconds < b.seconds;
+  });
+  std::vector<RoundChoice> kept;
+  for (RoundChoice& c : rounds) {
+    const bool dominated = std::any_of(kept.begin(), kept.end(), [&](const RoundChoice& k) {
+      return k.rate >= c.rate && k.joules <= c.joules && k.seconds <= c.seconds;
+    });
+    if (!dominated) kept.push_back(std::move(c));
+  }
+  rounds = std::move(kept);
+}
+
+class Search {
+public:
+  Search(const Problem& p, std::int64_t budget) : p_(p), budget_(budget) {}
+
+  ExactPlan run() {
+    by_level_ = enumerate_rounds(p_);
+    double r_max = 0;
+    for (const auto& v : by_level_)
+      for (const RoundChoice& c : v)
+        r_max = std::max(r_max, c.rate);
+    if (p_.monotone(r_max))
+      for (auto& v : by_level_)
+        drop_dominated(v);
+    const auto L = by_level_.size();
+    // Bounds per level l: over the rounds of levels >= l.
+    joules_per_rate_.assign(L + 1, kInf), seconds_per_rate_.assign(L + 1, kInf), rate_max_.assign(L + 1, 0);
+    for (std::size_t l = L; l-- > 0;) {
+      joules_per_rate_[l] = joules_per_rate_[l + 1], seconds_per_rate_[l] = seconds_per_rate_[l + 1];
+      rate_max_[l] = rate_max_[l + 1];
+      for (const RoundChoice& c : by_level_[l]) {
+        out_.round_options += 1;
+        joules_per_rate_[l] = std::min(joules_per_rate_[l], c.joules / c.rate);
+        seconds_per_rate_[l] = std::min(seconds_per_rate_[l], c.seconds / c.rate);
+        rate_max_[l] = std::max(rate_max_[l], c.rate);
+      }
+      // The cheapest per unit of rate first: good plans early make the bound bite.
+      std::sort(by_level_[l].begin(), by_level_[l].end(), [](const RoundChoice& a, const RoundChoice& b) {
+        return a.joules / a.rate < b.joules / b.rate;
+      });
+    }
+    best_ = kInf;
+    dfs(p_.loss, p_.level, p_.now_s, 0, 0.0);
+    out_.reaches_target = best_ < kInf;
+    if (out_.reaches_target) {
+      out_.joules = best_;
+      out_.rounds = best_path_;
+      out_.first = best_path_.front();
+    } else {
+      out_.why = fmt::format("no plan reaches the target loss {} by the deadline{}", p_.target_loss,
+                             out_.complete ? "" : " within the search budget");
+    }
+    return out_;
+  }
+
+private:
+  void dfs(double loss, int level, double t, int rounds, double joules) {
+    if (loss <= p_.target_loss * (1 + 1e-12)) { // a plan landing on the target, up to rounding
+      if (joules < best_) best_ = joules, best_path_ = path_;
+      return;
+    }
+    if (++out_.expansions > budget_) {
+      out_.complete = false;
+      return;
+    }
+    const double floor =
+        p_.model.floor_loss + p_.model.compression_floor * (1 - p_.keep[static_cast<std::size_t>(level)]);
+    if (p_.target_loss <= floor) return;
+    const double need = std::log((loss - floor) / (p_.target_loss - floor));
+    const auto l = static_cast<std::size_t>(level);
+    if (joules + need * joules_per_rate_[l] >= best_ * (1 - 1e-12)) return;
+    if (t + need * seconds_per_rate_[l] > p_.deadline_s * (1 + 1e-12)) return;
+    if (rate_max_[l] <= 0 || rounds + need / rate_max_[l] > p_.rounds_left + 1e-9) return;
+    for (std::size_t l2 = l; l2 < by_level_.size(); ++l2)
+      for (const RoundChoice& c : by_level_[l2]) {
+        if (t + c.seconds > p_.deadline_s || joules + c.joules >= best_) continue;
+        const double next = p_.loss_after(loss, static_cast<int>(l2), c.rate);
+        if (!(next < loss)) continue;
+        path_.push_back(c);
+        dfs(next, static_cast<int>(l2), t + c.seconds, rounds + 1, joules + c.joules);
+        path_.pop_back();
+        if (!out_.complete) return;
+      }
+  }
+
+  const Problem& p_;
+  std::int64_t budget_;
+  std::vector<std::vector<RoundChoice>> by_level_;
+  std::vector<double> joules_per_rate_, seconds_per_rate_, rate_max_;
+  std::vector<RoundChoice> path_, best_path_;
+  double best_ = kInf;
+  ExactPlan out_;
+};
+} // namespace
+
+ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansions) {
+  if (p.loss <= p.target_loss) {
+    ExactPlan e;
+    e.at_target = e.reaches_target = true;
+    return e;
+  }
+  if (static_cast<int>(p.nodes.size()) > max_nodes)
+    throw std::invalid_argument(
+        fmt::format("{} candidate trainers: the exact search takes at most {} (it enumerates every subset)",
+                    p.nodes.size(), max_nodes));
+  return Search(p, max_expansions).run();
+}
+
+} // namespace edgetrain

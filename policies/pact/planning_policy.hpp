@@ -1,0 +1,50 @@
+#pragma once
+// What PACT and the exact optimum share as policies: the loss predictor (the calibrated surrogate
+// parameters, learning.surrogate.*, whatever process plays the ground truth), the decision space
+// (pruning levels, local-steps choices), the corrections learnt from observed rounds, re-planning
+// every round, the monotone pruning level, and the fallbacks. A subclass only plans.
+#include "policies/pact/problem.hpp"
+#include "policies/policy.hpp"
+
+#include <string>
+
+namespace edgetrain {
+
+// The keys both take: policy.<name>.levels and .steps.
+std::vector<KeySpec> planning_keys();
+
+// The predictor a policy starts from: the resolved learning.surrogate.* values.
+LossModel predictor_prior(const Scenario& s, const ModelDescriptor& model);
+
+class PlanningPolicy : public Policy {
+public:
+  // keep: pruning levels (from 1, decreasing); steps: multiples of training.local_steps.
+  PlanningPolicy(const PolicyContext& ctx, std::string name, const std::vector<double>& keep,
+                 const std::vector<double>& steps);
+  RoundPlan decide(const RoundState& state) final;
+  void observe(const RoundOutcome& outcome, const LearningSnapshot& learning) final;
+
+protected:
+  struct Choice {
+    RoundChoice round; // empty: no plan reaches the target
+    bool at_target = false;
+    std::string why;      // when the target is out of reach
+    RoundChoice fallback; // the round to play then (empty: FedAvg at the current level)
+  };
+  virtual Choice plan(const Problem& p, const RoundState& s) = 0;
+  const std::string& name() const { return name_; }
+
+private:
+  std::string name_;
+  PlanningSettings settings_;
+  LossModel prior_;
+  Corrections corr_;
+  double round_timeout_s_ = 0;
+  int level_ = 0, played_ = 0;
+  bool warned_ = false;
+  // The last round, as predicted, for the corrections.
+  Problem last_;
+  RoundChoice last_choice_;
+};
+
+} // namespace edgetrain
