@@ -9,6 +9,38 @@
 
 namespace edgetrain {
 
+RoundChoice ranked_round(const Problem& p, bool fastest) {
+  // Each node's option: the cheapest pstate (greedy) or the fastest, pstate 0 (fastest-first).
+  const double any = std::numeric_limits<double>::infinity();
+  const auto option = [&](std::size_t i) -> const NodeOption& {
+    return fastest ? p.nodes[i].options[0][0].front() : *p.nodes[i].cheapest_within(0, 0, any);
+  };
+  const auto key = [&](std::size_t i) {
+    return fastest ? option(i).seconds : option(i).joules / std::max(1e-300, p.nodes[i].value[0][0]);
+  };
+  std::vector<std::size_t> order(p.nodes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  // Enough: the round, repeated for every round left (by the deadline, at its length, and by
+  // max_rounds), is predicted to reach the target.
+  std::vector<std::size_t> members;
+  std::vector<int> pstates;
+  RoundChoice round;
+  for (std::size_t i : order) {
+    members.push_back(i);
+    pstates.push_back(option(i).pstate);
+    round = evaluate_round_at(p, 0, 0, members, pstates);
+    const double by_time = std::floor((p.deadline_s - p.now_s) / round.seconds);
+    const int rounds_left =
+        static_cast<int>(std::max(1.0, std::min(static_cast<double>(p.rounds_left), by_time)));
+    double loss = p.loss;
+    for (int r = 0; r < rounds_left && loss > p.target_loss; ++r)
+      loss = p.loss_after(loss, 0, round.rate);
+    if (loss <= p.target_loss) break;
+  }
+  return round;
+}
+
 namespace {
 enum class Order { CheapestProgress, Fastest };
 
@@ -24,40 +56,7 @@ protected:
       c.at_target = true;
       return c;
     }
-    // Each node's option: the cheapest pstate (greedy) or the fastest (fastest-first).
-    const double any = std::numeric_limits<double>::infinity();
-    std::vector<std::size_t> order(p.nodes.size());
-    std::iota(order.begin(), order.end(), 0);
-    const auto option = [&](std::size_t i) -> const NodeOption& {
-      if (order_ == Order::CheapestProgress) return *p.nodes[i].cheapest_within(0, 0, any);
-      return p.nodes[i].options[0][0].front(); // pstate 0: the fastest
-    };
-    const auto key = [&](std::size_t i) {
-      return order_ == Order::Fastest ? option(i).seconds
-                                      : option(i).joules / std::max(1e-300, p.nodes[i].value[0][0]);
-    };
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
-    // On course: the rate that, kept every round, reaches the target by the deadline at this pace.
-    const double floor = p.model.floor_loss;
-    const double need_total = p.target_loss > floor ? std::log((p.loss - floor) / (p.target_loss - floor))
-                                                    : std::numeric_limits<double>::infinity();
-    std::vector<std::size_t> members;
-    RoundChoice round;
-    for (std::size_t i : order) {
-      members.push_back(i);
-      double bound = 0;
-      for (std::size_t m : members)
-        bound = std::max(bound, option(m).seconds);
-      round = evaluate_round(p, 0, 0, bound, members);
-      if (order_ == Order::Fastest)
-        for (std::size_t k = 0; k < round.members.size(); ++k)
-          round.pstates[k] = 0;
-      const double rounds_left = std::max(
-          1.0, std::min(static_cast<double>(p.rounds_left), std::floor((p.deadline_s - p.now_s) / bound)));
-      if (round.rate >= need_total / rounds_left) break;
-    }
-    c.round = round;
+    c.round = ranked_round(p, order_ == Order::Fastest);
     return c;
   }
 

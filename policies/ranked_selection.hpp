@@ -1,4 +1,5 @@
 #pragma once
+#include "policies/pact/problem.hpp"
 #include "policies/policy.hpp"
 
 namespace edgetrain {
@@ -10,4 +11,6 @@ namespace edgetrain {
 //   fastest-first: shortest round time first, each at its fastest pstate.
 PolicyInfo greedy_policy_info();
 PolicyInfo fastest_first_policy_info();
+// One round of either, on level 0 and the first steps choice of `p` (empty when p has no node).
+RoundChoice ranked_round(const Problem& p, bool fastest);
 } // namespace edgetrain

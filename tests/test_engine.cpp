@@ -279,9 +279,10 @@ namespace {
 // Records what a policy is shown, then ends the run.
 class Peek final : public Policy {
 public:
-  explicit Peek(std::vector<NodeView>& seen) : seen_(seen) {}
+  explicit Peek(std::vector<NodeView>& seen, double* factors = nullptr) : seen_(seen), factors_(factors) {}
   RoundPlan decide(const RoundState& s) override {
     seen_.assign(s.nodes.begin(), s.nodes.end());
+    if (factors_) factors_[0] = s.latency_factor, factors_[1] = s.bandwidth_factor;
     RoundPlan p;
     p.stop = true;
     return p;
@@ -289,13 +290,15 @@ public:
 
 private:
   std::vector<NodeView>& seen_;
+  double* factors_;
 };
 } // namespace
 
 TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiFi station's own rate") {
   std::vector<NodeView> seen;
+  double factors[2] = {0, 0};
   Simulation sim(load_scenario(testutil::source_dir() / "configs/quickstart.toml"), {}, false,
-                 std::make_unique<Peek>(seen));
+                 std::make_unique<Peek>(seen, factors));
   sim.run({});
   const auto find = [&](const std::string& host) {
     for (const NodeView& v : seen)
@@ -312,6 +315,9 @@ TEST_CASE("engine: policies see each node's bottleneck bandwidth including a WiF
   CHECK(find("phone-mid-1").down_bps == doctest::Approx(13e6 / 8));
   CHECK(find("rpi4-1").flops_peak == doctest::Approx(4 * 3.0e9)); // 4 cores of 3.0 Gf
   CHECK(find("rpi4-1").flops_per_pstate.size() == 4);
+  // SimGrid's default LV08 network model: latency x 13.01, bandwidth x 0.97 (REFERENCES.md).
+  CHECK(factors[0] == doctest::Approx(13.01));
+  CHECK(factors[1] == doctest::Approx(0.97));
 }
 
 TEST_CASE("traces: a host at 50% speed takes twice the hand-computed compute time") {

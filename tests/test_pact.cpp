@@ -141,7 +141,8 @@ TEST_CASE("pact: equals the exact optimum where the discretisation is exact") {
     }
     p.overhead_w = 0.5;
     PactKnobs k;
-    k.bin_width = w, k.progress_classes = total_units, k.value_resolution = total_units, k.durations = 100;
+    k.bin_width = w, k.progress_classes = 2 * total_units, k.value_resolution = total_units,
+    k.durations = 100;
     const PactPlan pact = plan_pact(p, k, 1.0);
     const ExactPlan opt = solve_exact(p, 10, 100000000);
     REQUIRE(opt.complete);

@@ -74,12 +74,15 @@ public:
     for (const auto& v : by_level_)
       for (const RoundChoice& c : v)
         r_max = std::max(r_max, c.rate);
-    if (p_.monotone(r_max))
+    monotone_ = p_.monotone(r_max);
+    if (monotone_)
       for (auto& v : by_level_)
         drop_dominated(v);
+    seen_.assign(by_level_.size() * static_cast<std::size_t>(std::max(0, p_.rounds_left) + 1), {});
     const auto L = by_level_.size();
     // Bounds per level l: over the rounds of levels >= l.
     joules_per_rate_.assign(L + 1, kInf), seconds_per_rate_.assign(L + 1, kInf), rate_max_.assign(L + 1, 0);
+    multipliers_.assign(L + 1, {});
     for (std::size_t l = L; l-- > 0;) {
       joules_per_rate_[l] = joules_per_rate_[l + 1], seconds_per_rate_[l] = seconds_per_rate_[l + 1];
       rate_max_[l] = rate_max_[l + 1];
@@ -89,6 +92,26 @@ public:
         seconds_per_rate_[l] = std::min(seconds_per_rate_[l], c.seconds / c.rate);
         rate_max_[l] = std::max(rate_max_[l], c.rate);
       }
+      // Lagrangian bounds (see joules_bound).
+      std::vector<double> power, energy;
+      for (std::size_t k = l; k < L; ++k)
+        for (const RoundChoice& c : by_level_[k])
+          power.push_back(c.joules / std::max(c.seconds, 1e-300)), energy.push_back(c.joules);
+      std::vector<Multiplier> mult;
+      if (!power.empty()) {
+        std::nth_element(power.begin(), power.begin() + static_cast<long>(power.size() / 2), power.end());
+        std::nth_element(energy.begin(), energy.begin() + static_cast<long>(energy.size() / 2), energy.end());
+        const double P = power[power.size() / 2], E = energy[energy.size() / 2];
+        for (double a : {0.0, 0.1, 0.3, 1.0, 3.0, 10.0})
+          for (double b : {0.0, 0.1, 0.3, 1.0, 3.0}) {
+            Multiplier m{a * P, b * E, kInf};
+            for (std::size_t k = l; k < L; ++k)
+              for (const RoundChoice& c : by_level_[k])
+                m.rho = std::min(m.rho, (c.joules + m.lambda * c.seconds + m.mu) / c.rate);
+            mult.push_back(m);
+          }
+      }
+      multipliers_[l] = std::move(mult);
       // The cheapest per unit of rate first: good plans early make the bound bite.
       std::sort(by_level_[l].begin(), by_level_[l].end(), [](const RoundChoice& a, const RoundChoice& b) {
         return a.joules / a.rate < b.joules / b.rate;
@@ -123,9 +146,11 @@ private:
     if (p_.target_loss <= floor) return;
     const double need = std::log((loss - floor) / (p_.target_loss - floor));
     const auto l = static_cast<std::size_t>(level);
-    if (joules + need * joules_per_rate_[l] >= best_ * (1 - 1e-12)) return;
+    if (joules + joules_bound(l, need, p_.deadline_s - t, p_.rounds_left - rounds) >= best_ * (1 - 1e-12))
+      return;
     if (t + need * seconds_per_rate_[l] > p_.deadline_s * (1 + 1e-12)) return;
     if (rate_max_[l] <= 0 || rounds + need / rate_max_[l] > p_.rounds_left + 1e-9) return;
+    if (monotone_ && dominated(l, rounds, loss, t, joules)) return;
     for (std::size_t l2 = l; l2 < by_level_.size(); ++l2)
       for (const RoundChoice& c : by_level_[l2]) {
         if (t + c.seconds > p_.deadline_s || joules + c.joules >= best_) continue;
@@ -138,8 +163,44 @@ private:
       }
   }
 
+  // For any lambda, mu >= 0 and every round k, joules_k >= rho x rate_k - lambda x seconds_k - mu
+  // with rho = min over rounds of (joules + lambda seconds + mu) / rate. Summed over the rounds
+  // still to come (rates adding up to `need` at least, seconds to `time_left` at most, at most
+  // `rounds_left` of them): joules >= rho need - lambda time_left - mu rounds_left. The best of a
+  // few multipliers is taken (lambda = mu = 0 is the plain min joules / rate bound).
+  struct Multiplier {
+    double lambda = 0, mu = 0, rho = 0;
+  };
+  // With a monotone loss map, a state another one reached with no more rounds at the same level
+  // beats on loss, time and joules at once cannot lead anywhere better: it is cut. Otherwise
+  // it joins the archive of its (level, rounds).
+  bool dominated(std::size_t level, int rounds, double loss, double t, double joules) {
+    for (int r = 0; r <= rounds; ++r)
+      for (const State& s :
+           seen_[level * static_cast<std::size_t>(p_.rounds_left + 1) + static_cast<std::size_t>(r)])
+        if (s.loss <= loss && s.t <= t && s.joules <= joules) return true;
+    auto& here =
+        seen_[level * static_cast<std::size_t>(p_.rounds_left + 1) + static_cast<std::size_t>(rounds)];
+    std::erase_if(here, [&](const State& s) { return loss <= s.loss && t <= s.t && joules <= s.joules; });
+    here.push_back({loss, t, joules});
+    return false;
+  }
+  struct State {
+    double loss, t, joules;
+  };
+
+  [[nodiscard]] double joules_bound(std::size_t level, double need, double time_left, int rounds_left) const {
+    double best = need * joules_per_rate_[level];
+    for (const Multiplier& m : multipliers_[level])
+      best = std::max(best, m.rho * need - m.lambda * time_left - m.mu * rounds_left);
+    return best;
+  }
+
   const Problem& p_;
   std::int64_t budget_;
+  std::vector<std::vector<Multiplier>> multipliers_;
+  bool monotone_ = false;
+  std::vector<std::vector<State>> seen_; // [level x (rounds_left + 1) + rounds]
   std::vector<std::vector<RoundChoice>> by_level_;
   std::vector<double> joules_per_rate_, seconds_per_rate_, rate_max_;
   std::vector<RoundChoice> path_, best_path_;

@@ -27,9 +27,9 @@
 namespace edgetrain {
 
 struct PactKnobs {
-  double bin_width = 0.05;   // w, in ln(loss - floor): about a 5% step of the gap
-  int durations = 12;        // D: round-length classes (distinct option durations, thinned)
-  int progress_classes = 48; // Q
+  double bin_width = 0.02;   // w, in ln(loss - floor): about a 2% step of the gap
+  int durations = 48;        // D: round-length classes (distinct option durations, thinned)
+  int progress_classes = 96; // Q
   int value_resolution = 256;
 };
 

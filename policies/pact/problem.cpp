@@ -20,24 +20,35 @@ bool Problem::monotone(double max_rate) const {
   return max_rate * model.tail_exponent <= 1.0;
 }
 
-RoundChoice evaluate_round(const Problem& p, int level, int steps, double max_seconds,
-                           const std::vector<std::size_t>& members) {
+RoundChoice evaluate_round_at(const Problem& p, int level, int steps, const std::vector<std::size_t>& members,
+                              const std::vector<int>& pstates) {
   RoundChoice c;
   c.level = level, c.steps = steps;
+  c.members = members, c.pstates = pstates;
   double node_joules = 0, link_idle_w = 0;
-  for (std::size_t i : members) {
-    const NodeOption* o = p.nodes[i].cheapest_within(level, steps, max_seconds);
-    if (!o) return {};
-    c.members.push_back(i);
-    c.pstates.push_back(o->pstate);
-    c.seconds = std::max(c.seconds, o->seconds);
-    node_joules += o->joules;
-    link_idle_w += p.nodes[i].link_idle_w;
-    c.value += p.nodes[i].value[static_cast<std::size_t>(level)][static_cast<std::size_t>(steps)];
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const Candidate& n = p.nodes[members[k]];
+    const NodeOption& o = n.options[static_cast<std::size_t>(level)][static_cast<std::size_t>(steps)]
+                                   [static_cast<std::size_t>(pstates[k])];
+    c.seconds = std::max(c.seconds, o.seconds);
+    node_joules += o.joules;
+    link_idle_w += n.link_idle_w;
+    c.value += n.value[static_cast<std::size_t>(level)][static_cast<std::size_t>(steps)];
   }
   c.joules = node_joules + (link_idle_w + p.overhead_w) * c.seconds;
   c.rate = p.rate(c.value, static_cast<int>(members.size()));
   return c;
+}
+
+RoundChoice evaluate_round(const Problem& p, int level, int steps, double max_seconds,
+                           const std::vector<std::size_t>& members) {
+  std::vector<int> pstates;
+  for (std::size_t i : members) {
+    const NodeOption* o = p.nodes[i].cheapest_within(level, steps, max_seconds);
+    if (!o) return {};
+    pstates.push_back(o->pstate);
+  }
+  return evaluate_round_at(p, level, steps, members, pstates);
 }
 
 Problem make_problem(const RoundState& s, const PlanningSettings& settings, const LossModel& predictor,
@@ -71,8 +82,10 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
       cand.value.emplace_back();
       for (int steps : p.steps) {
         const double work = static_cast<double>(steps) * p.batch * mc.train_flops;
-        const double comm = 2 * v.latency_s + (v.down_bps > 0 ? mc.model_bytes / v.down_bps : 0) +
-                            (v.up_bps > 0 ? mc.update_bytes / v.up_bps : 0);
+        const double bw = s.bandwidth_factor;
+        const double comm = 2 * v.latency_s * s.latency_factor +
+                            (v.down_bps > 0 ? mc.model_bytes / (v.down_bps * bw) : 0) +
+                            (v.up_bps > 0 ? mc.update_bytes / (v.up_bps * bw) : 0);
         std::vector<NodeOption> opts;
         for (std::size_t ps = 0; ps < v.flops_per_pstate.size(); ++ps) {
           const double compute = work / (v.flops_per_pstate[ps] * available) * tc, talk = comm * tm;

@@ -64,6 +64,10 @@ struct RoundChoice {
 RoundChoice evaluate_round(const Problem& p, int level, int steps, double max_seconds,
                            const std::vector<std::size_t>& members);
 
+// The same round with each member at a given pstate.
+RoundChoice evaluate_round_at(const Problem& p, int level, int steps, const std::vector<std::size_t>& members,
+                              const std::vector<int>& pstates);
+
 // Learnt from observed rounds (policies/pact/feedback.hpp); 1 = as predicted.
 struct Corrections {
   std::vector<double> compute, comm, joules; // per NodeId: compute and communication seconds, host joules

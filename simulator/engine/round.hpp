@@ -62,6 +62,9 @@ struct RoundState {
   // Watts a round costs whoever trains: the aggregator idle and the metered links two or more nodes
   // share (charged by SimGrid for the round's length).
   double overhead_w = 0;
+  // SimGrid's network model stretches a route's latency and shrinks its bandwidth by these
+  // (LV08, the default: 13.01 and 0.97; CM02: 1 and 1). NodeView keeps the nominal figures.
+  double latency_factor = 1, bandwidth_factor = 1;
   std::span<const NodeView> nodes;
   std::span<const RoundRecord> history;
 };

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <simgrid/Exception.hpp>
 #include <simgrid/s4u/Actor.hpp>
+#include <xbt/config.hpp>
 #include <xbt/log.h>
 
 #include <algorithm>
@@ -59,6 +60,11 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
   for (const Node& n : platform_.nodes)
     for (std::size_t i : n.metered)
       ++users[i];
+  // CM02 applies no factors; LV08 (and the models built on it) the configured ones.
+  if (simgrid::config::get_value<std::string>("network/model") != "CM02") {
+    latency_factor_ = simgrid::config::get_value<double>("network/latency-factor");
+    bandwidth_factor_ = simgrid::config::get_value<double>("network/bandwidth-factor");
+  }
   shared_link_idle_w_ = 0;
   for (std::size_t i = 0; i < users.size(); ++i)
     if (users[i] > 1) shared_link_idle_w_ += link_watts(platform_.metered_links[i]).first;
@@ -126,9 +132,9 @@ void RoundEngine::coordinate() {
     double energy = 0;
     for (int round = 1;; ++round) {
       refresh_views();
-      const RoundState state{round,  sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
-                             energy, result_.final.loss,       model_,       overhead_w(),
-                             views_, result_.history};
+      const RoundState state{round,           sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
+                             energy,          result_.final.loss,       model_,       overhead_w(),
+                             latency_factor_, bandwidth_factor_,        views_,       result_.history};
       RoundPlan plan = policy_.decide(state);
       if (plan.stop) {
         result_.stop_reason = "policy";

@@ -58,6 +58,7 @@ private:
   std::vector<RunObserver*> observers_;
   std::vector<NodeView> views_;
   double shared_link_idle_w_ = 0;
+  double latency_factor_ = 1, bandwidth_factor_ = 1;
   RunResult result_;
   std::exception_ptr error_;
 };

@@ -35,11 +35,13 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   Rng design(base.seed, fmt::format("calibrate.design.{}", index));
   CalibrationRun run;
   static const double kKeeps[] = {1.0, 0.75, 0.5, 0.3};
-  static const double kParticipation[] = {1.0, 0.6, 0.3};
+  // Down to a single trainer: planners weigh small sets against large ones, and how much one
+  // trainer's round is worth is what pins participation_exponent down.
+  static const double kParticipation[] = {1.0, 0.6, 0.3, 0.1};
   static const char* kSplits[] = {"iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"};
   run.keep = kKeeps[design.below(4)];
   run.dropout = run.keep < 1 && design.below(2) == 1;
-  run.participation = kParticipation[design.below(3)];
+  run.participation = kParticipation[design.below(4)];
   run.split = kSplits[design.below(4)];
   run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
 

@@ -1,0 +1,153 @@
+// The planning policies run end to end from a scenario, as users run them: every one reaches the
+// target on a small platform, PACT's pruning never goes back, and an unreachable target gives the
+// documented warning and fallback instead of an error.
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using testutil::Proc;
+using testutil::TempDir;
+
+namespace {
+
+// Three trainers of different speeds and power, two DVFS states each.
+const char* kPlatform = R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+<zone id="z" routing="Full">
+  <host id="agg" speed="20Gf"><prop id="role" value="aggregator"/><prop id="wattage_per_state" value="20:40"/></host>
+  <host id="fast" speed="40Gf,20Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="5:30, 4:12"/></host>
+  <host id="mid" speed="10Gf,5Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="2:8, 2:4"/></host>
+  <host id="slow" speed="3Gf,1.5Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="1:4, 1:2"/></host>
+  <link id="l1" bandwidth="10MBps" latency="5ms"><prop id="wattage_range" value="1:3"/></link>
+  <link id="l2" bandwidth="10MBps" latency="5ms"><prop id="wattage_range" value="1:3"/></link>
+  <link id="l3" bandwidth="5MBps" latency="10ms"><prop id="wattage_range" value="1:3"/></link>
+  <route src="agg" dst="fast"><link_ctn id="l1"/></route>
+  <route src="agg" dst="mid"><link_ctn id="l2"/></route>
+  <route src="agg" dst="slow"><link_ctn id="l3"/></route>
+</zone></platform>
+)";
+
+std::string scenario(const std::string& policy, double target, double deadline) {
+  return fmt::format(R"([platform]
+file = "p.xml"
+[model]
+name = "lenet5"
+[data]
+dataset = "fashion-mnist"
+total_samples = 6000
+[training]
+local_steps = 20
+batch = 32
+target_loss = {}
+deadline_s = {}
+max_rounds = 60
+[policy]
+name = "{}"
+)",
+                     target, deadline, policy);
+}
+
+struct Run {
+  Proc proc;
+  std::string summary, rounds, nodes;
+};
+
+Run run(const std::string& policy, double target, double deadline) {
+  TempDir d;
+  d.write("p.xml", kPlatform);
+  d.write("s.toml", scenario(policy, target, deadline));
+  Run r;
+  r.proc = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
+  if (r.proc.code == 0) {
+    r.summary = testutil::read(d.path() / "out/summary.json");
+    r.rounds = testutil::read(d.path() / "out/rounds.csv");
+    r.nodes = testutil::read(d.path() / "out/nodes.csv");
+  }
+  return r;
+}
+
+std::vector<std::vector<std::string>> rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line); // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');)
+      cells.push_back(c);
+    out.push_back(cells);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("planning policies: each runs from a scenario and reaches a reachable target") {
+  for (const char* policy : {"pact", "optimum", "greedy", "fastest-first", "fedavg-pruned"}) {
+    CAPTURE(policy);
+    const Run r = run(policy, 0.9, 600);
+    REQUIRE(r.proc.code == 0);
+    CHECK(r.summary.find("\"reached_target\": true") != std::string::npos);
+  }
+}
+
+TEST_CASE("planning policies: PACT's pruning level never goes back, and every trainer of a round has it") {
+  const Run r = run("pact", 0.7, 600);
+  REQUIRE(r.proc.code == 0);
+  // nodes.csv: round,node,host,role,trained,finished,...,keep_mean (column 12)
+  std::map<int, std::vector<double>> keep;
+  for (const auto& c : rows(r.nodes))
+    if (c[3] == "trainer" && c[4] == "1") keep[std::stoi(c[0])].push_back(std::stod(c[12]));
+  REQUIRE(keep.size() >= 2);
+  double previous = 1.0;
+  for (const auto& [round, ks] : keep) {
+    CAPTURE(round);
+    for (double k : ks)
+      CHECK(k == doctest::Approx(ks.front()));
+    CHECK(ks.front() <= previous + 1e-12);
+    previous = ks.front();
+  }
+}
+
+TEST_CASE("planning policies: an unreachable target is a warning and the fallback still trains") {
+  // The LeNet-5 calibration's floor is about 0.45: a target of 0.1 cannot be reached.
+  const Run r = run("pact", 0.1, 60);
+  REQUIRE(r.proc.code == 0);
+  CHECK(r.proc.err.find("is at or below the predicted floor") != std::string::npos);
+  CHECK(r.proc.err.find("falling back to the plan reaching the lowest predicted loss") != std::string::npos);
+  const auto rs = rows(r.rounds);
+  REQUIRE(rs.size() >= 2);
+  CHECK(std::stod(rs.back()[5]) < std::stod(rs.front()[5])); // the loss went down
+  CHECK(r.summary.find("\"reached_target\": false") != std::string::npos);
+}
+
+// A run that must fail cleanly; returns stderr.
+std::string failing(const std::string& policy, const std::string& extra) {
+  TempDir d;
+  d.write("p.xml", kPlatform);
+  d.write("s.toml", scenario(policy, 0.9, 600) + extra);
+  const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
+  CHECK(p.code == 2);
+  return p.err;
+}
+
+TEST_CASE("planning policies: the optimum refuses a platform too large for it, with the key to change") {
+  const std::string err = failing("optimum", "[policy.optimum]\nmax_nodes = 2\n");
+  CHECK(err.find("policy.optimum.max_nodes") != std::string::npos);
+  CHECK(err.find("at most 2") != std::string::npos);
+}
+
+TEST_CASE("planning policies error: levels that do not start at 1 or do not decrease") {
+  const std::string err = failing("pact", "[policy.pact]\nlevels = [1.0, 0.5, 0.75]\n");
+  CHECK(err.find("s.toml") != std::string::npos);
+  CHECK(err.find("policy.pact.levels: must start at 1 and decrease strictly") != std::string::npos);
+}
