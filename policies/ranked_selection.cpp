@@ -66,24 +66,25 @@ private:
 } // namespace
 
 PolicyInfo greedy_policy_info() {
-  return {
-      "greedy",
-      "cheapest energy per unit of predicted progress first, until the progress keeps the target in reach; "
-      "no pruning",
-      {},
-      [](const PolicyContext& ctx) {
-        return std::make_unique<Ranked>(ctx, "greedy", Order::CheapestProgress);
-      }};
+  return {"greedy",
+          "cheapest energy per unit of predicted progress first, until the round, repeated, is predicted to "
+          "reach "
+          "the target in time; no pruning",
+          {},
+          [](const PolicyContext& ctx) {
+            return std::make_unique<Ranked>(ctx, "greedy", Order::CheapestProgress);
+          }};
 }
 
 PolicyInfo fastest_first_policy_info() {
-  return {"fastest-first",
-          "fastest nodes first (fastest pstate), until the predicted progress keeps the target in reach; no "
-          "pruning",
-          {},
-          [](const PolicyContext& ctx) {
-            return std::make_unique<Ranked>(ctx, "fastest-first", Order::Fastest);
-          }};
+  return {
+      "fastest-first",
+      "fastest nodes first (fastest pstate), until the round, repeated, is predicted to reach the target in "
+      "time; no pruning",
+      {},
+      [](const PolicyContext& ctx) {
+        return std::make_unique<Ranked>(ctx, "fastest-first", Order::Fastest);
+      }};
 }
 
 } // namespace edgetrain

@@ -5,8 +5,8 @@
 namespace edgetrain {
 // Baselines PACT is measured against (policies/pact/README.md). Both train the full model and use
 // PACT's own predictor and corrections, so they differ from it only in how they decide: each
-// round they add nodes in a fixed order until the predicted progress keeps the loss on course
-// for the target by the deadline.
+// round they add nodes in a fixed order until the round, repeated for every round left (by the
+// deadline and max_rounds), is predicted to reach the target.
 //   greedy:        cheapest energy per unit of predicted progress first, each at its cheapest pstate;
 //   fastest-first: shortest round time first, each at its fastest pstate.
 PolicyInfo greedy_policy_info();

@@ -105,9 +105,15 @@ TEST_CASE("cli: policies lists every policy with a line each") {
   TempDir d;
   const Proc p = testutil::run_edgetrain("policies", d.path());
   CHECK(p.code == 0);
-  CHECK(p.out.find("fedavg ") != std::string::npos);
-  CHECK(p.out.find("random ") != std::string::npos);
+  for (const char* name :
+       {"fedavg", "fedavg-pruned", "random", "greedy", "fastest-first", "pact", "optimum"}) {
+    CAPTURE(name);
+    const bool listed =
+        p.out.find(std::string("\n") + name + " ") != std::string::npos || p.out.rfind(name, 0) == 0;
+    CHECK(listed);
+  }
   CHECK(p.out.find("policy.random.k = 3") != std::string::npos);
+  CHECK(p.out.find("policy.pact.bin_width = 0.02") != std::string::npos);
 }
 
 TEST_CASE("cli error: missing scenario file") {
@@ -242,7 +248,8 @@ TEST_CASE("cli error: worker without a route to its aggregator") {
 
 TEST_CASE("cli error: unknown policy lists the valid ones") {
   CHECK(bad_run(kToml + "[policy]\nname = \"pact2\"\n")
-            .find("policy.name: 'pact2' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, pact, optimum (did you mean 'pact'?)") != std::string::npos);
+            .find("policy.name: 'pact2' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, "
+                  "pact, optimum (did you mean 'pact'?)") != std::string::npos);
 }
 
 TEST_CASE("cli error: unknown host in data.samples and platform.aggregator") {

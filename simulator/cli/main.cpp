@@ -20,9 +20,9 @@ using namespace edgetrain;
 
 void print_policies() {
   for (const PolicyInfo& p : policy_registry()) {
-    fmt::print("{:<12} {}\n", p.name, p.summary);
+    fmt::print("{:<14} {}\n", p.name, p.summary);
     for (const KeySpec& k : p.params)
-      fmt::print("{:<12}   policy.{}.{} = {}  {}\n", "", p.name, k.path, value_to_string(k.def), k.doc);
+      fmt::print("{:<14}   policy.{}.{} = {}  {}\n", "", p.name, k.path, value_to_string(k.def), k.doc);
   }
 }
 

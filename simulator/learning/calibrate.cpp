@@ -113,11 +113,12 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
 }
 
 void fit_calibration(Calibration& cal, int classes, int rounds) {
-  // A run whose loss blew up (too large a step for the data) is no curve the model can describe:
-  // it is reported and left out.
+  // A run whose loss blew up (too large a step for the data), or more than doubled (one trainer
+  // holding two classes drags the model far from the others' data), is no curve the model can
+  // describe: it is reported and left out.
   for (CalibrationRun& r : cal.runs)
     r.diverged = std::any_of(r.trace.loss.begin(), r.trace.loss.end(),
-                             [&](double l) { return !std::isfinite(l) || l > 10 * r.trace.initial_loss; });
+                             [&](double l) { return !std::isfinite(l) || l > 2 * r.trace.initial_loss; });
   std::vector<LossTrace> fit_on;
   for (const CalibrationRun& r : cal.runs)
     if (!r.heldout && !r.diverged) fit_on.push_back(r.trace);
@@ -244,8 +245,10 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
       "#\n# run  split          keep  mode     particip.  held-out  loss: first  last  fitted last  rounds "
       "to target: observed  predicted\n",
       command_line, s.model, s.data.dataset, s.training.local_steps, s.training.batch, s.seed, o.runs,
-      o.rounds, o.nodes, o.heldout_every, c.fit.rmse, o.runs - o.runs / o.heldout_every, c.fit.evaluations,
-      c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
+      o.rounds, o.nodes, o.heldout_every, c.fit.rmse,
+      std::count_if(c.runs.begin(), c.runs.end(),
+                    [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
+      c.fit.evaluations, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
     out += fmt::format(
