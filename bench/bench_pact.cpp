@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
         "{} rounds,\nLeNet-5 predictor (shipped calibration), closed loop without noise. Target: the loss "
         "FedAvg reaches in 6 rounds;\ndeadline: twice its time (tight: 0.8 times). Energy ratios to the "
         "optimum's; alternatives: median over the instances they reach.\nKnobs (bin width, rate classes, "
-        "lengths, value units, slots): default 0.02/96/48/256/100; finer 0.01/192/96/1024/400; finest "
+        "lengths, value units, slots): default 0.01/192/48/256/100; finer 0.01/192/96/1024/400; finest "
         "0.005/384/all/2048/800.\n\n",
         instances, n_nodes, settings.max_rounds);
     fmt::print(

@@ -113,7 +113,7 @@ TEST_CASE("cli: policies lists every policy with a line each") {
     CHECK(listed);
   }
   CHECK(p.out.find("policy.random.k = 3") != std::string::npos);
-  CHECK(p.out.find("policy.pact.bin_width = 0.02") != std::string::npos);
+  CHECK(p.out.find("policy.pact.bin_width = 0.01") != std::string::npos);
 }
 
 TEST_CASE("cli error: missing scenario file") {

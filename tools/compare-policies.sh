@@ -18,7 +18,7 @@ for p in $policies; do
     dir="$out/$p-$s"
     if ! "$bin" run "$scenario" --out "$dir" --no-progress --seed "$s" --set "policy.name=$p" "${sets[@]}" \
       >/dev/null 2>"$out/err"; then
-      echo "| $p | $s | error: $(head -1 "$out/err") | | | | |"
+      echo "| $p | $s | $(grep -m1 "^error" "$out/err" || tail -1 "$out/err") | | | | |"
       continue
     fi
     j="$dir/summary.json"

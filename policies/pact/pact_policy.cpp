@@ -101,11 +101,11 @@ PolicyInfo pact_policy_info() {
   std::vector<KeySpec> keys = planning_keys();
   keys.push_back(
       key_int("slots", 100, 1, 100000, "", "time slots from the start to the deadline (slot length)"));
-  keys.push_back(key_float("bin_width", 0.02, 0, 10, "",
+  keys.push_back(key_float("bin_width", 0.01, 0, 10, "",
                            "loss bin width, in ln(loss - floor): smaller is closer to the optimum", true));
   keys.push_back(
       key_int("durations", 48, 1, 1000, "", "round-length classes (of the round times nodes' options give)"));
-  keys.push_back(key_int("progress_classes", 96, 1, 10000, "", "rate classes a round may aim at"));
+  keys.push_back(key_int("progress_classes", 192, 1, 10000, "", "rate classes a round may aim at"));
   keys.push_back(key_int("value_resolution", 256, 1, 1000000, "",
                          "value units of the node-selection knapsack (its error bound is members x unit)"));
   return {"pact",

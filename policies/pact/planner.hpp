@@ -27,9 +27,9 @@
 namespace edgetrain {
 
 struct PactKnobs {
-  double bin_width = 0.02;   // w, in ln(loss - floor): about a 2% step of the gap
-  int durations = 48;        // D: round-length classes (distinct option durations, thinned)
-  int progress_classes = 96; // Q
+  double bin_width = 0.01;    // w, in ln(loss - floor): about a 1% step of the gap
+  int durations = 48;         // D: round-length classes (distinct option durations, thinned)
+  int progress_classes = 192; // Q
   int value_resolution = 256;
 };
 
