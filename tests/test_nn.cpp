@@ -146,7 +146,26 @@ TEST_CASE("trainer: FLOPs performed equal the cost model's, full and with dropou
     t.reset_flops();
     t.step(p, v, x, y, Selection::random(shape, keep, rng), {});
     CHECK(t.flops() == doctest::Approx(16 * model_cost(m, {keep, 32}).train_flops).epsilon(1e-12));
+    t.reset_flops(); // HeteroFL's nested sub-model costs the same as any other of that width
+    t.step(p, v, x, y, Selection::first(shape, keep), {});
+    CHECK(t.flops() == doctest::Approx(16 * model_cost(m, {keep, 32}).train_flops).epsilon(1e-12));
   }
+}
+
+TEST_CASE("selection: a nested sub-model keeps the first units, among those still alive") {
+  const NetShape shape = net_shape(catalog("lenet5")); // conv 6, conv 16, dense 120, dense 84
+  const Selection s = Selection::first(shape, {0.5, 0.25, 0.5, 0.5});
+  REQUIRE(s.kept.size() == 4);
+  CHECK(s.kept[0] == std::vector<int>{0, 1, 2});
+  CHECK(s.kept[1] == std::vector<int>{0, 1, 2, 3});
+  CHECK(s.kept[2].size() == 60);
+  CHECK(s.kept[2].back() == 59);
+  CHECK(s.scale[0] == doctest::Approx(2.0f)); // 6 available / 3 kept
+  Selection alive = Selection::all(shape);
+  alive.kept[0] = {1, 3, 4, 5}; // units 0 and 2 pruned
+  const Selection within = Selection::first(shape, {0.5, 1, 1, 1}, &alive);
+  CHECK(within.kept[0] == std::vector<int>{1, 3, 4}); // round(6 x 0.5) = 3 of the 4 alive
+  CHECK(within.scale[0] == doctest::Approx(4.0f / 3.0f));
 }
 
 TEST_CASE("masked averaging: three trainers with overlapping units, by hand") {

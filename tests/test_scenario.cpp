@@ -129,8 +129,11 @@ TEST_CASE("scenario error: out-of-range values") {
 
 TEST_CASE("scenario error: unknown policy lists the valid ones") {
   const std::string e = error_of("[platform]\nfile = \"p.xml\"\n[policy]\nname = \"fedavgg\"\n");
-  CHECK(e.find("policy.name: 'fedavgg' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, pact, optimum (did you mean 'fedavg'?)") !=
-        std::string::npos);
+  CHECK(
+      e.find(
+          "policy.name: 'fedavgg' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, pact, "
+          "optimum, fedavg-deadline, fed-dropout, heterofl, fedprox-partial (did you mean 'fedavg'?)") !=
+      std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[policy.nosuch]\nk = 1\n").find("unknown policy table") !=
         std::string::npos);
 }

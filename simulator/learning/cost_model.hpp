@@ -29,6 +29,9 @@ struct Compression {
   // (PACT; a pruned unit never comes back); true, dropped at random anew for every mini-batch
   // (DISTREAL's structured dropout). The cost is the same either way.
   bool dropout = false;
+  // HeteroFL's nested sub-models: the first units of each layer, the same every mini-batch; like
+  // dropout, the global model stays whole. Takes precedence over `dropout`.
+  bool nested = false;
 
   [[nodiscard]] double mean_keep() const; // 1 when keep is empty
 };

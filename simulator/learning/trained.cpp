@@ -154,7 +154,7 @@ private:
     bool asked = false;
     for (const Assignment& a : plan.trainers) {
       if (!a.compression.keep.empty()) nn::check_keep(shape_, a.compression.keep); // before any thread
-      if (a.compression.dropout || a.compression.keep.empty()) continue;
+      if (a.compression.dropout || a.compression.nested || a.compression.keep.empty()) continue;
       for (std::size_t i = 0; i < keep.size(); ++i)
         keep[i] = std::min(keep[i], a.compression.keep[i]);
       asked = true;
@@ -178,9 +178,11 @@ private:
         }
         idx[k] = order[next++];
       }
-      const nn::Selection sel = a.compression.dropout && !a.compression.keep.empty()
-                                    ? nn::Selection::random(shape_, a.compression.keep, rng, &alive_)
-                                    : alive_;
+      const bool sub = !a.compression.keep.empty();
+      const nn::Selection sel =
+          sub && a.compression.nested    ? nn::Selection::first(shape_, a.compression.keep, &alive_)
+          : sub && a.compression.dropout ? nn::Selection::random(shape_, a.compression.keep, rng, &alive_)
+                                         : alive_;
       trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd_);
       touched.mark(shape_, sel);
     }

@@ -66,22 +66,37 @@ Selection Selection::all(const NetShape& shape) {
   return s;
 }
 
-Selection Selection::random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
-                            const Selection* within) {
+namespace {
+// Per slot, kept_count units of `within` (all when null): `pick` moves the chosen ones to the front
+// of the (ascending) list; they are kept, in order, and scaled as inverted dropout.
+template <class Pick>
+Selection choose(const NetShape& shape, const std::vector<double>& keep, const Selection* within, Pick pick) {
   check_keep(shape, keep);
-  Selection s = within ? *within : all(shape);
+  Selection s = within ? *within : Selection::all(shape);
   s.scale.clear();
   for (std::size_t i = 0; i < s.kept.size(); ++i) {
     auto& units = s.kept[i];
-    const auto k = std::min(units.size(), static_cast<std::size_t>(kept_count(shape.slot_units[i], keep[i])));
-    // Partial Fisher-Yates: the first k entries become a uniform k-subset.
-    for (std::size_t j = 0; j < k; ++j)
-      std::swap(units[j], units[j + rng.below(units.size() - j)]);
+    const auto k =
+        std::min(units.size(), static_cast<std::size_t>(Selection::kept_count(shape.slot_units[i], keep[i])));
+    pick(units, k);
     s.scale.push_back(static_cast<float>(units.size()) / static_cast<float>(k));
     units.resize(k);
     std::sort(units.begin(), units.end());
   }
   return s;
+}
+} // namespace
+
+Selection Selection::random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
+                            const Selection* within) {
+  return choose(shape, keep, within, [&](std::vector<int>& units, std::size_t k) {
+    for (std::size_t j = 0; j < k; ++j) // partial Fisher-Yates: the first k become a uniform k-subset
+      std::swap(units[j], units[j + rng.below(units.size() - j)]);
+  });
+}
+
+Selection Selection::first(const NetShape& shape, const std::vector<double>& keep, const Selection* within) {
+  return choose(shape, keep, within, [](std::vector<int>&, std::size_t) {}); // ascending: already first
 }
 
 Selection Selection::by_magnitude(const NetShape& shape, const Params& params,

@@ -43,6 +43,10 @@ struct Selection {
   // units of `within` when given (those pruning left), at most all of them; scaled as above.
   static Selection random(const NetShape& shape, const std::vector<double>& keep, Rng& rng,
                           const Selection* within = nullptr);
+  // HeteroFL-style nested sub-model: per slot, the first kept_count units of `within` (all when
+  // null), scaled as random dropout is.
+  static Selection first(const NetShape& shape, const std::vector<double>& keep,
+                         const Selection* within = nullptr);
   // Structured magnitude pruning (PACT-style): per slot, the kept_count units of largest L1 weight
   // norm among those `previous` still keeps; never revives a unit `previous` pruned.
   static Selection by_magnitude(const NetShape& shape, const Params& params, const std::vector<double>& keep,

@@ -1,6 +1,7 @@
-// The planning policies run end to end from a scenario, as users run them: every one reaches the
-// target on a small platform, PACT's pruning never goes back, and an unreachable target gives the
-// documented warning and fallback instead of an error.
+// Policies run end to end from a scenario, as users run them, on a small platform of three
+// trainers (40, 10 and 3 GFLOP/s): the planning policies reach the target, PACT's pruning never
+// goes back, an unreachable target gives the documented warning and fallback; each FL baseline
+// shows its defining behaviour (who is dropped, what width, how many steps).
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -35,7 +36,8 @@ const char* kPlatform = R"(<?xml version='1.0'?>
 </zone></platform>
 )";
 
-std::string scenario(const std::string& policy, double target, double deadline, int max_rounds = 60) {
+std::string scenario(const std::string& policy, double target, double deadline, int max_rounds = 60,
+                     const std::string& extra = "") {
   return fmt::format(R"([platform]
 file = "p.xml"
 [model]
@@ -51,8 +53,8 @@ deadline_s = {}
 max_rounds = {}
 [policy]
 name = "{}"
-)",
-                     target, deadline, max_rounds, policy);
+{})",
+                     target, deadline, max_rounds, policy, extra);
 }
 
 struct Run {
@@ -60,10 +62,11 @@ struct Run {
   std::string summary, rounds, nodes;
 };
 
-Run run(const std::string& policy, double target, double deadline, int max_rounds = 60) {
+Run run(const std::string& policy, double target, double deadline, int max_rounds = 60,
+        const std::string& extra = "") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  d.write("s.toml", scenario(policy, target, deadline, max_rounds));
+  d.write("s.toml", scenario(policy, target, deadline, max_rounds, extra));
   Run r;
   r.proc = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
   if (r.proc.code == 0) {
@@ -150,4 +153,59 @@ TEST_CASE("planning policies error: levels that do not start at 1 or do not decr
   const std::string err = failing("pact", "[policy.pact]\nlevels = [1.0, 0.5, 0.75]\n");
   CHECK(err.find("s.toml") != std::string::npos);
   CHECK(err.find("policy.pact.levels: must start at 1 and decrease strictly") != std::string::npos);
+}
+
+namespace {
+// nodes.csv rows of round 1's trainers, by host: finished (col 5), flops (8), keep_mean (12).
+struct Row {
+  bool finished = false;
+  double flops = 0, keep = 0;
+};
+std::map<std::string, Row> first_round(const Run& r) {
+  std::map<std::string, Row> out;
+  for (const auto& c : rows(r.nodes))
+    if (c[0] == "1" && c[3] == "trainer" && c[4] == "1")
+      out[c[2]] = {c[5] == "1", std::stod(c[8]), std::stod(c[12])};
+  return out;
+}
+constexpr double kSampleFlops = 2263920; // LeNet-5 training FLOPs per sample (the cost model's)
+} // namespace
+
+TEST_CASE("fl baselines: heterofl gives each device the widest width whose square fits its share") {
+  // Shares of the fastest (40 Gf): 1, 0.25 and 0.075: widths 1, 0.5 (0.25 <= 0.25), 0.25 (0.0625 <= 0.075).
+  const auto r = first_round(run("heterofl", 0.9, 600, 2));
+  CHECK(r.at("fast").keep == doctest::Approx(1.0));
+  CHECK(r.at("mid").keep == doctest::Approx(0.5));
+  CHECK(r.at("slow").keep == doctest::Approx(0.25));
+}
+
+TEST_CASE("fl baselines: fed-dropout trains every device at the one keep fraction") {
+  const auto r = first_round(run("fed-dropout", 0.9, 600, 2, "[policy.fed-dropout]\nkeep = 0.6\n"));
+  REQUIRE(r.size() == 3);
+  for (const auto& [host, row] : r)
+    CHECK(row.keep == doctest::Approx(0.6));
+}
+
+TEST_CASE("fl baselines: fedavg-deadline drops the straggler at round_s") {
+  // Compute alone: 20 x 32 x 2,263,920 FLOPs = 1.45 GFLOP: 0.036 s on fast, 0.145 s on mid,
+  // 0.483 s on slow. A 0.4 s round cannot take slow's update.
+  const auto r =
+      first_round(run("fedavg-deadline", 0.9, 600, 2, "[policy.fedavg-deadline]\nround_s = 0.4\n"));
+  CHECK(r.at("fast").finished);
+  CHECK(r.at("mid").finished);
+  CHECK_FALSE(r.at("slow").finished);
+}
+
+TEST_CASE("fl baselines: fedprox-partial gives slow devices fewer local steps, at least one") {
+  const auto r = first_round(run("fedprox-partial", 0.9, 600, 2));
+  const double full = 20 * 32 * kSampleFlops;
+  CHECK(r.at("fast").flops == doctest::Approx(full)); // fits the median device's round time
+  CHECK(r.at("slow").flops < full);
+  CHECK(r.at("slow").flops >= 32 * kSampleFlops);
+  CHECK(r.at("mid").flops >= r.at("slow").flops);
+  // With a budget every device meets, everyone runs every step.
+  const auto all =
+      first_round(run("fedprox-partial", 0.9, 600, 2, "[policy.fedprox-partial]\nround_s = 1000\n"));
+  for (const auto& [host, row] : all)
+    CHECK(row.flops == doctest::Approx(full));
 }

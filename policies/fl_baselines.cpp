@@ -1,0 +1,211 @@
+#include "policies/fl_baselines.hpp"
+
+#include "simulator/common/rng.hpp"
+#include "simulator/learning/cost_model.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace edgetrain {
+
+namespace {
+// Predicted seconds of one node's round at full model: its transfers (with SimGrid's model
+// factors) and its compute at pstate 0 and its current speed.
+struct NodeTime {
+  double comm = 0, compute = 0;
+};
+NodeTime predict(const RoundState& s, const NodeView& v, const ModelCost& c, int steps, int batch) {
+  NodeTime t;
+  const double bw = s.bandwidth_factor;
+  t.comm = 2 * v.latency_s * s.latency_factor + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0) +
+           (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+  t.compute =
+      v.flops_now > 0 ? steps * batch * c.train_flops / v.flops_now : std::numeric_limits<double>::infinity();
+  return t;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(std::llround(q * static_cast<double>(v.size() - 1)))];
+}
+
+// What the four share: the sample of trainers, the scenario's steps and batch.
+class Baseline : public Policy {
+public:
+  Baseline(const PolicyContext& ctx, const std::string& name)
+      : rng_(ctx.seed, "policy." + name), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
+        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
+        batch_(static_cast<int>(ctx.scenario.training.batch)),
+        timeout_(ctx.scenario.training.round_timeout_s) {}
+
+protected:
+  std::vector<NodeId> sample(const RoundState& s) {
+    std::vector<NodeId> pool = online_trainers(s);
+    if (k_ == 0 || k_ >= pool.size()) return pool;
+    for (std::size_t i = 0; i < k_; ++i) // partial Fisher-Yates
+      std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
+    pool.resize(k_);
+    std::sort(pool.begin(), pool.end());
+    return pool;
+  }
+  RoundPlan plan_for(const RoundState& s) const {
+    RoundPlan p;
+    p.aggregator = aggregator_of(s);
+    p.round_timeout_s = timeout_;
+    return p;
+  }
+
+  Rng rng_;
+  std::size_t k_;
+  int steps_, batch_;
+  double timeout_;
+};
+
+KeySpec k_key() {
+  return key_int("k", 0, 0, std::numeric_limits<double>::infinity(), "nodes",
+                 "trainers sampled per round (0: every online one)");
+}
+
+class FedAvgDeadline final : public Baseline {
+public:
+  explicit FedAvgDeadline(const PolicyContext& ctx)
+      : Baseline(ctx, "fedavg-deadline"), round_s_(ctx.params.number("round_s")),
+        quantile_(ctx.params.number("quantile")) {}
+  RoundPlan decide(const RoundState& s) override {
+    RoundPlan p = plan_for(s);
+    const ModelCost c = model_cost(s.model);
+    std::vector<double> times;
+    for (NodeId id : sample(s)) {
+      p.trainers.push_back(full_model_assignment(s, id, steps_, batch_));
+      const NodeTime t = predict(s, s.nodes[id], c, steps_, batch_);
+      times.push_back(t.comm + t.compute);
+    }
+    p.round_timeout_s = round_s_ > 0 ? round_s_ : quantile(times, quantile_);
+    return p;
+  }
+
+private:
+  double round_s_, quantile_;
+};
+
+class FedDropout final : public Baseline {
+public:
+  explicit FedDropout(const PolicyContext& ctx)
+      : Baseline(ctx, "fed-dropout"), keep_(ctx.params.number("keep")) {}
+  RoundPlan decide(const RoundState& s) override {
+    RoundPlan p = plan_for(s);
+    for (NodeId id : sample(s)) {
+      Assignment a = full_model_assignment(s, id, steps_, batch_);
+      a.compression.keep.assign(s.model.prunable_count(), keep_);
+      a.compression.dropout = true;
+      p.trainers.push_back(a);
+    }
+    return p;
+  }
+
+private:
+  double keep_;
+};
+
+class HeteroFL final : public Baseline {
+public:
+  explicit HeteroFL(const PolicyContext& ctx)
+      : Baseline(ctx, "heterofl"), widths_(ctx.params.numbers("widths")) {
+    std::sort(widths_.rbegin(), widths_.rend());
+  }
+  RoundPlan decide(const RoundState& s) override {
+    double peak = 0; // the fastest trainer's nominal FLOP/s: static capability, not today's
+    for (const NodeView& v : s.nodes)
+      if (v.role == Role::Trainer) peak = std::max(peak, v.flops_peak);
+    RoundPlan p = plan_for(s);
+    for (NodeId id : sample(s)) {
+      const double share = peak > 0 ? s.nodes[id].flops_peak / peak : 1.0;
+      double width = widths_.back();
+      for (double w : widths_)
+        if (w * w <= share * (1 + 1e-12)) {
+          width = w;
+          break;
+        }
+      Assignment a = full_model_assignment(s, id, steps_, batch_);
+      if (width < 1) {
+        a.compression.keep.assign(s.model.prunable_count(), width);
+        a.compression.nested = true;
+      }
+      p.trainers.push_back(a);
+    }
+    return p;
+  }
+
+private:
+  std::vector<double> widths_;
+};
+
+class FedProxPartial final : public Baseline {
+public:
+  explicit FedProxPartial(const PolicyContext& ctx)
+      : Baseline(ctx, "fedprox-partial"), round_s_(ctx.params.number("round_s")) {}
+  RoundPlan decide(const RoundState& s) override {
+    RoundPlan p = plan_for(s);
+    const ModelCost c = model_cost(s.model);
+    const std::vector<NodeId> who = sample(s);
+    std::vector<NodeTime> t;
+    std::vector<double> full;
+    for (NodeId id : who) {
+      t.push_back(predict(s, s.nodes[id], c, steps_, batch_));
+      full.push_back(t.back().comm + t.back().compute);
+    }
+    const double budget = round_s_ > 0 ? round_s_ : quantile(full, 0.5);
+    for (std::size_t i = 0; i < who.size(); ++i) {
+      const double fits = (budget - t[i].comm) / t[i].compute * steps_;
+      const int steps = std::clamp(static_cast<int>(std::floor(std::isfinite(fits) ? fits : 1.0)), 1, steps_);
+      p.trainers.push_back(full_model_assignment(s, who[i], steps, batch_));
+    }
+    return p;
+  }
+
+private:
+  double round_s_;
+};
+} // namespace
+
+PolicyInfo fedavg_deadline_policy_info() {
+  return {"fedavg-deadline",
+          "FedAvg that drops stragglers: the round stops at round_s (default: a quantile of predicted times)",
+          {k_key(),
+           key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
+                     "round deadline (0: the `quantile` of the sampled trainers' predicted round times)"),
+           key_float("quantile", 0.7, 0, 1, "", "which predicted time sets the deadline when round_s = 0")},
+          [](const PolicyContext& ctx) { return std::make_unique<FedAvgDeadline>(ctx); }};
+}
+
+PolicyInfo fed_dropout_policy_info() {
+  return {
+      "fed-dropout",
+      "Federated Dropout: one uniform keep fraction on every device, units dropped at random",
+      {k_key(), key_float("keep", 0.75, 0, 1, "", "fraction of units kept on every prunable layer", true)},
+      [](const PolicyContext& ctx) { return std::make_unique<FedDropout>(ctx); }};
+}
+
+PolicyInfo heterofl_policy_info() {
+  return {"heterofl",
+          "HeteroFL: a static nested width per device from its peak FLOP/s (the first channels)",
+          {k_key(), key_numbers("widths", {1.0, 0.5, 0.25, 0.125}, 0, 1, "",
+                                "widths a device may get; the widest whose width^2 fits its share of the "
+                                "fastest device's FLOP/s",
+                                true)},
+          [](const PolicyContext& ctx) { return std::make_unique<HeteroFL>(ctx); }};
+}
+
+PolicyInfo fedprox_partial_policy_info() {
+  return {"fedprox-partial",
+          "FedProx partial work: each device runs the local steps that fit in round_s (at least one)",
+          {k_key(), key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
+                              "time budget of a round (0: the median predicted time of a full round)")},
+          [](const PolicyContext& ctx) { return std::make_unique<FedProxPartial>(ctx); }};
+}
+
+} // namespace edgetrain
