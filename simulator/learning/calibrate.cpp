@@ -30,6 +30,58 @@ Params trained_params(const Scenario& s, std::int64_t eval_samples) {
   return Params(values);
 }
 
+} // namespace
+
+LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int nodes, int rounds,
+                        double participation, const Compression& c, std::int64_t eval_samples) {
+  // One seed for every run: the same initial model and data, so that runs differ by the design
+  // factors alone (seed-to-seed variation is the surrogate's noise parameter, not the fit's).
+  Scenario s = base;
+  s.data.by_host.clear();
+  if (s.data.samples_per_node <= 0) s.data.samples_per_node = 600;
+  std::vector<std::string> hosts(static_cast<std::size_t>(nodes) + 1, "node");
+  std::vector<bool> trainer(hosts.size(), true);
+  trainer[0] = false; // node 0 aggregates
+  const std::vector<NodeData> data = split_data(s, hosts, trainer, model.classes);
+  auto process = find_learning("trained").make({s, model, data}, trained_params(s, eval_samples));
+
+  LossTrace trace;
+  trace.initial_loss = process->initial().loss;
+  Rng who(s.seed, "calibrate.participants");
+  const auto take = static_cast<std::size_t>(std::max(1.0, std::ceil(participation * nodes)));
+  const double keep = c.mean_keep();
+  for (int r = 1; r <= rounds; ++r) {
+    std::vector<NodeId> ids;
+    for (NodeId i = 1; i <= static_cast<NodeId>(nodes); ++i)
+      ids.push_back(i);
+    for (std::size_t j = 0; j < take; ++j)
+      std::swap(ids[j], ids[j + who.below(ids.size() - j)]);
+    ids.resize(take);
+    std::sort(ids.begin(), ids.end());
+    RoundPlan plan;
+    RoundOutcome out;
+    out.round = r;
+    std::vector<Contribution> contrib;
+    for (NodeId id : ids) {
+      plan.trainers.push_back(
+          {id, static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), c, 0});
+      NodeOutcome n;
+      n.node = id, n.trained = n.finished = true, n.keep_mean = keep;
+      // The trainer caps a batch at the node's own samples.
+      n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
+      out.nodes.push_back(n);
+      contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
+                         keep, label_skew(data[id].label_mix), c.dropout || c.nested});
+    }
+    const LearningSnapshot snap = process->advance(plan, out);
+    trace.rounds.push_back(contrib);
+    trace.loss.push_back(snap.loss);
+    trace.accuracy.push_back(snap.accuracy);
+  }
+  return trace;
+}
+
+namespace {
 CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const CalibrationOptions& o,
                        int index) {
   Rng design(base.seed, fmt::format("calibrate.design.{}", index));
@@ -46,52 +98,12 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
 
   Scenario s = base;
-  // One seed for every run: the same initial model and data, so that runs differ by the design
-  // factors alone (seed-to-seed variation is the surrogate's noise parameter, not the fit's).
   s.data.label_alpha = run.split == "dirichlet-0.5" ? 0.5 : run.split == "dirichlet-0.1" ? 0.1 : 0.0;
   s.data.label_shards = run.split == "shards-2" ? 2 : 0;
-  s.data.by_host.clear();
-  if (s.data.samples_per_node <= 0) s.data.samples_per_node = 600;
-  std::vector<std::string> hosts(static_cast<std::size_t>(o.nodes) + 1, "node");
-  std::vector<bool> trainer(hosts.size(), true);
-  trainer[0] = false; // node 0 aggregates
-  const std::vector<NodeData> data = split_data(s, hosts, trainer, model.classes);
-  auto process = find_learning("trained").make({s, model, data}, trained_params(s, o.eval_samples));
-
-  run.trace.initial_loss = process->initial().loss;
-  Rng who(s.seed, "calibrate.participants");
-  const auto take = static_cast<std::size_t>(std::max(1.0, std::ceil(run.participation * o.nodes)));
   Compression c;
   c.keep.assign(model.prunable_count(), run.keep);
   c.dropout = run.dropout;
-  for (int r = 1; r <= o.rounds; ++r) {
-    std::vector<NodeId> ids;
-    for (NodeId i = 1; i <= static_cast<NodeId>(o.nodes); ++i)
-      ids.push_back(i);
-    for (std::size_t j = 0; j < take; ++j)
-      std::swap(ids[j], ids[j + who.below(ids.size() - j)]);
-    ids.resize(take);
-    std::sort(ids.begin(), ids.end());
-    RoundPlan plan;
-    RoundOutcome out;
-    out.round = r;
-    std::vector<Contribution> contrib;
-    for (NodeId id : ids) {
-      plan.trainers.push_back(
-          {id, static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), c, 0});
-      NodeOutcome n;
-      n.node = id, n.trained = n.finished = true, n.keep_mean = run.keep;
-      // The trainer caps a batch at the node's own samples.
-      n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
-      out.nodes.push_back(n);
-      contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         run.keep, label_skew(data[id].label_mix), run.dropout});
-    }
-    const LearningSnapshot snap = process->advance(plan, out);
-    run.trace.rounds.push_back(contrib);
-    run.trace.loss.push_back(snap.loss);
-    run.trace.accuracy.push_back(snap.accuracy);
-  }
+  run.trace = trained_trace(s, model, o.nodes, o.rounds, run.participation, c, o.eval_samples);
   return run;
 }
 } // namespace

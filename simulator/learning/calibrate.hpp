@@ -2,6 +2,7 @@
 // `edgetrain calibrate`: runs the trained learning process over a design of compression levels
 // (pruning and dropout), participation and data splits, fits the loss model (loss_model.hpp) to
 // the runs it trains on, and measures its error on the runs it holds out.
+#include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/loss_model.hpp"
 #include "simulator/scenario/scenario.hpp"
 
@@ -10,6 +11,12 @@
 #include <vector>
 
 namespace edgetrain {
+
+// One federated run of the trained process, outside the engine: `nodes` trainers with the
+// scenario's data split (samples_per_node 600 unless set), a seeded share `participation` of
+// them each round, every one training with `c` for the scenario's local steps and batch.
+LossTrace trained_trace(const Scenario& s, const ModelDescriptor& model, int nodes, int rounds,
+                        double participation, const Compression& c, std::int64_t eval_samples);
 
 struct CalibrationOptions {
   int runs = 24;         // design points
