@@ -1,6 +1,7 @@
 // The `edgetrain` program: run a scenario, list policies, print the scenario keys.
 #include "policies/policy.hpp"
 #include "simulator/cli/calibrate_command.hpp"
+#include "simulator/cli/dse_command.hpp"
 #include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/run_command.hpp"
 #include "simulator/cli/validate_command.hpp"
@@ -144,6 +145,32 @@ int main(int argc, char** argv) {
                    "samples the loss and accuracy are measured on")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  edgetrain::DseArgs dse;
+  CLI::App* cmd_dse = app.add_subcommand(
+      "dse", "DISTREAL's design-space exploration: Pareto-optimal per-layer dropout vectors (NSGA-II)");
+  cmd_dse
+      ->add_option("scenario", dse.scenario, "scenario TOML file (model, data set, local steps, batch, seed)")
+      ->required();
+  cmd_dse->add_option("-o,--out", dse.out, "Pareto table (CSV) to write")->required();
+  cmd_dse->add_option("--set", dse.sets, "override a scenario key: key.path=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_dse->add_option("--source", dse.options.source, "convergence speed from: predictor or trained")
+      ->capture_default_str();
+  cmd_dse->add_option("--grid", dse.grid, "keep fractions a layer may take")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd_dse->add_option("--population", dse.options.population, "NSGA-II population (a multiple of 4)")
+      ->capture_default_str();
+  cmd_dse->add_option("--generations", dse.options.generations, "NSGA-II generations")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd_dse->add_option("--rounds", dse.options.rounds, "trained source: rounds of each short run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd_dse->add_option("--nodes", dse.options.nodes, "trained source: trainers of each short run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   for (int i = 0; i < argc; ++i)
     cal.command_line += (i ? " " : "") + std::string(i ? argv[i] : "edgetrain");
 
@@ -157,6 +184,7 @@ int main(int argc, char** argv) {
   if (cmd_gen->parsed()) return edgetrain::generate_command(gen);
   if (cmd_import->parsed()) return edgetrain::import_availability_command(import_csv, import_out);
   if (cmd_cal->parsed()) return edgetrain::calibrate_command(cal);
+  if (cmd_dse->parsed()) return edgetrain::dse_command(dse);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;

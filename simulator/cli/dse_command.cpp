@@ -1,0 +1,44 @@
+#include "simulator/cli/dse_command.hpp"
+
+#include "simulator/cli/report_errors.hpp"
+#include "simulator/common/error.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace edgetrain {
+
+int dse_command(const DseArgs& args) {
+  return report_errors([&] {
+    const Scenario s = load_scenario(args.scenario, parse_overrides(args.sets));
+    const std::filesystem::path out(args.out);
+    if (!out.parent_path().empty() && !std::filesystem::is_directory(out.parent_path()))
+      throw InputError(args.out, "no such folder: " + out.parent_path().string());
+    ModelDescriptor model;
+    if (!find_model(s.model, model)) throw InputError(s.where("model.name"), "unknown model " + s.model);
+    DseOptions o = args.options;
+    o.grid = args.grid;
+    o.cache = args.out + ".cache.csv";
+    const DseResult r = explore(s, model, o, [&](int g) {
+      fmt::print(stderr, "\rexploring: generation {}/{}", g, o.generations);
+      if (g == o.generations) fmt::print(stderr, "\n");
+    });
+    fmt::print("{} vectors evaluated ({} trained runs), {} on the Pareto front\n", r.evaluated.size(),
+               r.measured, r.pareto.size());
+    const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
+    {
+      std::ofstream f(tmp);
+      f << pareto_csv(model, r.pareto, o.source);
+      if (!f.flush()) throw InputError(args.out, "cannot write");
+    }
+    std::filesystem::rename(tmp, out);
+    fmt::print("written to {}\n", args.out);
+    return 0;
+  });
+}
+
+} // namespace edgetrain

@@ -1,0 +1,206 @@
+#include "simulator/learning/dse.hpp"
+
+#include "simulator/common/error.hpp"
+#include "simulator/learning/calibrate.hpp"
+#include "simulator/learning/cost_model.hpp"
+#include "simulator/learning/loss_model.hpp"
+
+#include <fmt/format.h>
+#include <pagmo/algorithms/nsga2.hpp>
+#include <pagmo/population.hpp>
+#include <pagmo/problem.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace edgetrain {
+
+namespace {
+// The surrogate's calibrated values, as resolved in the scenario.
+LossModel calibrated(const Scenario& s) {
+  LossModel m;
+  for (const auto& [k, v] : s.resolved) {
+    if (k == "learning.surrogate.compression_rate") m.compression_rate = std::get<double>(v);
+    if (k == "learning.surrogate.samples_scale") m.samples_scale = std::get<double>(v);
+  }
+  return m;
+}
+
+std::string key_of(const std::vector<double>& keep) {
+  std::string k;
+  for (double x : keep)
+    k += fmt::format("{}{}", k.empty() ? "" : ";", x);
+  return k;
+}
+
+// Scores vectors, once each: the cost model's FLOPs, and the speed from the source, with the
+// trained source's measurements kept in (and read from) the cache file.
+class Scorer {
+public:
+  Scorer(const Scenario& s, const ModelDescriptor& model, const DseOptions& o) : s_(s), model_(model), o_(o) {
+    if (o.source == "trained") {
+      read_cache();
+      full_drop_ = drop(std::vector<double>(model.prunable_count(), 1.0));
+    }
+  }
+  ~Scorer() = default;
+
+  const DsePoint& score(const std::vector<double>& keep) {
+    const std::string k = key_of(keep);
+    if (const auto it = index_.find(k); it != index_.end()) return points_[it->second];
+    DsePoint p;
+    p.keep = keep;
+    Compression c{keep, 32, true};
+    p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(s_.training.batch);
+    if (o_.source == "predictor") {
+      const LossModel m = calibrated(s_);
+      const double steps = static_cast<double>(s_.training.local_steps * s_.training.batch), own = 600;
+      p.speed = trainer_value(m, steps, own, c.mean_keep(), 0) / trainer_value(m, steps, own, 1.0, 0);
+    } else {
+      p.speed = full_drop_ > 0 ? drop(keep) / full_drop_ : 0;
+    }
+    index_[k] = points_.size();
+    points_.push_back(p);
+    return points_.back();
+  }
+  [[nodiscard]] const std::vector<DsePoint>& points() const { return points_; }
+  [[nodiscard]] int measured() const { return measured_; }
+
+  void write_cache() const {
+    if (o_.cache.empty() || o_.source != "trained") return;
+    const std::string tmp = o_.cache + ".partial";
+    {
+      std::ofstream out(tmp);
+      out << "keep,loss_drop\n";
+      for (const auto& [k, v] : drops_)
+        out << k << "," << fmt::format("{}", v) << "\n";
+    }
+    std::rename(tmp.c_str(), o_.cache.c_str());
+  }
+
+private:
+  // The loss a short federated run of this vector takes off (cached).
+  double drop(const std::vector<double>& keep) {
+    const std::string k = key_of(keep);
+    if (const auto it = drops_.find(k); it != drops_.end()) return it->second;
+    const LossTrace t =
+        trained_trace(s_, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, true}, 1000);
+    ++measured_;
+    return drops_[k] = t.initial_loss - t.loss.back();
+  }
+  void read_cache() {
+    if (o_.cache.empty()) return;
+    std::ifstream in(o_.cache);
+    if (!in) return; // none yet
+    std::string line;
+    std::getline(in, line);
+    for (int n = 2; std::getline(in, line); ++n) {
+      const auto comma = line.rfind(',');
+      try {
+        if (comma == std::string::npos) throw std::invalid_argument(line);
+        drops_[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
+      } catch (const std::exception&) {
+        throw InputError(fmt::format("{}:{}", o_.cache, n), "malformed DSE cache line");
+      }
+    }
+  }
+
+  const Scenario& s_;
+  const ModelDescriptor& model_;
+  const DseOptions& o_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<DsePoint> points_;
+  std::map<std::string, double> drops_;
+  double full_drop_ = 0;
+  int measured_ = 0;
+};
+
+// pagmo's view: one integer variable per prunable layer, an index into the grid.
+struct DseProblem {
+  Scorer* scorer = nullptr;
+  const std::vector<double>* grid = nullptr;
+  std::size_t layers = 0;
+  [[nodiscard]] pagmo::vector_double fitness(const pagmo::vector_double& x) const {
+    std::vector<double> keep;
+    for (double v : x)
+      keep.push_back((*grid)[static_cast<std::size_t>(
+          std::clamp(std::lround(v), 0L, static_cast<long>(grid->size()) - 1))]);
+    const DsePoint& p = scorer->score(keep);
+    return {p.flops_per_batch, -p.speed};
+  }
+  [[nodiscard]] std::pair<pagmo::vector_double, pagmo::vector_double> get_bounds() const {
+    return {pagmo::vector_double(layers, 0.0),
+            pagmo::vector_double(layers, static_cast<double>(grid->size() - 1))};
+  }
+  [[nodiscard]] pagmo::vector_double::size_type get_nobj() const { return 2; }
+  [[nodiscard]] pagmo::vector_double::size_type get_nix() const { return layers; }
+};
+} // namespace
+
+std::vector<DsePoint> pareto_front(const std::vector<DsePoint>& points) {
+  std::vector<DsePoint> front;
+  for (const DsePoint& p : points) {
+    const bool dominated = std::any_of(points.begin(), points.end(), [&](const DsePoint& q) {
+      return q.flops_per_batch <= p.flops_per_batch && q.speed >= p.speed &&
+             (q.flops_per_batch < p.flops_per_batch || q.speed > p.speed);
+    });
+    const bool twin = std::any_of(front.begin(), front.end(), [&](const DsePoint& q) {
+      return q.flops_per_batch == p.flops_per_batch && q.speed == p.speed;
+    });
+    if (!dominated && !twin) front.push_back(p);
+  }
+  std::sort(front.begin(), front.end(),
+            [](const DsePoint& a, const DsePoint& b) { return a.flops_per_batch < b.flops_per_batch; });
+  return front;
+}
+
+DseResult explore(const Scenario& s, const ModelDescriptor& model, const DseOptions& o,
+                  const std::function<void(int)>& progress) {
+  if (o.grid.empty() ||
+      std::any_of(o.grid.begin(), o.grid.end(), [](double g) { return !(g > 0 && g <= 1); }))
+    throw InputError("--grid", "keep fractions must be in (0, 1]");
+  if (o.source != "predictor" && o.source != "trained")
+    throw InputError("--source", fmt::format("'{}' is not one of: predictor, trained", o.source));
+  if (o.population < 8 || o.population % 4 != 0)
+    throw InputError("--population", "NSGA-II needs a multiple of 4, at least 8");
+  DseOptions sorted = o;
+  std::sort(sorted.grid.begin(), sorted.grid.end());
+  sorted.grid.erase(std::unique(sorted.grid.begin(), sorted.grid.end()), sorted.grid.end());
+  Scorer scorer(s, model, sorted);
+  // The extremes first: the full model and the smallest vector are always on the front.
+  scorer.score(std::vector<double>(model.prunable_count(), sorted.grid.back()));
+  scorer.score(std::vector<double>(model.prunable_count(), sorted.grid.front()));
+  pagmo::problem prob{DseProblem{&scorer, &sorted.grid, model.prunable_count()}};
+  pagmo::population pop{prob, static_cast<pagmo::population::size_type>(sorted.population),
+                        static_cast<unsigned>(s.seed)};
+  for (int g = 0; g < sorted.generations; ++g) {
+    pagmo::algorithm algo{
+        pagmo::nsga2(1, 0.95, 10., 0.01, 50., static_cast<unsigned>(s.seed + static_cast<std::uint64_t>(g)))};
+    pop = algo.evolve(pop);
+    if (progress) progress(g + 1);
+  }
+  scorer.write_cache();
+  DseResult r;
+  r.evaluated = scorer.points();
+  r.pareto = pareto_front(r.evaluated);
+  r.measured = scorer.measured();
+  return r;
+}
+
+std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>& front,
+                       const std::string& source) {
+  std::string out;
+  for (const Layer& l : model.layers)
+    if (l.prunable) out += fmt::format("keep_{},", l.name);
+  out += "flops_per_batch,speed,source\n";
+  for (const DsePoint& p : front) {
+    for (double k : p.keep)
+      out += fmt::format("{},", k);
+    out += fmt::format("{},{},{}\n", p.flops_per_batch, p.speed, source);
+  }
+  return out;
+}
+
+} // namespace edgetrain

@@ -1,0 +1,54 @@
+#pragma once
+// DISTREAL's design-space exploration: per-layer dropout vectors (one keep fraction per prunable
+// layer, from a grid) against two objectives, FLOPs per mini-batch (the cost model's, minimised)
+// and convergence speed (maximised), searched with NSGA-II (Debian's pagmo2). The speed of a
+// vector is the progress a round of it makes relative to the full model's:
+//   - "predictor": from the calibrated loss model, trainer_value at the vector's mean keep over
+//     the full model's (the model sees only the mean keep, so per-layer effects are invisible);
+//   - "trained": short federated runs of the trained process with every trainer using the vector,
+//     (L0 - L_R) / (L0 - L_R of the full model) after R rounds; measured once per vector and kept
+//     in a cache file, so that reruns and larger searches reuse them.
+// The result is the non-dominated set of every vector evaluated.
+#include "simulator/learning/model.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct DseOptions {
+  std::vector<double> grid{0.25, 0.5, 0.75, 1.0}; // keep fractions a layer may take
+  std::string source = "predictor";               // or "trained"
+  int population = 24;                            // NSGA-II's (a multiple of 4)
+  int generations = 30;
+  int rounds = 3, nodes = 4; // the trained source's short runs
+  std::string cache;         // file of measured speeds ("" none)
+};
+
+struct DsePoint {
+  std::vector<double> keep;
+  double flops_per_batch = 0;
+  double speed = 0; // relative to the full model, 1 = as fast
+};
+
+struct DseResult {
+  std::vector<DsePoint> pareto;    // by increasing FLOPs
+  std::vector<DsePoint> evaluated; // every distinct vector, in the order first evaluated
+  int measured = 0;                // trained runs made (not found in the cache)
+};
+
+// Throws InputError on a bad grid or an unknown source.
+DseResult explore(const Scenario& s, const ModelDescriptor& model, const DseOptions& o,
+                  const std::function<void(int)>& progress = {});
+
+// The non-dominated points (less FLOPs, more speed), by increasing FLOPs.
+std::vector<DsePoint> pareto_front(const std::vector<DsePoint>& points);
+
+std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>& front,
+                       const std::string& source);
+
+} // namespace edgetrain
