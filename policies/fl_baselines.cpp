@@ -19,9 +19,7 @@ struct NodeTime {
 };
 NodeTime predict(const RoundState& s, const NodeView& v, const ModelCost& c, int steps, int batch) {
   NodeTime t;
-  const double bw = s.bandwidth_factor;
-  t.comm = 2 * v.latency_s * s.latency_factor + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0) +
-           (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+  t.comm = predicted_comm_s(s, v, c);
   t.compute =
       v.flops_now > 0 ? steps * batch * c.train_flops / v.flops_now : std::numeric_limits<double>::infinity();
   return t;

@@ -45,5 +45,8 @@ const PolicyInfo* find_policy(const std::string& name);
 std::vector<NodeId> online_trainers(const RoundState& state);
 NodeId aggregator_of(const RoundState& state); // the (first) node with the aggregator role
 Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch);
+// Predicted seconds of a node's model download and update upload, alone on its route, with
+// SimGrid's network-model factors (RoundState::latency_factor, bandwidth_factor).
+double predicted_comm_s(const RoundState& state, const NodeView& node, const ModelCost& cost);
 
 } // namespace edgetrain

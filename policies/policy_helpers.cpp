@@ -25,4 +25,10 @@ Assignment full_model_assignment(const RoundState& state, NodeId node, int local
   return a;
 }
 
+double predicted_comm_s(const RoundState& s, const NodeView& v, const ModelCost& c) {
+  const double bw = s.bandwidth_factor;
+  return 2 * v.latency_s * s.latency_factor + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0) +
+         (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+}
+
 } // namespace edgetrain

@@ -1,3 +1,4 @@
+#include "policies/distreal.hpp"
 #include "policies/fedavg.hpp"
 #include "policies/fixed_pruning.hpp"
 #include "policies/fl_baselines.hpp"
@@ -14,7 +15,7 @@ const std::vector<PolicyInfo>& policy_registry() {
       fedavg_policy_info(),   fedavg_pruned_policy_info(),   random_policy_info(),
       greedy_policy_info(),   fastest_first_policy_info(),   pact_policy_info(),
       optimum_policy_info(),  fedavg_deadline_policy_info(), fed_dropout_policy_info(),
-      heterofl_policy_info(), fedprox_partial_policy_info(),
+      heterofl_policy_info(), fedprox_partial_policy_info(), distreal_policy_info(),
   };
   return registry;
 }

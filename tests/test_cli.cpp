@@ -249,8 +249,8 @@ TEST_CASE("cli error: worker without a route to its aggregator") {
 TEST_CASE("cli error: unknown policy lists the valid ones") {
   CHECK(bad_run(kToml + "[policy]\nname = \"pact2\"\n")
             .find("policy.name: 'pact2' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, "
-                  "pact, optimum, fedavg-deadline, fed-dropout, heterofl, fedprox-partial (did you mean "
-                  "'pact'?)") != std::string::npos);
+                  "pact, optimum, fedavg-deadline, fed-dropout, heterofl, fedprox-partial, distreal (did you "
+                  "mean 'pact'?)") != std::string::npos);
 }
 
 TEST_CASE("cli error: unknown host in data.samples and platform.aggregator") {

@@ -209,3 +209,28 @@ TEST_CASE("fl baselines: fedprox-partial gives slow devices fewer local steps, a
   for (const auto& [host, row] : all)
     CHECK(row.flops == doctest::Approx(full));
 }
+
+TEST_CASE("distreal: each device takes the fastest-converging vector its speed fits in the budget") {
+  // A 0.6 s round: the 40-GFLOP/s device fits the full model; the 3-GFLOP/s one needs 0.48 s of
+  // compute for it alone, on top of its transfers, so it drops filters; everyone's update arrives.
+  const auto r = first_round(run("distreal", 0.9, 600, 2, "[policy.distreal]\nround_s = 0.6\n"));
+  REQUIRE(r.size() == 3);
+  CHECK(r.at("fast").keep == doctest::Approx(1.0));
+  CHECK(r.at("slow").keep < 1.0);
+  CHECK(r.at("mid").keep >= r.at("slow").keep);
+  for (const auto& [host, row] : r) {
+    CAPTURE(host);
+    CHECK(row.finished);
+  }
+}
+
+TEST_CASE("distreal error: a Pareto table that does not fit the model") {
+  TempDir d;
+  d.write("p.xml", kPlatform);
+  d.write("pareto.csv", "keep_conv1,flops_per_batch,speed,source\n0.5,100,0.5,trained\n");
+  d.write("s.toml", scenario("distreal", 0.9, 600, 2, "[policy.distreal]\npareto = \"pareto.csv\"\n"));
+  const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("pareto.csv:2") != std::string::npos);
+  CHECK(p.err.find("expected 7 fields") != std::string::npos);
+}

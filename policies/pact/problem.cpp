@@ -82,10 +82,7 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
       cand.value.emplace_back();
       for (int steps : p.steps) {
         const double work = static_cast<double>(steps) * p.batch * mc.train_flops;
-        const double bw = s.bandwidth_factor;
-        const double comm = 2 * v.latency_s * s.latency_factor +
-                            (v.down_bps > 0 ? mc.model_bytes / (v.down_bps * bw) : 0) +
-                            (v.up_bps > 0 ? mc.update_bytes / (v.up_bps * bw) : 0);
+        const double comm = predicted_comm_s(s, v, mc);
         std::vector<NodeOption> opts;
         for (std::size_t ps = 0; ps < v.flops_per_pstate.size(); ++ps) {
           const double compute = work / (v.flops_per_pstate[ps] * available) * tc, talk = comm * tm;

@@ -1,0 +1,146 @@
+#include "policies/distreal.hpp"
+
+#include "simulator/common/error.hpp"
+#include "simulator/common/rng.hpp"
+#include "simulator/learning/dse.hpp"
+#include "simulator/scenario/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace edgetrain {
+
+namespace {
+// The rows of a Pareto table written by `edgetrain dse`: keep per prunable layer, then
+// flops_per_batch, speed and source.
+std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot read the Pareto table");
+  std::string line;
+  std::getline(in, line);
+  std::vector<DsePoint> out;
+  for (int n = 2; std::getline(in, line); ++n) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');)
+      cells.push_back(c);
+    const std::string where = fmt::format("{}:{}", path, n);
+    if (cells.size() != layers + 3)
+      throw InputError(where,
+                       fmt::format("expected {} fields (a keep per prunable layer, flops_per_batch, speed, "
+                                   "source), found {}",
+                                   layers + 3, cells.size()));
+    DsePoint p;
+    try {
+      for (std::size_t i = 0; i < layers; ++i)
+        p.keep.push_back(std::stod(cells[i]));
+      p.flops_per_batch = std::stod(cells[layers]);
+      p.speed = std::stod(cells[layers + 1]);
+    } catch (const std::exception&) {
+      throw InputError(where, "malformed number");
+    }
+    if (std::any_of(p.keep.begin(), p.keep.end(), [](double k) { return !(k > 0 && k <= 1); }))
+      throw InputError(where, "keep fractions must be in (0, 1]");
+    out.push_back(p);
+  }
+  if (out.empty()) throw InputError(path, "no vectors in the Pareto table");
+  return out;
+}
+
+class Distreal final : public Policy {
+public:
+  explicit Distreal(const PolicyContext& ctx)
+      : rng_(ctx.seed, "policy.distreal"), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
+        round_s_(ctx.params.number("round_s")), margin_(ctx.params.number("margin")),
+        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
+        batch_(static_cast<int>(ctx.scenario.training.batch)) {
+    const std::string& file = ctx.params.text("pareto");
+    if (file.empty()) {
+      pareto_ = explore(ctx.scenario, ctx.model, DseOptions{}).pareto;
+    } else {
+      const auto path = (ctx.scenario.file.parent_path() / file).lexically_normal();
+      pareto_ = read_pareto(path.string(), ctx.model.prunable_count());
+    }
+    // Fastest-converging first: a device takes the first that fits.
+    std::sort(pareto_.begin(), pareto_.end(),
+              [](const DsePoint& a, const DsePoint& b) { return a.speed > b.speed; });
+  }
+
+  RoundPlan decide(const RoundState& s) override {
+    std::vector<NodeId> pool = online_trainers(s);
+    if (k_ > 0 && k_ < pool.size()) {
+      for (std::size_t i = 0; i < k_; ++i)
+        std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
+      pool.resize(k_);
+      std::sort(pool.begin(), pool.end());
+    }
+    const ModelCost full = model_cost(s.model);
+    // The budget: round_s, or the time the median sampled device needs for the full model.
+    std::vector<double> full_times;
+    for (NodeId id : pool)
+      full_times.push_back(predicted_comm_s(s, s.nodes[id], full) +
+                           compute_s(s.nodes[id], full.train_flops * batch_));
+    std::sort(full_times.begin(), full_times.end());
+    const double budget =
+        round_s_ > 0 ? round_s_ : (full_times.empty() ? 0 : full_times[full_times.size() / 2]);
+    RoundPlan plan;
+    plan.aggregator = aggregator_of(s);
+    plan.round_timeout_s = budget;
+    for (NodeId id : pool) {
+      const NodeView& v = s.nodes[id];
+      const DsePoint* pick =
+          &*std::min_element(pareto_.begin(), pareto_.end(), [](const DsePoint& a, const DsePoint& b) {
+            return a.flops_per_batch < b.flops_per_batch;
+          });
+      for (const DsePoint& p : pareto_) {
+        const ModelCost c = model_cost(s.model, Compression{p.keep, 32, true});
+        if (predicted_comm_s(s, v, c) + compute_s(v, p.flops_per_batch) <= budget * (1 - margin_)) {
+          pick = &p;
+          break;
+        }
+      }
+      Assignment a = full_model_assignment(s, id, steps_, batch_);
+      a.compression.keep = pick->keep;
+      a.compression.dropout = true;
+      plan.trainers.push_back(a);
+    }
+    return plan;
+  }
+
+private:
+  [[nodiscard]] double compute_s(const NodeView& v, double flops_per_batch) const {
+    return v.flops_now > 0 ? steps_ * flops_per_batch / v.flops_now : std::numeric_limits<double>::infinity();
+  }
+
+  Rng rng_;
+  std::size_t k_;
+  double round_s_, margin_;
+  int steps_, batch_;
+  std::vector<DsePoint> pareto_;
+};
+} // namespace
+
+PolicyInfo distreal_policy_info() {
+  return {
+      "distreal",
+      "DISTREAL: each device picks the fastest-converging Pareto dropout vector that fits the round at its "
+      "current speed",
+      {key_int("k", 0, 0, std::numeric_limits<double>::infinity(), "nodes",
+               "devices sampled per round (0: every online one)"),
+       key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
+                 "the round's time budget (0: the median sampled device's time for the full model)"),
+       key_float("margin", 0.1, 0, 0.9, "",
+                 "a vector fits when its predicted time is within budget x (1 - margin): predictions "
+                 "leave out contention"),
+       key_string(
+           "pareto", "",
+           "Pareto table from `edgetrain dse` (relative to the scenario); \"\": explored at start with "
+           "the calibrated predictor")},
+      [](const PolicyContext& ctx) { return std::make_unique<Distreal>(ctx); }};
+}
+
+} // namespace edgetrain
