@@ -71,13 +71,7 @@ public:
   }
 
   RoundPlan decide(const RoundState& s) override {
-    std::vector<NodeId> pool = online_trainers(s);
-    if (k_ > 0 && k_ < pool.size()) {
-      for (std::size_t i = 0; i < k_; ++i)
-        std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
-      pool.resize(k_);
-      std::sort(pool.begin(), pool.end());
-    }
+    const std::vector<NodeId> pool = sample_trainers(s, k_, rng_);
     const ModelCost full = model_cost(s.model);
     // The budget: round_s, or the time the median sampled device needs for the full model.
     std::vector<double> full_times;

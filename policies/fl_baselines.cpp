@@ -41,15 +41,7 @@ public:
         timeout_(ctx.scenario.training.round_timeout_s) {}
 
 protected:
-  std::vector<NodeId> sample(const RoundState& s) {
-    std::vector<NodeId> pool = online_trainers(s);
-    if (k_ == 0 || k_ >= pool.size()) return pool;
-    for (std::size_t i = 0; i < k_; ++i) // partial Fisher-Yates
-      std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
-    pool.resize(k_);
-    std::sort(pool.begin(), pool.end());
-    return pool;
-  }
+  std::vector<NodeId> sample(const RoundState& s) { return sample_trainers(s, k_, rng_); }
   RoundPlan plan_for(const RoundState& s) const {
     RoundPlan p;
     p.aggregator = aggregator_of(s);

@@ -43,6 +43,9 @@ const PolicyInfo* find_policy(const std::string& name);
 
 // Helpers shared by policies.
 std::vector<NodeId> online_trainers(const RoundState& state);
+class Rng;
+// k online trainers drawn uniformly (all of them when k is 0 or at least their number), in id order.
+std::vector<NodeId> sample_trainers(const RoundState& state, std::size_t k, Rng& rng);
 NodeId aggregator_of(const RoundState& state); // the (first) node with the aggregator role
 Assignment full_model_assignment(const RoundState& state, NodeId node, int local_steps, int batch);
 // Predicted seconds of a node's model download and update upload, alone on its route, with

@@ -1,5 +1,9 @@
 #include "policies/policy.hpp"
 
+#include "simulator/common/rng.hpp"
+
+#include <algorithm>
+
 namespace edgetrain {
 
 std::vector<NodeId> online_trainers(const RoundState& state) {
@@ -7,6 +11,16 @@ std::vector<NodeId> online_trainers(const RoundState& state) {
   for (const NodeView& n : state.nodes)
     if (n.role == Role::Trainer && n.online) ids.push_back(n.id);
   return ids;
+}
+
+std::vector<NodeId> sample_trainers(const RoundState& state, std::size_t k, Rng& rng) {
+  std::vector<NodeId> pool = online_trainers(state);
+  if (k == 0 || k >= pool.size()) return pool;
+  for (std::size_t i = 0; i < k; ++i) // partial Fisher-Yates: the first k are a uniform sample
+    std::swap(pool[i], pool[i + rng.below(pool.size() - i)]);
+  pool.resize(k);
+  std::sort(pool.begin(), pool.end());
+  return pool;
 }
 
 NodeId aggregator_of(const RoundState& state) {

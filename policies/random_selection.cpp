@@ -19,12 +19,8 @@ public:
         timeout_(ctx.scenario.training.round_timeout_s) {}
 
   RoundPlan decide(const RoundState& state) override {
-    std::vector<NodeId> pool = online_trainers(state);
-    const std::size_t k = std::min(k_, pool.size());
-    for (std::size_t i = 0; i < k; ++i) // partial Fisher-Yates: the first k are a uniform sample
-      std::swap(pool[i], pool[i + rng_.below(pool.size() - i)]);
-    pool.resize(k);
-    std::sort(pool.begin(), pool.end());
+    // k of at least 1 (the key's minimum): never "all" by accident.
+    const std::vector<NodeId> pool = sample_trainers(state, k_, rng_);
 
     RoundPlan plan;
     plan.aggregator = aggregator_of(state);
