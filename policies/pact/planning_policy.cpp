@@ -2,6 +2,7 @@
 
 #include "policies/pact/feedback.hpp"
 #include "simulator/common/error.hpp"
+#include "simulator/learning/surrogate.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <xbt/log.h>
@@ -24,27 +25,9 @@ std::vector<KeySpec> planning_keys() {
                       true)};
 }
 
-LossModel predictor_prior(const Scenario& s, const ModelDescriptor& model) {
-  LossModel m;
-  const auto get = [&](const char* key) {
-    const std::string path = std::string("learning.surrogate.") + key;
-    for (const auto& [k, v] : s.resolved)
-      if (k == path) return std::get<double>(v);
-    return 0.0;
-  };
-  m.initial_loss =
-      get("initial_loss") > 0 ? get("initial_loss") : std::log(static_cast<double>(model.classes));
-  m.floor_loss = get("floor_loss"), m.compression_floor = get("compression_floor");
-  m.compression_rate = get("compression_rate"), m.samples_scale = get("samples_scale");
-  m.heterogeneity_penalty = get("heterogeneity_penalty");
-  m.participation_exponent = get("participation_exponent"), m.tail_exponent = get("tail_exponent");
-  m.max_accuracy = get("max_accuracy");
-  return m;
-}
-
 PlanningPolicy::PlanningPolicy(const PolicyContext& ctx, std::string name, const std::vector<double>& keep,
                                const std::vector<double>& steps)
-    : name_(std::move(name)), prior_(predictor_prior(ctx.scenario, ctx.model)),
+    : name_(std::move(name)), prior_(calibrated_loss_model(ctx.scenario, ctx.model.classes)),
       round_timeout_s_(ctx.scenario.training.round_timeout_s) {
   const std::string where = ctx.scenario.where("policy." + name_ + ".levels");
   settings_.keep = keep;

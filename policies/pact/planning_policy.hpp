@@ -13,9 +13,6 @@ namespace edgetrain {
 // The keys both take: policy.<name>.levels and .steps.
 std::vector<KeySpec> planning_keys();
 
-// The predictor a policy starts from: the resolved learning.surrogate.* values.
-LossModel predictor_prior(const Scenario& s, const ModelDescriptor& model);
-
 class PlanningPolicy : public Policy {
 public:
   // keep: pruning levels (from 1, decreasing); steps: multiples of training.local_steps.

@@ -4,6 +4,7 @@
 #include "simulator/learning/calibrate.hpp"
 #include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/loss_model.hpp"
+#include "simulator/learning/surrogate.hpp"
 
 #include <fmt/format.h>
 #include <pagmo/algorithms/nsga2.hpp>
@@ -18,16 +19,6 @@
 namespace edgetrain {
 
 namespace {
-// The surrogate's calibrated values, as resolved in the scenario.
-LossModel calibrated(const Scenario& s) {
-  LossModel m;
-  for (const auto& [k, v] : s.resolved) {
-    if (k == "learning.surrogate.compression_rate") m.compression_rate = std::get<double>(v);
-    if (k == "learning.surrogate.samples_scale") m.samples_scale = std::get<double>(v);
-  }
-  return m;
-}
-
 std::string key_of(const std::vector<double>& keep) {
   std::string k;
   for (double x : keep)
@@ -55,7 +46,7 @@ public:
     Compression c{keep, 32, true};
     p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(s_.training.batch);
     if (o_.source == "predictor") {
-      const LossModel m = calibrated(s_);
+      const LossModel m = calibrated_loss_model(s_, model_.classes);
       const double steps = static_cast<double>(s_.training.local_steps * s_.training.batch), own = 600;
       p.speed = trainer_value(m, steps, own, c.mean_keep(), 0) / trainer_value(m, steps, own, 1.0, 0);
     } else {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace edgetrain {
@@ -20,16 +21,7 @@ public:
   Surrogate(const LearningContext& ctx, const Params& p)
       : data_(ctx.data), classes_(ctx.model.classes), rng_(ctx.scenario.seed, "learning.surrogate"),
         noise_(p.number("noise")) {
-    m_.initial_loss =
-        p.number("initial_loss") > 0 ? p.number("initial_loss") : std::log(double(ctx.model.classes));
-    m_.floor_loss = p.number("floor_loss");
-    m_.compression_floor = p.number("compression_floor");
-    m_.compression_rate = p.number("compression_rate");
-    m_.samples_scale = p.number("samples_scale");
-    m_.heterogeneity_penalty = p.number("heterogeneity_penalty");
-    m_.participation_exponent = p.number("participation_exponent");
-    m_.tail_exponent = p.number("tail_exponent");
-    m_.max_accuracy = p.number("max_accuracy");
+    m_ = surrogate_model(p, ctx.model.classes);
     loss_ = m_.initial_loss;
   }
 
@@ -68,6 +60,29 @@ private:
   double loss_ = 0;
 };
 } // namespace
+
+LossModel surrogate_model(const Params& p, int classes) {
+  LossModel m;
+  m.initial_loss =
+      p.number("initial_loss") > 0 ? p.number("initial_loss") : std::log(static_cast<double>(classes));
+  m.floor_loss = p.number("floor_loss");
+  m.compression_floor = p.number("compression_floor");
+  m.compression_rate = p.number("compression_rate");
+  m.samples_scale = p.number("samples_scale");
+  m.heterogeneity_penalty = p.number("heterogeneity_penalty");
+  m.participation_exponent = p.number("participation_exponent");
+  m.tail_exponent = p.number("tail_exponent");
+  m.max_accuracy = p.number("max_accuracy");
+  return m;
+}
+
+LossModel calibrated_loss_model(const Scenario& s, int classes) {
+  const std::string prefix = "learning.surrogate.";
+  std::map<std::string, Value> values;
+  for (const auto& [path, v] : s.resolved)
+    if (path.rfind(prefix, 0) == 0) values[path.substr(prefix.size())] = v;
+  return surrogate_model(Params(values), classes);
+}
 
 LearningInfo surrogate_learning_info() {
   return {

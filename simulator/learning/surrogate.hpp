@@ -4,7 +4,13 @@
 // "learning.surrogate", one draw per round): rate x exp(noise z - noise^2 / 2), z ~ N(0, 1), so
 // the expected rate is the model's. Its parameters are the learning.surrogate.* keys.
 #include "simulator/learning/learning_process.hpp"
+#include "simulator/learning/loss_model.hpp"
 
 namespace edgetrain {
 LearningInfo surrogate_learning_info();
+// The loss model its parameters describe (initial_loss 0: ln(classes)).
+LossModel surrogate_model(const Params& p, int classes);
+// The same from a scenario's resolved learning.surrogate.* keys, whatever its learning process:
+// the predictor planning policies and the DSE start from.
+LossModel calibrated_loss_model(const Scenario& s, int classes);
 } // namespace edgetrain
