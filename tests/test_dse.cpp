@@ -101,3 +101,15 @@ TEST_CASE("dse: the trained source measures each vector once, and a rerun takes 
   for (const DsePoint& p : first.evaluated)
     if (p.keep[0] == 1.0) CHECK(p.speed == doctest::Approx(1.0));
 }
+
+TEST_CASE("dse error: a corrupt cache file is named with its line") {
+  testutil::TempDir d;
+  const Scenario s = load_scenario(testutil::source_dir() / "configs/synthetic.toml");
+  ModelDescriptor m;
+  REQUIRE(find_model(s.model, m));
+  d.write("cache.csv", "keep,loss_drop\n1,0.5\nnot a line\n");
+  DseOptions o;
+  o.source = "trained", o.grid = {0.5, 1.0}, o.population = 8, o.generations = 1, o.rounds = 1, o.nodes = 2;
+  o.cache = (d.path() / "cache.csv").string();
+  CHECK_THROWS_WITH_AS(explore(s, m, o), doctest::Contains("cache.csv:3"), InputError);
+}
