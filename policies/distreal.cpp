@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <numeric>
 #include <sstream>
 
 namespace edgetrain {
@@ -51,6 +53,34 @@ std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
   return out;
 }
 
+// The device's own rule, applied before each of its mini-batches: the fastest-converging vector
+// whose remaining mini-batches, at the FLOP/s it has now, and its update's upload fit in the time
+// left x (1 - margin); the cheapest when none fits.
+class DistrealChooser final : public DeviceChooser {
+public:
+  DistrealChooser(std::vector<std::size_t> by_speed, std::vector<double> step_flops, double upload_s,
+                  double margin)
+      : by_speed_(std::move(by_speed)), step_flops_(std::move(step_flops)), upload_s_(upload_s),
+        margin_(margin) {
+    cheapest_ = static_cast<std::size_t>(std::min_element(step_flops_.begin(), step_flops_.end()) -
+                                         step_flops_.begin());
+  }
+
+  [[nodiscard]] std::size_t choose(const DeviceNow& n) const override {
+    if (!(n.flops_now > 0)) return cheapest_;
+    const double usable = n.seconds_left * (1 - margin_) - upload_s_;
+    for (std::size_t i : by_speed_)
+      if (n.steps_left * step_flops_[i] / n.flops_now <= usable) return i;
+    return cheapest_;
+  }
+
+private:
+  std::vector<std::size_t> by_speed_; // option indices, fastest-converging first
+  std::vector<double> step_flops_;    // FLOPs of one mini-batch, per option
+  double upload_s_, margin_;
+  std::size_t cheapest_ = 0;
+};
+
 class Distreal final : public Policy {
 public:
   explicit Distreal(const PolicyContext& ctx)
@@ -65,49 +95,68 @@ public:
       const auto path = (ctx.scenario.file.parent_path() / file).lexically_normal();
       pareto_ = read_pareto(path.string(), ctx.model.prunable_count());
     }
-    // Fastest-converging first: a device takes the first that fits.
+    // Fastest-converging first: a device takes the first that fits. A mini-batch's FLOPs are the
+    // cost model's at this scenario's batch (the table's column may come from another batch).
     std::sort(pareto_.begin(), pareto_.end(),
               [](const DsePoint& a, const DsePoint& b) { return a.speed > b.speed; });
+    for (const DsePoint& p : pareto_) {
+      const Compression c{p.keep, 32, true};
+      options_.push_back(c);
+      step_flops_.push_back(model_cost(ctx.model, c).train_flops * batch_);
+    }
   }
 
   RoundPlan decide(const RoundState& s) override {
     const std::vector<NodeId> pool = sample_trainers(s, k_, rng_);
     const ModelCost full = model_cost(s.model);
+    // Under dropout the device moves the whole model either way (cost_model.hpp): the same
+    // transfer whatever the vector.
+    const ModelCost moved = model_cost(s.model, options_.front());
     // The budget: round_s, or the time the median sampled device needs for the full model.
     std::vector<double> full_times;
     for (NodeId id : pool)
       full_times.push_back(predicted_comm_s(s, s.nodes[id], full) +
-                           compute_s(s.nodes[id], full.train_flops * batch_));
+                           compute_s(s.nodes[id].flops_now, full.train_flops * batch_));
     std::sort(full_times.begin(), full_times.end());
     const double budget =
         round_s_ > 0 ? round_s_ : (full_times.empty() ? 0 : full_times[full_times.size() / 2]);
     RoundPlan plan;
     plan.aggregator = aggregator_of(s);
     plan.round_timeout_s = budget;
+    std::vector<std::size_t> by_speed(options_.size());
+    std::iota(by_speed.begin(), by_speed.end(), std::size_t{0});
     for (NodeId id : pool) {
       const NodeView& v = s.nodes[id];
-      const DsePoint* pick =
-          &*std::min_element(pareto_.begin(), pareto_.end(), [](const DsePoint& a, const DsePoint& b) {
-            return a.flops_per_batch < b.flops_per_batch;
-          });
-      for (const DsePoint& p : pareto_) {
-        const ModelCost c = model_cost(s.model, Compression{p.keep, 32, true});
-        if (predicted_comm_s(s, v, c) + compute_s(v, p.flops_per_batch) <= budget * (1 - margin_)) {
-          pick = &p;
-          break;
-        }
-      }
+      const double comm = predicted_comm_s(s, v, moved);
+      const double upload = v.latency_s * s.latency_factor +
+                            (v.up_bps > 0 ? moved.update_bytes / (v.up_bps * s.bandwidth_factor) : 0);
+      const DistrealChooser rule(by_speed, step_flops_, upload, margin_);
+      // The first pick, from the whole round's prediction at the speed it has now; the device
+      // picks again before every mini-batch from what it then has.
+      DeviceNow start;
+      start.steps_left = steps_;
+      start.seconds_left = budget - (comm - upload);
+      start.flops_now = v.flops_now;
+      const std::size_t first = rule.choose(start);
       Assignment a = full_model_assignment(s, id, steps_, batch_);
-      a.compression.keep = pick->keep;
-      a.compression.dropout = true;
-      plan.trainers.push_back(a);
+      a.compression = options_[first];
+      // options[0] is what it starts with (round.hpp): the first pick swapped to the front.
+      a.options = options_;
+      std::swap(a.options[0], a.options[first]);
+      std::vector<std::size_t> order = by_speed;
+      std::vector<double> flops = step_flops_;
+      std::swap(flops[0], flops[first]);
+      for (std::size_t& i : order)
+        i = i == first ? 0 : i == 0 ? first : i;
+      a.chooser = std::make_shared<DistrealChooser>(std::move(order), std::move(flops), upload, margin_);
+      plan.trainers.push_back(std::move(a));
     }
     return plan;
   }
 
 private:
-  [[nodiscard]] double compute_s(const NodeView& v, double flops_per_batch) const {
-    return v.flops_now > 0 ? steps_ * flops_per_batch / v.flops_now : std::numeric_limits<double>::infinity();
+  [[nodiscard]] double compute_s(double flops_now, double flops_per_batch) const {
+    return flops_now > 0 ? steps_ * flops_per_batch / flops_now : std::numeric_limits<double>::infinity();
   }
 
   Rng rng_;
@@ -115,6 +164,8 @@ private:
   double round_s_, margin_;
   int steps_, batch_;
   std::vector<DsePoint> pareto_;
+  std::vector<Compression> options_; // the Pareto vectors, fastest-converging first
+  std::vector<double> step_flops_;   // FLOPs of one mini-batch of each
 };
 } // namespace
 

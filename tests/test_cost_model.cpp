@@ -48,6 +48,21 @@ TEST_CASE("cost model: LeNet-5 with half the filters and units kept, 8-bit updat
   CHECK(half.mean_keep() == doctest::Approx(0.5));
 }
 
+TEST_CASE("cost model: under dropout the sub-model's FLOPs but the whole model moves and is averaged") {
+  // Filters drawn anew each mini-batch: the device holds all 61,706 parameters (see the full-model
+  // case) and sends them all back; it computes with the half model's FLOPs.
+  const ModelCost c = model_cost(model("lenet5"), Compression{{0.5, 0.5, 0.5, 0.5}, 8, true});
+  CHECK(c.params == 15738);
+  CHECK(c.sent_params == 61706);
+  CHECK(c.train_flops == doctest::Approx(6.0 * 133740 - 2.0 * 58800));
+  CHECK(c.model_bytes == doctest::Approx(61706.0 * 4));
+  CHECK(c.update_bytes == doctest::Approx(61706.0));
+  // HeteroFL's nested sub-model is the same every mini-batch: only it moves.
+  Compression nested{{0.5, 0.5, 0.5, 0.5}, 8};
+  nested.nested = true;
+  CHECK(model_cost(model("lenet5"), nested).sent_params == 15738);
+}
+
 TEST_CASE("cost model: a conv layer's cost scales with keep(in) x keep(out)") {
   const ModelCost full = model_cost(model("lenet5"));
   // keep conv1 at 0.5 (its 6 filters -> 3), conv2 at 0.25 (16 -> 4): conv2 MACs scale by 0.5 * 0.25.

@@ -41,7 +41,9 @@ LearningSnapshot round(LearningProcess& p, const std::vector<NodeId>& planned,
   RoundOutcome out;
   out.round = 1;
   for (NodeId n : planned) {
-    plan.trainers.push_back({n, 5, 20, c, 0});
+    Assignment a;
+    a.node = n, a.local_steps = 5, a.batch = 20, a.compression = c;
+    plan.trainers.push_back(a);
     NodeOutcome o;
     o.node = n, o.trained = true;
     o.finished = std::find(finished.begin(), finished.end(), n) != finished.end();
@@ -89,6 +91,33 @@ TEST_CASE("trained process: dropout and pruning train differently, and pruning d
   round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false});
   CHECK(round(*prune, {1, 2, 3}, {1, 2, 3}).loss ==
         round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false}).loss);
+}
+
+TEST_CASE(
+    "trained process: a device that chose its vector per mini-batch trains each with the one it chose") {
+  Setup st;
+  const Compression whole{{1.0}, 32, true}, quarter{{0.25}, 32, true};
+  // Node 1 trains 5 mini-batches; with options {whole, quarter}, `steps` says which each used.
+  const auto chosen = [&](LearningProcess& p, const std::vector<std::size_t>& steps) {
+    RoundPlan plan;
+    Assignment a;
+    a.node = 1, a.local_steps = 5, a.batch = 20, a.compression = whole, a.options = {whole, quarter};
+    plan.trainers.push_back(a);
+    RoundOutcome out;
+    out.round = 1;
+    NodeOutcome o;
+    o.node = 1, o.trained = o.finished = true, o.step_option = steps;
+    out.nodes.push_back(o);
+    return p.advance(plan, out).loss;
+  };
+  auto all_quarter = st.make(), plain = st.make(), mixed = st.make(), all_whole = st.make();
+  // Every mini-batch on the quarter equals an assignment of the quarter (the same draws).
+  const double q = chosen(*all_quarter, {1, 1, 1, 1, 1});
+  CHECK(q == round(*plain, {1}, {1}, quarter).loss);
+  // A mix is neither.
+  const double m = chosen(*mixed, {0, 0, 1, 1, 1}), w = chosen(*all_whole, {0, 0, 0, 0, 0});
+  CHECK(m != w);
+  CHECK(m != q);
 }
 
 TEST_CASE("trained process error: a model that does not fit the data, a missing data set") {

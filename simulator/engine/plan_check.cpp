@@ -6,6 +6,29 @@
 
 namespace edgetrain {
 
+namespace {
+// An on-device choice switches only FLOPs (round.hpp): dropout options with the same bits, the
+// first being the compression it starts with.
+void check_options(const Assignment& a, const ModelDescriptor& model, const std::string& who) {
+  if (a.options.empty() != (a.chooser == nullptr))
+    throw std::invalid_argument(fmt::format("node '{}': options and a device chooser go together", who));
+  for (std::size_t i = 0; i < a.options.size(); ++i) {
+    const Compression& c = a.options[i];
+    if (!c.dropout || c.nested || c.bits != a.compression.bits)
+      throw std::invalid_argument(fmt::format(
+          "node '{}': option {} is not a dropout compression with the assignment's bits", who, i));
+    try {
+      (void)model_cost(model, c);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("node '{}': option {}: {}", who, i, e.what()));
+    }
+  }
+  if (!a.options.empty() && (a.options[0].keep != a.compression.keep || !a.compression.dropout))
+    throw std::invalid_argument(
+        fmt::format("node '{}': options[0] must be the assignment's compression", who));
+}
+} // namespace
+
 void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDescriptor& model,
                 const std::vector<NodeView>& views) {
   if (plan.aggregator >= platform.nodes.size() || platform.nodes[plan.aggregator].role != Role::Aggregator)
@@ -32,6 +55,7 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(fmt::format("node '{}': {}", who, e.what()));
     }
+    check_options(a, model, who);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "simulator/learning/model.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -69,12 +70,35 @@ struct RoundState {
   std::span<const RoundRecord> history;
 };
 
+// What a device knows before each mini-batch when it chooses its own compression during the round.
+struct DeviceNow {
+  int steps_done = 0, steps_left = 0;
+  double seconds_left = 0; // until the round's timeout (infinity when the round has none)
+  double flops_now = 0;    // FLOP/s it has now at its DVFS state, all cores (speed trace applied)
+  std::size_t current = 0; // the option of its last mini-batch (Assignment::compression's before the first)
+};
+
+// A device that picks its compression itself, from the resources it has at the moment (DISTREAL).
+// The engine then runs its local training one mini-batch at a time and asks before each which of
+// Assignment::options to train with, so a speed change mid-round is seen at the next mini-batch.
+// The policy writes it; the engine only calls it (from the device's actor, in simulated time).
+class DeviceChooser {
+public:
+  virtual ~DeviceChooser() = default;
+  [[nodiscard]] virtual std::size_t choose(const DeviceNow& now) const = 0;
+};
+
 struct Assignment {
   NodeId node = 0;
   int local_steps = 1;
   int batch = 32;
-  Compression compression;
+  Compression compression; // what it downloads and starts with
   int pstate = 0;
+  // On-device choice (empty / null: `compression` throughout). Every option is a dropout
+  // compression with `compression`'s bits: the device holds the whole model and sends a whole
+  // update, so switching changes only the FLOPs of its next mini-batches. `compression` is options[0].
+  std::vector<Compression> options;
+  std::shared_ptr<const DeviceChooser> chooser;
 };
 
 struct RoundPlan {
@@ -96,6 +120,9 @@ struct NodeOutcome { // one row of nodes.csv
   int pstate = 0;
   double keep_mean = 1;
   std::int64_t samples_processed = 0; // local_steps x batch, when finished
+  // With an on-device chooser: the option each mini-batch it started trained with, in order
+  // (keep_mean is then their mean keep); empty otherwise.
+  std::vector<std::size_t> step_option;
 };
 
 struct RoundOutcome {

@@ -8,10 +8,14 @@
 #include <simgrid/s4u/Exec.hpp>
 #include <xbt/log.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 
 XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_round, "edgetrain: one round on SimGrid");
 
@@ -30,7 +34,8 @@ struct TrainerRun {      // shared between the coordinator and one trainer actor
   Assignment assignment; // a copy: the plan may be gone when a trainer outlives its round
   const Node* node = nullptr;
   ModelCost cost;
-  double flops = 0;
+  double flops = 0;     // planned (with a chooser: recomputed as options are chosen)
+  double deadline = -1; // the round's timeout as a clock time (-1: none)
   double energy_start = 0, energy_end = kNaN;
   double t_down = -1, t_comp = -1, t_up = -1; // when each phase ended (-1: not yet)
   sg4::CommPtr comm;
@@ -39,11 +44,68 @@ struct TrainerRun {      // shared between the coordinator and one trainer actor
   bool finished = false;
   bool ended = false; // the actor is gone: done, failed, or killed with its host
   double t_ended = -1;
-  double compute_rate = 0; // FLOP/s when the computation started (for a failure mid-computation)
+  // The computation runs as one execution, or one per mini-batch with a chooser: FLOPs of the
+  // executions completed, then the current one's FLOPs, start and FLOP/s at its start (for a
+  // failure mid-execution, which cannot be asked what it did).
+  double flops_done = 0, chunk_flops = 0, chunk_start = 0, compute_rate = 0;
+  std::vector<std::size_t> step_option;
+  std::exception_ptr error; // a chooser's bad answer, rethrown by the coordinator
   Batteries* batteries = nullptr;
 };
 
-void train_steps(TrainerRun& r, sg4::Host* aggregator) {
+// FLOP/s the host has now at its DVFS state, all cores, its speed trace applied.
+double flops_now(const TrainerRun& r) {
+  sg4::Host* host = r.node->host;
+  return host->get_pstate_speed(static_cast<unsigned long>(r.assignment.pstate)) * r.node->cores *
+         host->get_available_speed();
+}
+
+// One execution of `flops` on all the node's cores (SimGrid's multi-thread execution gives each
+// thread the amount: the work is split over the cores).
+void compute(TrainerRun& r, double flops) {
+  r.chunk_flops = flops;
+  r.chunk_start = sg4::Engine::get_clock();
+  r.compute_rate = flops_now(r);
+  r.exec = sg4::this_actor::exec_init(flops / r.node->cores)->set_thread_count(r.node->cores);
+  r.exec->start();
+  r.exec->wait();
+  r.exec = nullptr;
+  r.flops_done += flops;
+  r.chunk_flops = 0;
+}
+
+// With a chooser, one mini-batch at a time, each with the option the device picks before it.
+void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
+  const Assignment& a = r.assignment;
+  std::vector<double> per_step; // FLOPs of one mini-batch with each option
+  for (const Compression& c : a.options)
+    per_step.push_back(model_cost(model, c).train_flops * a.batch);
+  std::size_t current = 0;
+  r.flops = 0;
+  for (int step = 0; step < a.local_steps; ++step) {
+    DeviceNow now;
+    now.steps_done = step;
+    now.steps_left = a.local_steps - step;
+    now.seconds_left =
+        r.deadline < 0 ? std::numeric_limits<double>::infinity() : r.deadline - sg4::Engine::get_clock();
+    now.flops_now = flops_now(r);
+    now.current = current;
+    const std::size_t pick = a.chooser->choose(now);
+    if (pick >= a.options.size())
+      throw std::logic_error(fmt::format("node '{}': the device chooser picked option {} of {}",
+                                         r.node->host->get_name(), pick, a.options.size()));
+    if (pick != current && step > 0)
+      XBT_DEBUG("%s switches from option %zu to %zu at mini-batch %d (%.3g FLOP/s, %.3g s left)",
+                r.node->host->get_cname(), current, pick, step, now.flops_now, now.seconds_left);
+    current = pick;
+    r.step_option.push_back(pick);
+    // What is planned so far: the mini-batches done and this one at their options, the rest at it.
+    r.flops = r.flops_done + per_step[pick] * (a.local_steps - step);
+    compute(r, per_step[pick]);
+  }
+}
+
+void train_steps(TrainerRun& r, sg4::Host* aggregator, const ModelDescriptor& model) {
   sg4::Host* host = r.node->host;
   const auto pstate = static_cast<unsigned long>(r.assignment.pstate);
   host->set_pstate(pstate);
@@ -52,15 +114,12 @@ void train_steps(TrainerRun& r, sg4::Host* aggregator) {
   r.comm->wait();
   r.comm = nullptr;
   r.t_down = sg4::Engine::get_clock();
-  // SimGrid's multi-thread execution gives each thread the amount: split the work over the cores.
-  r.compute_rate = host->get_pstate_speed(static_cast<unsigned long>(r.assignment.pstate)) * r.node->cores *
-                   host->get_available_speed();
-  r.exec = sg4::this_actor::exec_init(r.flops / r.node->cores)->set_thread_count(r.node->cores);
-  r.exec->start();
   r.batteries->set_busy(r.node->id, true, pstate);
-  r.exec->wait();
+  if (r.assignment.chooser)
+    compute_chosen(r, model);
+  else
+    compute(r, r.flops);
   r.batteries->set_busy(r.node->id, false, pstate);
-  r.exec = nullptr;
   r.t_comp = sg4::Engine::get_clock();
   r.comm = sg4::Comm::sendto_async(host, aggregator, static_cast<std::uint64_t>(r.cost.update_bytes));
   r.comm->wait();
@@ -72,7 +131,7 @@ void train_steps(TrainerRun& r, sg4::Host* aggregator) {
 
 // The trainer actor shares its TrainerRun: it may outlive the round's coordinator (when the
 // aggregator's host is switched off, SimGrid kills the coordinator and unwinds play_round).
-void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator) {
+void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator, const ModelDescriptor& model) {
   TrainerRun& r = *run;
   // Runs when the actor ends, also when SimGrid kills it with its host. Activities must not be
   // queried here (SimGrid 3.32 aborts on an action that is no longer running); energy can be.
@@ -82,10 +141,13 @@ void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator) {
     if (!run->finished) run->energy_end = host_energy(*run->node); // failed: charged until now
   });
   try {
-    train_steps(r, aggregator);
+    train_steps(r, aggregator, model);
   } catch (const simgrid::NetworkFailureException&) {
     // A link on its route went down (a state trace): the trainer's round fails.
   } catch (const simgrid::HostFailureException&) {
+  } catch (const std::logic_error&) {
+    // An exception must not leave an actor (SimGrid aborts): the coordinator rethrows it.
+    r.error = std::current_exception();
   }
 }
 
@@ -105,6 +167,13 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
   o.finished = r.finished;
   o.pstate = r.assignment.pstate;
   o.keep_mean = r.assignment.compression.mean_keep();
+  if (!r.step_option.empty()) {
+    double sum = 0;
+    for (std::size_t i : r.step_option)
+      sum += r.assignment.options[i].mean_keep();
+    o.keep_mean = sum / static_cast<double>(r.step_option.size());
+    o.step_option = r.step_option;
+  }
   const double down_end = r.t_down >= 0 ? r.t_down : now;
   const double comp_end = r.t_comp >= 0 ? r.t_comp : (r.t_down >= 0 ? now : down_end);
   const double up_end = r.t_up >= 0 ? r.t_up : (r.t_comp >= 0 ? now : comp_end);
@@ -112,8 +181,9 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
   o.compute_s = comp_end - down_end;
   // Work and bytes actually done: whole phases, plus the part of the phase cut short.
   // (get_remaining_ratio: an execution on several threads reports its remaining work per thread.)
-  o.flops = r.t_comp >= 0 ? r.flops : exec_left >= 0 ? r.flops * (1.0 - exec_left) : 0.0;
-  if (failed && r.t_down >= 0 && r.t_comp < 0) o.flops = std::min(r.flops, (now - r.t_down) * r.compute_rate);
+  o.flops = r.flops_done + (exec_left >= 0 ? r.chunk_flops * (1.0 - exec_left) : 0.0);
+  if (failed && r.t_down >= 0 && r.t_comp < 0)
+    o.flops = r.flops_done + std::min(r.chunk_flops, (now - r.chunk_start) * r.compute_rate);
   o.bytes_down = r.t_down >= 0 ? r.cost.model_bytes : (comm_left >= 0 ? r.cost.model_bytes - comm_left : 0.0);
   o.bytes_up = r.t_up >= 0 ? r.cost.update_bytes
                            : (comm_left >= 0 && r.t_down >= 0 ? r.cost.update_bytes - comm_left : 0.0);
@@ -155,13 +225,14 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->node = &platform.nodes[a.node];
     r->cost = model_cost(model, a.compression);
     r->flops = r->cost.train_flops * a.local_steps * a.batch;
+    r->deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
     r->energy_start = host_energy(*r->node);
     r->batteries = &batteries;
     runs.push_back(std::move(r));
   }
   for (auto& r : runs)
     r->actor = sg4::Actor::create("train-" + r->node->host->get_name(), r->node->host,
-                                  [run = r, host = agg.host] { train(run, host); });
+                                  [run = r, host = agg.host, &model] { train(run, host, model); });
 
   // Wait for every trainer, or until the timeout. A trainer that has not finished by then is
   // stopped; one finishing at the very instant of the timeout counts as finished.
@@ -175,11 +246,13 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   const double cut = sg4::Engine::get_clock();
   out.nodes.push_back({}); // the aggregator's row, filled below
   double received_params = 0;
+  for (auto& r : runs)
+    if (r->error) std::rethrow_exception(r->error);
   for (auto& r : runs) {
     NodeOutcome o = trainer_outcome(*r, t0, cut);
     if (r->finished) {
       r->actor->join(); // done, maybe not yet returned: let it end cleanly
-      received_params += static_cast<double>(r->cost.params);
+      received_params += static_cast<double>(r->cost.sent_params);
     } else if (!r->ended) {
       XBT_VERB("round %d: %s stopped by the round timeout", round, r->node->host->get_cname());
       r->actor->kill();

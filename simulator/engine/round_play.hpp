@@ -3,7 +3,8 @@
 //   1. the aggregator sends each trainer its (possibly compressed) model, all at once, so the
 //      transfers share links exactly as SimGrid's network model shares them;
 //   2. each trainer computes local_steps x batch x training FLOPs per sample on all its cores at the
-//      planned DVFS state (the whole round runs at that state);
+//      planned DVFS state (the whole round runs at that state): one execution, or, for a device
+//      with a chooser (round.hpp), one per mini-batch, each with the option it picks just before;
 //   3. it sends its update back;
 //   4. the aggregator waits for all updates, or until round_timeout_s after the round started:
 //      late trainers are stopped there (their activities cancelled; the energy they burnt until

@@ -63,8 +63,10 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
     out.round = r;
     std::vector<Contribution> contrib;
     for (NodeId id : ids) {
-      plan.trainers.push_back(
-          {id, static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), c, 0});
+      Assignment a;
+      a.node = id, a.local_steps = static_cast<int>(s.training.local_steps);
+      a.batch = static_cast<int>(s.training.batch), a.compression = c;
+      plan.trainers.push_back(a);
       NodeOutcome n;
       n.node = id, n.trained = n.finished = true, n.keep_mean = keep;
       // The trainer caps a batch at the node's own samples.

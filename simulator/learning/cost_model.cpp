@@ -80,8 +80,10 @@ ModelCost model_cost(const ModelDescriptor& model, const Compression& compressio
   }
   cost.train_flops =
       3.0 * cost.forward_flops - (cost.layers.empty() ? 0.0 : cost.layers.front().forward_flops);
-  cost.model_bytes = static_cast<double>(cost.params) * 4.0;
-  cost.update_bytes = static_cast<double>(cost.params) * compression.bits / 8.0;
+  const bool whole = compression.dropout && !compression.nested && !compression.keep.empty();
+  cost.sent_params = whole ? model_cost(model, Compression{{}, compression.bits}).params : cost.params;
+  cost.model_bytes = static_cast<double>(cost.sent_params) * 4.0;
+  cost.update_bytes = static_cast<double>(cost.sent_params) * compression.bits / 8.0;
   return cost;
 }
 

@@ -44,11 +44,15 @@ struct LayerCost {
 };
 
 struct ModelCost {
-  std::int64_t params = 0;
+  std::int64_t params = 0; // of the (sub-)model trained
+  // Parameters moved each way and averaged by the aggregator. The sub-model's, except under
+  // dropout: filters are drawn anew for every mini-batch, so the device needs the whole model and,
+  // after a round's many mini-batches, has touched nearly all of it (DISTREAL sends it whole).
+  std::int64_t sent_params = 0;
   double forward_flops = 0; // per sample
   double train_flops = 0;   // per sample, forward + backward
-  double model_bytes = 0;   // the (compressed) model, float32
-  double update_bytes = 0;  // the update, at Compression::bits
+  double model_bytes = 0;   // sent_params in float32
+  double update_bytes = 0;  // sent_params at Compression::bits
   std::vector<LayerCost> layers;
 };
 

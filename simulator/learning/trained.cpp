@@ -107,11 +107,12 @@ public:
 
   LearningSnapshot advance(const RoundPlan& plan, const RoundOutcome& outcome) override {
     prune(plan);
-    std::vector<const Assignment*> jobs;
+    std::vector<Job> jobs;
     for (const Assignment& a : plan.trainers) {
       const auto it = std::find_if(outcome.nodes.begin(), outcome.nodes.end(),
                                    [&](const NodeOutcome& n) { return n.node == a.node && n.trained; });
-      if (it != outcome.nodes.end() && it->finished && !node_samples_[a.node].empty()) jobs.push_back(&a);
+      if (it != outcome.nodes.end() && it->finished && !node_samples_[a.node].empty())
+        jobs.push_back({&a, &*it});
     }
     // Trainers go in batches of threads_, one thread each with its own Trainer (its own buffers);
     // each batch is added to the average in plan order, so the sum's rounding does not depend on
@@ -127,7 +128,7 @@ public:
       std::vector<std::exception_ptr> failed(n);
       const auto work = [&](std::size_t k) {
         try {
-          local[k] = train_locally(trainers[k], *jobs[first + k], outcome.round, touched[k]);
+          local[k] = train_locally(trainers[k], jobs[first + k], outcome.round, touched[k]);
         } catch (...) {
           failed[k] = std::current_exception();
         }
@@ -141,7 +142,7 @@ public:
       for (const auto& e : failed)
         if (e) std::rethrow_exception(e);
       for (std::size_t k = 0; k < n; ++k)
-        avg.add(local[k], touched[k], static_cast<double>(node_samples_[jobs[first + k]->node].size()));
+        avg.add(local[k], touched[k], static_cast<double>(node_samples_[jobs[first + k].a->node].size()));
     }
     if (!jobs.empty()) global_ = avg.result(global_);
     return snapshot(outcome.round);
@@ -154,6 +155,8 @@ private:
     bool asked = false;
     for (const Assignment& a : plan.trainers) {
       if (!a.compression.keep.empty()) nn::check_keep(shape_, a.compression.keep); // before any thread
+      for (const Compression& c : a.options)
+        if (!c.keep.empty()) nn::check_keep(shape_, c.keep);
       if (a.compression.dropout || a.compression.nested || a.compression.keep.empty()) continue;
       for (std::size_t i = 0; i < keep.size(); ++i)
         keep[i] = std::min(keep[i], a.compression.keep[i]);
@@ -162,7 +165,13 @@ private:
     if (asked) alive_ = nn::Selection::by_magnitude(shape_, global_, keep, alive_);
   }
 
-  nn::Params train_locally(nn::Trainer& trainer, const Assignment& a, int round, nn::Touched& touched) const {
+  struct Job {
+    const Assignment* a;
+    const NodeOutcome* o; // its step_option, when the device chose its compression per mini-batch
+  };
+
+  nn::Params train_locally(nn::Trainer& trainer, const Job& job, int round, nn::Touched& touched) const {
+    const Assignment& a = *job.a;
     nn::Params local = global_, velocity = nn::Params::zeros(shape_);
     Rng rng(seed_, fmt::format("learning.trained.node.{}.round.{}", a.node, round));
     std::vector<int> order = node_samples_[a.node];
@@ -178,11 +187,13 @@ private:
         }
         idx[k] = order[next++];
       }
-      const bool sub = !a.compression.keep.empty();
-      const nn::Selection sel =
-          sub && a.compression.nested    ? nn::Selection::first(shape_, a.compression.keep, &alive_)
-          : sub && a.compression.dropout ? nn::Selection::random(shape_, a.compression.keep, rng, &alive_)
-                                         : alive_;
+      const Compression& c = job.o->step_option.empty()
+                                 ? a.compression
+                                 : a.options[job.o->step_option[static_cast<std::size_t>(step)]];
+      const bool sub = !c.keep.empty();
+      const nn::Selection sel = sub && c.nested    ? nn::Selection::first(shape_, c.keep, &alive_)
+                                : sub && c.dropout ? nn::Selection::random(shape_, c.keep, rng, &alive_)
+                                                   : alive_;
       trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd_);
       touched.mark(shape_, sel);
     }
