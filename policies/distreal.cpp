@@ -55,20 +55,23 @@ std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
 
 // The device's own rule, applied before each of its mini-batches: the fastest-converging vector
 // whose remaining mini-batches, at the FLOP/s it has now, and its update's upload fit in the time
-// left x (1 - margin); the cheapest when none fits.
+// left less a reserve of margin x budget; the cheapest when none fits.
 class DistrealChooser final : public DeviceChooser {
 public:
   DistrealChooser(std::vector<std::size_t> by_speed, std::vector<double> step_flops, double upload_s,
-                  double margin)
+                  double download_s, double reserve_s)
       : by_speed_(std::move(by_speed)), step_flops_(std::move(step_flops)), upload_s_(upload_s),
-        margin_(margin) {
+        up_over_down_(download_s > 0 ? upload_s / download_s : 1), reserve_s_(reserve_s) {
     cheapest_ = static_cast<std::size_t>(std::min_element(step_flops_.begin(), step_flops_.end()) -
                                          step_flops_.begin());
   }
 
   [[nodiscard]] std::size_t choose(const DeviceNow& n) const override {
     if (!(n.flops_now > 0)) return cheapest_;
-    const double usable = n.seconds_left * (1 - margin_) - upload_s_;
+    // The upload alone on its route, or as slow as the download was: devices that fill the budget
+    // all upload near its end, sharing links as they shared them downloading.
+    const double upload = std::max(upload_s_, n.download_s * up_over_down_);
+    const double usable = n.seconds_left - reserve_s_ - upload;
     for (std::size_t i : by_speed_)
       if (n.steps_left * step_flops_[i] / n.flops_now <= usable) return i;
     return cheapest_;
@@ -77,7 +80,9 @@ public:
 private:
   std::vector<std::size_t> by_speed_; // option indices, fastest-converging first
   std::vector<double> step_flops_;    // FLOPs of one mini-batch, per option
-  double upload_s_, margin_;
+  double upload_s_;                   // predicted alone on its route
+  double up_over_down_;               // predicted upload over predicted download time
+  double reserve_s_;                  // margin x budget, kept free to the end for what predictions leave out
   std::size_t cheapest_ = 0;
 };
 
@@ -130,13 +135,14 @@ public:
       const double comm = predicted_comm_s(s, v, moved);
       const double upload = v.latency_s * s.latency_factor +
                             (v.up_bps > 0 ? moved.update_bytes / (v.up_bps * s.bandwidth_factor) : 0);
-      const DistrealChooser rule(by_speed, step_flops_, upload, margin_);
+      const DistrealChooser rule(by_speed, step_flops_, upload, comm - upload, margin_ * budget);
       // The first pick, from the whole round's prediction at the speed it has now; the device
       // picks again before every mini-batch from what it then has.
       DeviceNow start;
       start.steps_left = steps_;
       start.seconds_left = budget - (comm - upload);
       start.flops_now = v.flops_now;
+      start.download_s = comm - upload;
       const std::size_t first = rule.choose(start);
       Assignment a = full_model_assignment(s, id, steps_, batch_);
       a.compression = options_[first];
@@ -148,7 +154,8 @@ public:
       std::swap(flops[0], flops[first]);
       for (std::size_t& i : order)
         i = i == first ? 0 : i == 0 ? first : i;
-      a.chooser = std::make_shared<DistrealChooser>(std::move(order), std::move(flops), upload, margin_);
+      a.chooser = std::make_shared<DistrealChooser>(std::move(order), std::move(flops), upload, comm - upload,
+                                                    margin_ * budget);
       plan.trainers.push_back(std::move(a));
     }
     return plan;
@@ -179,8 +186,7 @@ PolicyInfo distreal_policy_info() {
        key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
                  "the round's time budget (0: the median sampled device's time for the full model)"),
        key_float("margin", 0.1, 0, 0.9, "",
-                 "a vector fits when its predicted time is within budget x (1 - margin): predictions "
-                 "leave out contention"),
+                 "a reserve of margin x budget left free to the end: predictions leave out contention"),
        key_string(
            "pareto", "",
            "Pareto table from `edgetrain dse` (relative to the scenario); \"\": explored at start with "

@@ -182,7 +182,8 @@ TEST_CASE("device choice error: an option that would change what the device down
 TEST_CASE("distreal: a device picks again when its speed drops mid-round, by its rule worked out here") {
   // Three Pareto vectors; 10 mini-batches of 4; a 0.2 s budget with a 10% margin. The rule: before
   // each mini-batch, the fastest-converging vector whose remaining mini-batches at the speed it
-  // has now, plus the upload (latency + bytes / bandwidth), fit in the time left x 0.9.
+  // has now, plus the upload (latency + bytes / bandwidth, as long as the download took here), fit
+  // in the time left less 0.1 x the budget.
   const double keeps[] = {1.0, 0.5, 0.25}, speeds[] = {1.0, 0.6, 0.3};
   std::string table = "header\n";
   for (int v = 0; v < 3; ++v) {
@@ -198,7 +199,7 @@ TEST_CASE("distreal: a device picks again when its speed drops mid-round, by its
   for (int step = 0; step < 10; ++step) {
     std::size_t pick = 2; // the cheapest when none fits
     for (std::size_t v = 0; v < 3; ++v)
-      if ((10 - step) * step_flops(keeps[v], 4) / speed_at(t) <= (budget - t) * 0.9 - upload) {
+      if ((10 - step) * step_flops(keeps[v], 4) / speed_at(t) <= (budget - t) - 0.1 * budget - upload) {
         pick = v;
         break;
       }

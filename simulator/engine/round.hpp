@@ -76,6 +76,7 @@ struct DeviceNow {
   double seconds_left = 0; // until the round's timeout (infinity when the round has none)
   double flops_now = 0;    // FLOP/s it has now at its DVFS state, all cores (speed trace applied)
   std::size_t current = 0; // the option of its last mini-batch (Assignment::compression's before the first)
+  double download_s = 0;   // how long its model download took this round (contention included)
 };
 
 // A device that picks its compression itself, from the resources it has at the moment (DISTREAL).

@@ -35,6 +35,7 @@ struct TrainerRun {      // shared between the coordinator and one trainer actor
   const Node* node = nullptr;
   ModelCost cost;
   double flops = 0;     // planned (with a chooser: recomputed as options are chosen)
+  double t_start = 0;   // the round's start
   double deadline = -1; // the round's timeout as a clock time (-1: none)
   double energy_start = 0, energy_end = kNaN;
   double t_down = -1, t_comp = -1, t_up = -1; // when each phase ended (-1: not yet)
@@ -90,6 +91,7 @@ void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
         r.deadline < 0 ? std::numeric_limits<double>::infinity() : r.deadline - sg4::Engine::get_clock();
     now.flops_now = flops_now(r);
     now.current = current;
+    now.download_s = r.t_down - r.t_start;
     const std::size_t pick = a.chooser->choose(now);
     if (pick >= a.options.size())
       throw std::logic_error(fmt::format("node '{}': the device chooser picked option {} of {}",
@@ -225,6 +227,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->node = &platform.nodes[a.node];
     r->cost = model_cost(model, a.compression);
     r->flops = r->cost.train_flops * a.local_steps * a.batch;
+    r->t_start = t0;
     r->deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
     r->energy_start = host_energy(*r->node);
     r->batteries = &batteries;
