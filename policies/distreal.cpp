@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -115,16 +116,25 @@ public:
     const std::vector<NodeId> pool = sample_trainers(s, k_, rng_);
     const ModelCost full = model_cost(s.model);
     // Under dropout the device moves the whole model either way (cost_model.hpp): the same
-    // transfer whatever the vector.
+    // transfer whatever the vector, and the same as the full model's.
     const ModelCost moved = model_cost(s.model, options_.front());
-    // The budget: round_s, or the time the median sampled device needs for the full model.
-    std::vector<double> full_times;
-    for (NodeId id : pool)
-      full_times.push_back(predicted_comm_s(s, s.nodes[id], full) +
-                           compute_s(s.nodes[id].flops_now, full.train_flops * batch_));
+    predicted_.clear();
+    // The budget: round_s, or the time the median sampled device needs for the full model, but
+    // no less than the 90th percentile of the cheapest vector's times, so that (nearly) every
+    // sampled device can contribute, DISTREAL's point.
+    std::vector<double> full_times, cheap_times;
+    const double cheapest = *std::min_element(step_flops_.begin(), step_flops_.end());
+    for (NodeId id : pool) {
+      const auto [down, up] = transfer_s(s, s.nodes[id], moved);
+      full_times.push_back(down + up + compute_s(s.nodes[id].flops_now, full.train_flops * batch_));
+      cheap_times.push_back(down + up + compute_s(s.nodes[id].flops_now, cheapest));
+    }
     std::sort(full_times.begin(), full_times.end());
-    const double budget =
-        round_s_ > 0 ? round_s_ : (full_times.empty() ? 0 : full_times[full_times.size() / 2]);
+    std::sort(cheap_times.begin(), cheap_times.end());
+    double budget = round_s_;
+    if (budget <= 0 && !pool.empty())
+      budget = std::max(full_times[full_times.size() / 2],
+                        cheap_times[(cheap_times.size() * 9) / 10] / (1 - margin_));
     RoundPlan plan;
     plan.aggregator = aggregator_of(s);
     plan.round_timeout_s = budget;
@@ -132,17 +142,16 @@ public:
     std::iota(by_speed.begin(), by_speed.end(), std::size_t{0});
     for (NodeId id : pool) {
       const NodeView& v = s.nodes[id];
-      const double comm = predicted_comm_s(s, v, moved);
-      const double upload = v.latency_s * s.latency_factor +
-                            (v.up_bps > 0 ? moved.update_bytes / (v.up_bps * s.bandwidth_factor) : 0);
-      const DistrealChooser rule(by_speed, step_flops_, upload, comm - upload, margin_ * budget);
+      const auto [down, upload] = transfer_s(s, v, moved);
+      predicted_[id] = {down / down_factor_, upload / up_factor_};
+      const DistrealChooser rule(by_speed, step_flops_, upload, down, margin_ * budget);
       // The first pick, from the whole round's prediction at the speed it has now; the device
       // picks again before every mini-batch from what it then has.
       DeviceNow start;
       start.steps_left = steps_;
-      start.seconds_left = budget - (comm - upload);
+      start.seconds_left = budget - down;
       start.flops_now = v.flops_now;
-      start.download_s = comm - upload;
+      start.download_s = down;
       const std::size_t first = rule.choose(start);
       Assignment a = full_model_assignment(s, id, steps_, batch_);
       a.compression = options_[first];
@@ -154,14 +163,48 @@ public:
       std::swap(flops[0], flops[first]);
       for (std::size_t& i : order)
         i = i == first ? 0 : i == 0 ? first : i;
-      a.chooser = std::make_shared<DistrealChooser>(std::move(order), std::move(flops), upload, comm - upload,
+      a.chooser = std::make_shared<DistrealChooser>(std::move(order), std::move(flops), upload, down,
                                                     margin_ * budget);
       plan.trainers.push_back(std::move(a));
     }
     return plan;
   }
 
+  // Transfers take longer than alone on their routes when sampled devices share links, and
+  // uploads, which DISTREAL's devices all make near the budget's end, more so: the median ratios
+  // of observed to predicted downloads and uploads of the last round scale the next predictions.
+  void observe(const RoundOutcome& outcome, const LearningSnapshot& /*learning*/) override {
+    std::vector<double> down, up;
+    for (const NodeOutcome& o : outcome.nodes) {
+      const auto it = predicted_.find(o.node);
+      if (!o.trained || o.download_s <= 0 || it == predicted_.end()) continue;
+      if (it->second.first > 0) down.push_back(o.download_s / it->second.first);
+      if (o.finished && it->second.second > 0) up.push_back((o.comm_s - o.download_s) / it->second.second);
+    }
+    // Uploads: a high quantile, since those that arrived were the faster ones; smoothed, since
+    // how many upload together changes from round to round.
+    down_factor_ = quantile(down, 0.5, down_factor_);
+    up_factor_ = 0.5 * up_factor_ + 0.5 * quantile(up, 0.9, up_factor_);
+  }
+
 private:
+  static double quantile(std::vector<double>& v, double q, double otherwise) {
+    if (v.empty()) return otherwise;
+    const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+  }
+
+  // Predicted download and upload seconds, alone on the route (SimGrid's model factors applied),
+  // times the factors learnt from the last round.
+  [[nodiscard]] std::pair<double, double> transfer_s(const RoundState& s, const NodeView& v,
+                                                     const ModelCost& c) const {
+    const double lat = v.latency_s * s.latency_factor, bw = s.bandwidth_factor;
+    const double down = lat + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0);
+    const double up = lat + (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+    return {down * down_factor_, up * up_factor_};
+  }
+
   [[nodiscard]] double compute_s(double flops_now, double flops_per_batch) const {
     return flops_now > 0 ? steps_ * flops_per_batch / flops_now : std::numeric_limits<double>::infinity();
   }
@@ -171,8 +214,10 @@ private:
   double round_s_, margin_;
   int steps_, batch_;
   std::vector<DsePoint> pareto_;
-  std::vector<Compression> options_; // the Pareto vectors, fastest-converging first
-  std::vector<double> step_flops_;   // FLOPs of one mini-batch of each
+  std::vector<Compression> options_;       // the Pareto vectors, fastest-converging first
+  std::vector<double> step_flops_;         // FLOPs of one mini-batch of each
+  double down_factor_ = 1, up_factor_ = 1; // observed over predicted transfer times (last round's medians)
+  std::map<NodeId, std::pair<double, double>> predicted_; // this round's download, upload alone on the route
 };
 } // namespace
 
@@ -184,7 +229,8 @@ PolicyInfo distreal_policy_info() {
       {key_int("k", 0, 0, std::numeric_limits<double>::infinity(), "nodes",
                "devices sampled per round (0: every online one)"),
        key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
-                 "the round's time budget (0: the median sampled device's time for the full model)"),
+                 "the round's time budget (0: the median sampled device's predicted time for the full "
+                 "model, at least the 90th percentile's for the cheapest vector, over 1 - margin)"),
        key_float("margin", 0.1, 0, 0.9, "",
                  "a reserve of margin x budget left free to the end: predictions leave out contention"),
        key_string(

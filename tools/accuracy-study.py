@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Runs one scenario under several policy variants and seeds, then compares time to a target
 accuracy and final accuracy: a Markdown table (study.md) and accuracy against simulated time
 (accuracy.png, accuracy.svg). Campaigns (issue 7) will do this in general; this is the small

@@ -114,8 +114,9 @@ struct NodeOutcome { // one row of nodes.csv
   bool trained = false;  // was asked to train
   bool finished = false; // its update reached the aggregator in time
   double compute_s = 0, comm_s = 0;
-  double flops = 0; // FLOPs actually executed (less than planned when cut by the timeout)
-  double bytes = 0; // bytes actually moved, down + up (partial transfers included)
+  double download_s = -1; // the model download's seconds; -1 when it did not complete
+  double flops = 0;       // FLOPs actually executed (less than planned when cut by the timeout)
+  double bytes = 0;       // bytes actually moved, down + up (partial transfers included)
   double bytes_down = 0, bytes_up = 0;
   double energy_j = 0; // NaN when the host has no power properties
   int pstate = 0;

@@ -93,11 +93,14 @@ void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
     now.current = current;
     now.download_s = r.t_down - r.t_start;
     const std::size_t pick = a.chooser->choose(now);
+    if (step == 0)
+      XBT_VERB("%s starts with option %zu after a %.3g s download (%.3g FLOP/s, %.3g s left)",
+                r.node->host->get_cname(), pick, now.download_s, now.flops_now, now.seconds_left);
     if (pick >= a.options.size())
       throw std::logic_error(fmt::format("node '{}': the device chooser picked option {} of {}",
                                          r.node->host->get_name(), pick, a.options.size()));
     if (pick != current && step > 0)
-      XBT_DEBUG("%s switches from option %zu to %zu at mini-batch %d (%.3g FLOP/s, %.3g s left)",
+      XBT_VERB("%s switches from option %zu to %zu at mini-batch %d (%.3g FLOP/s, %.3g s left)",
                 r.node->host->get_cname(), current, pick, step, now.flops_now, now.seconds_left);
     current = pick;
     r.step_option.push_back(pick);
@@ -180,6 +183,7 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
   const double comp_end = r.t_comp >= 0 ? r.t_comp : (r.t_down >= 0 ? now : down_end);
   const double up_end = r.t_up >= 0 ? r.t_up : (r.t_comp >= 0 ? now : comp_end);
   o.comm_s = (down_end - t0) + (up_end - comp_end);
+  if (r.t_down >= 0) o.download_s = r.t_down - t0;
   o.compute_s = comp_end - down_end;
   // Work and bytes actually done: whole phases, plus the part of the phase cut short.
   // (get_remaining_ratio: an execution on several threads reports its remaining work per thread.)
