@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quickstart() {
-  return (testutil::source_dir() / "configs/quickstart.toml").string();
-}
+using testutil::quickstart;
 
 const char* kPlatform = R"(<?xml version='1.0'?>
 <!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">

@@ -51,4 +51,8 @@ fs::path source_dir() {
   return EDGETRAIN_SOURCE_DIR;
 }
 
+std::string quickstart() {
+  return (source_dir() / "configs/quickstart.toml").string();
+}
+
 } // namespace testutil

@@ -31,4 +31,7 @@ Proc run_edgetrain(const std::string& args, const std::filesystem::path& cwd);
 // Path of the repository's root (for configs/ and platforms/).
 std::filesystem::path source_dir();
 
+// configs/quickstart.toml's absolute path.
+std::string quickstart();
+
 } // namespace testutil

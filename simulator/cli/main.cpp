@@ -1,6 +1,7 @@
 // The `edgetrain` program: run a scenario, list policies, print the scenario keys.
 #include "policies/policy.hpp"
 #include "simulator/cli/calibrate_command.hpp"
+#include "simulator/cli/campaign_command.hpp"
 #include "simulator/cli/dse_command.hpp"
 #include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/run_command.hpp"
@@ -171,6 +172,29 @@ int main(int argc, char** argv) {
   cmd_dse->add_option("--nodes", dse.options.nodes, "trained source: trainers of each short run")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  edgetrain::CampaignArgs camp;
+  CLI::App* cmd_camp = app.add_subcommand(
+      "campaign", "run every scenario of a campaign (axes x seeds), resumable; merge the results");
+  cmd_camp->add_option("campaign", camp.campaign, "campaign TOML file")->required();
+  cmd_camp->add_option("-o,--out", camp.out, "campaign folder (re-running resumes it)")->required();
+  cmd_camp->add_option("-j,--jobs", camp.jobs, "runs at once (local, parallel per host; slurm: array limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd_camp->add_option("--backend", camp.backend, "local, slurm (a job array) or parallel (GNU parallel)")
+      ->capture_default_str();
+  cmd_camp->add_flag("--dry-run", camp.dry_run, "print what would run (and the sbatch script); run nothing");
+  cmd_camp->add_flag("--merge-only", camp.merge_only, "only merge the runs already complete");
+  cmd_camp->add_option("--sshlogin", camp.sshlogin, "parallel: a GNU parallel --sshlogin entry (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_camp
+      ->add_option("--sbatch", camp.sbatch,
+                   "slurm: an extra sbatch option, e.g. --partition=debug (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_camp->add_flag("!--no-progress", camp.progress, "no progress bar");
+  for (int i = 0; i < argc; ++i)
+    camp.argv.emplace_back(argv[i]);
   for (int i = 0; i < argc; ++i)
     cal.command_line += (i ? " " : "") + std::string(i ? argv[i] : "edgetrain");
 
@@ -185,6 +209,7 @@ int main(int argc, char** argv) {
   if (cmd_import->parsed()) return edgetrain::import_availability_command(import_csv, import_out);
   if (cmd_cal->parsed()) return edgetrain::calibrate_command(cal);
   if (cmd_dse->parsed()) return edgetrain::dse_command(dse);
+  if (cmd_camp->parsed()) return edgetrain::campaign_command(camp);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;

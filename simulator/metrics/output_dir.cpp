@@ -58,4 +58,16 @@ void write_file(const fs::path& path, const std::string& content) {
   if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
+void write_file_atomic(const fs::path& path, const std::string& content) {
+  const fs::path tmp =
+      path.parent_path() / fmt::format(".{}.partial-{}", path.filename().string(), ::getpid());
+  write_file(tmp, content);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write " + path.string());
+  }
+}
+
 } // namespace edgetrain

@@ -33,4 +33,8 @@ std::filesystem::path default_output_dir(const std::string& name, const std::str
 // Writes a whole file (used for small files: summary.json, resolved.toml).
 void write_file(const std::filesystem::path& path, const std::string& content);
 
+// The same, through a hidden sibling renamed into place: readers see the old file or the new one,
+// never a part (a campaign's merged tables, plan and failure records).
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
 } // namespace edgetrain

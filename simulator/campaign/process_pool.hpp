@@ -1,0 +1,33 @@
+#pragma once
+// Runs commands as child processes, at most N at a time (one SimGrid engine per process). Each
+// child's stdout and stderr go to its own log file, and it dies with the pool's process (Linux's
+// parent-death signal), so a killed campaign leaves no run behind to finish or collide later.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct PoolJob {
+  std::vector<std::string> argv; // argv[0]: the program's path
+  std::filesystem::path log;
+};
+
+struct PoolResult {
+  int exit_code = 0; // when it exited
+  int signal = 0;    // when a signal ended it (exit_code is then -1)
+  double seconds = 0;
+  [[nodiscard]] bool ok() const { return signal == 0 && exit_code == 0; }
+};
+
+// Runs `jobs` in order with at most `parallel` at once; calls on_done(index, result) in the
+// calling process as each ends, in the order they end. Throws std::runtime_error when a process
+// cannot be started.
+void run_pool(const std::vector<PoolJob>& jobs, int parallel,
+              const std::function<void(std::size_t, const PoolResult&)>& on_done);
+
+// This program's own path (/proc/self/exe), to run `edgetrain run` children with.
+std::string self_executable();
+
+} // namespace edgetrain

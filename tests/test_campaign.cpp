@@ -1,0 +1,275 @@
+// Campaigns: grid and zip expansion, errors before any run, failure isolation, resume after a
+// SIGKILL (nothing lost, nothing duplicated), and merged tables checked against run folders built
+// by hand.
+#include "simulator/campaign/campaign.hpp"
+#include "simulator/campaign/campaign_dir.hpp"
+#include "simulator/common/error.hpp"
+
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace edgetrain;
+using testutil::Proc;
+using testutil::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A campaign over the quickstart scenario, 3 rounds a run; `axes` follows.
+std::string campaign(const std::string& axes, const std::string& seeds = "[1, 2]") {
+  return fmt::format("[campaign]\nname = \"t\"\nscenario = \"{}\"\nseeds = {}\n[campaign.set]\n"
+                     "\"training.max_rounds\" = 3\n{}",
+                     testutil::quickstart(), seeds, axes);
+}
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');)
+      f.push_back(x);
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::size_t column(const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  FAIL("no column " << name);
+  return 0;
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string input_error(const TempDir& d, const std::string& text) {
+  const auto f = d.write("c.toml", text);
+  try {
+    expand_campaign(load_campaign(f));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+} // namespace
+
+TEST_CASE("campaign: axes combine as a grid, zipped keys move together, seeds vary fastest") {
+  TempDir d;
+  const auto f = d.write("c.toml", campaign(R"(
+[[axis]]
+key = "policy.name"
+values = ["fedavg", "random", "greedy"]
+[[axis]]
+keys = ["training.target_loss", "training.deadline_s"]
+values = [[0.6, 300], [0.8, 200.5]]
+)"));
+  const Campaign c = load_campaign(f);
+  const std::vector<CampaignRun> runs = expand_campaign(c);
+  REQUIRE(runs.size() == 3 * 2 * 2);
+  // Run k: policy k / 4, zip entry (k / 2) % 2, seed k % 2.
+  const char* policies[] = {"\"fedavg\"", "\"random\"", "\"greedy\""};
+  const char* targets[] = {"0.6", "0.8"};
+  const char* deadlines[] = {"300", "200.5"};
+  std::set<std::string> ids;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    CAPTURE(k);
+    const CampaignRun& r = runs[k];
+    CHECK(r.index == k);
+    CHECK(r.seed == static_cast<std::int64_t>(k % 2 + 1));
+    REQUIRE(r.axis_values.size() == 3);
+    CHECK(r.axis_values[0] == std::pair<std::string, std::string>{"policy.name", policies[k / 4]});
+    CHECK(r.axis_values[1].second == targets[(k / 2) % 2]);
+    CHECK(r.axis_values[2].second == deadlines[(k / 2) % 2]);
+    CHECK(r.sets.front() == "training.max_rounds=3");
+    CHECK(r.id.size() == 16);
+    ids.insert(r.id);
+  }
+  CHECK(ids.size() == runs.size());
+  // The id is a function of the resolved scenario: the same campaign expands to the same ids,
+  // and 0.60 is 0.6.
+  const auto id_of_target = [&](const std::string& value) {
+    const auto file = d.write(
+        "g.toml", campaign("[[axis]]\nkey = \"training.target_loss\"\nvalues = [" + value + "]\n", "[1]"));
+    return expand_campaign(load_campaign(file))[0].id;
+  };
+  CHECK(id_of_target("0.60") == id_of_target("0.6"));
+  CHECK(id_of_target("0.60") != id_of_target("0.61"));
+  CHECK(expand_campaign(load_campaign(f))[5].id == runs[5].id);
+}
+
+TEST_CASE("campaign error: unknown keys, empty axes, wrong types and ragged zips name the file and line") {
+  TempDir d;
+  const std::string unknown =
+      input_error(d, campaign("[[axis]]\nkey = \"training.nonsense\"\nvalues = [1, 2]\n"));
+  // The value the scenario rejects, by line and column.
+  CHECK(unknown.find(d.path().string() + "/c.toml:9:11: run 1 (seed 1): --set training.nonsense") == 0);
+  CHECK(unknown.find("unknown key") != std::string::npos);
+  const std::string type =
+      input_error(d, campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32, \"big\"]\n"));
+  CHECK(type.find(d.path().string() + "/c.toml:9:15: run 3 (seed 1): --set training.batch: training.batch: "
+                                      "expected integer, got string \"big\"") == 0);
+  const std::string empty = input_error(d, campaign("[[axis]]\nkey = \"training.batch\"\nvalues = []\n"));
+  CHECK(empty == d.path().string() + "/c.toml:9:10: axis[1].values: expected a non-empty list");
+  const std::string ragged = input_error(
+      d, campaign(
+             "[[axis]]\nkeys = [\"training.batch\", \"training.local_steps\"]\nvalues = [[32, 5], [64]]\n"));
+  CHECK(ragged.find("axis[1].values: each entry must be a list of 2 values, one per key") !=
+        std::string::npos);
+  const std::string twice =
+      input_error(d, campaign("[[axis]]\nkey = \"training.max_rounds\"\nvalues = [4]\n"));
+  CHECK(twice.find("training.max_rounds: set by two axes (or by an axis and campaign.set)") !=
+        std::string::npos);
+  const std::string seeds =
+      input_error(d, "[campaign]\nscenario = \"" + testutil::quickstart() + "\"\nseeds = [1, -3]\n");
+  CHECK(seeds == d.path().string() + "/c.toml:3:13: campaign.seeds: expected integers >= 0");
+  const std::string missing = input_error(d, "[campaign]\nscenario = \"nope.toml\"\n");
+  CHECK(missing.find(d.path().string() + "/c.toml:2:12: campaign.scenario: ") == 0);
+  const std::string repeat =
+      input_error(d, campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32, 32]\n"));
+  CHECK(repeat.find("run 3 is the same scenario as an earlier run") != std::string::npos);
+
+  // From the command line: exit 2, and no folder made.
+  d.write("bad.toml", campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32, \"big\"]\n"));
+  const Proc p = testutil::run_edgetrain("campaign bad.toml -o out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("error: ") == 0);
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+}
+
+TEST_CASE("campaign: a failing run is recorded with its exit status and error, the others complete") {
+  // optimum refuses more than 2 trainers: its runs fail (exit 2) when they start.
+  TempDir d;
+  d.write("c.toml", campaign(R"(
+[[axis]]
+key = "policy.name"
+values = ["fedavg", "optimum"]
+)",
+                             "[1]") +
+                        "\n");
+  auto text = testutil::read(d.path() / "c.toml");
+  text.replace(text.find("\"training.max_rounds\" = 3"), 25,
+               "\"training.max_rounds\" = 3\n\"policy.optimum.max_nodes\" = 2");
+  d.write("c.toml", text);
+  const Proc p = testutil::run_edgetrain("campaign c.toml -o out -j 2", d.path());
+  CHECK(p.code == 1);
+  const auto rows = csv_rows(testutil::read(d.path() / "out/runs.csv"));
+  REQUIRE(rows.size() == 3);
+  const std::size_t status = column(rows[0], "status"), failure = column(rows[0], "failure");
+  CHECK(rows[1][status] == "ok");
+  CHECK(rows[2][status] == "failed");
+  CHECK(rows[2][failure] == "exit 2");
+  const std::string failed = testutil::read(d.path() / "out/runs" / (rows[2][1] + ".failed"));
+  CHECK(failed.find("exit 2\n") == 0);
+  CHECK(failed.find("policy.optimum.max_nodes") != std::string::npos);
+  CHECK(fs::exists(d.path() / "out/runs" / rows[1][1] / "summary.json"));
+  CHECK(testutil::read(d.path() / "out/manifest.json").find("\"failed\": 1") != std::string::npos);
+}
+
+TEST_CASE("campaign: killed with SIGKILL mid-way, a re-run loses nothing and duplicates nothing") {
+  TempDir d;
+  d.write("c.toml", campaign(R"(
+[[axis]]
+key = "policy.name"
+values = ["fedavg", "random", "greedy", "fastest-first"]
+)",
+                             "[1, 2, 3]"));
+  // The reference: the same campaign, never interrupted.
+  REQUIRE(testutil::run_edgetrain("campaign c.toml -o ref -j 2", d.path()).code == 0);
+  // Started in the background, killed after some runs have completed and others are running.
+  const std::string cmd =
+      fmt::format("cd '{}' && ('{}' campaign c.toml -o out -j 2 >/dev/null 2>&1 & pid=$!; "
+                  "while [ $(ls out/runs 2>/dev/null | grep -vc '^\\.') -lt 3 ]; do sleep 0.02; "
+                  "done; kill -9 $pid; wait $pid)",
+                  d.path().string(), EDGETRAIN_BIN);
+  (void)std::system(cmd.c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200)); // its children die with it
+  std::set<std::string> before;
+  for (const auto& e : fs::directory_iterator(d.path() / "out/runs"))
+    if (fs::exists(e.path() / "summary.json")) before.insert(e.path().filename().string());
+  REQUIRE(before.size() >= 3);
+  REQUIRE(before.size() < 12);
+  const Proc again = testutil::run_edgetrain("campaign c.toml -o out -j 2", d.path());
+  CHECK(again.code == 0);
+  CHECK(again.err.find(fmt::format("12 runs, {} already complete, {} to run", before.size(),
+                                   12 - before.size())) != std::string::npos);
+  // Nothing duplicated: exactly the 12 run folders, nothing hidden or half-written left.
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(d.path() / "out/runs")) {
+    ++entries;
+    CHECK(fs::exists(e.path() / "summary.json"));
+  }
+  CHECK(entries == 12);
+  // Nothing lost: the same tables as the uninterrupted campaign.
+  CHECK(testutil::read(d.path() / "out/runs.csv") == testutil::read(d.path() / "ref/runs.csv"));
+  CHECK(testutil::read(d.path() / "out/rounds.csv") == testutil::read(d.path() / "ref/rounds.csv"));
+  CHECK(testutil::read(d.path() / "out/nodes.csv") == testutil::read(d.path() / "ref/nodes.csv"));
+}
+
+TEST_CASE("campaign: merged tables equal run folders built by hand") {
+  TempDir d;
+  const auto f = d.write("c.toml", campaign(R"(
+[[axis]]
+key = "policy.name"
+values = ["fedavg", "random"]
+)",
+                                            "[7]"));
+  const Campaign c = load_campaign(f);
+  const std::vector<CampaignRun> runs = expand_campaign(c);
+  const CampaignDir dir(d.path() / "out");
+  dir.prepare(c, runs, {});
+  // Run 1 complete, by hand; run 2 never ran.
+  const fs::path r1 = dir.run_dir(runs[0]);
+  fs::create_directories(r1);
+  write_file(r1 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"fedavg\",\n  \"seed\": 7,\n"
+                                  "  \"rounds\": 2,\n  \"final_loss\": 0.5,\n  \"time_to_target_s\": null,\n"
+                                  "  \"wall_s\": 1.23\n}\n");
+  write_file(r1 / "rounds.csv", "round,loss\n1,0.9\n2,0.5\n");
+  write_file(r1 / "nodes.csv",
+             "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate\n"
+             "1,0,agg,aggregator,0,0,0,0,10,100,5,0\n1,1,a,trainer,1,1,1,1,1000,200,2.5,0\n"
+             "2,0,agg,aggregator,0,0,0,0,10,100,5,0\n2,1,a,trainer,1,0,1,1,500,50,1.5,0\n");
+  dir.merge(c, runs, "edgetrain campaign c.toml");
+  CHECK(testutil::read(d.path() / "out/runs.csv") ==
+        fmt::format("run,run_id,policy.name,seed,status,failure,policy,rounds,final_loss,time_to_target_s\n"
+                    "1,{},fedavg,7,ok,,fedavg,2,0.5,\n2,{},random,7,missing,,,,,\n",
+                    runs[0].id, runs[1].id));
+  CHECK(testutil::read(d.path() / "out/rounds.csv") ==
+        fmt::format("run_id,round,loss\n{0},1,0.9\n{0},2,0.5\n", runs[0].id));
+  CHECK(testutil::read(d.path() / "out/nodes.csv") ==
+        fmt::format("run_id,node,host,rounds_trained,rounds_finished,energy_j,flops,bytes\n"
+                    "{0},0,agg,0,0,10,20,200\n{0},1,a,2,1,4,1500,250\n",
+                    runs[0].id));
+  const std::string manifest = testutil::read(d.path() / "out/manifest.json");
+  CHECK(manifest.find("\"runs\": 2,\n  \"done\": 1,\n  \"failed\": 0,\n  \"missing\": 1") !=
+        std::string::npos);
+  CHECK(manifest.find("\"command_line\": \"edgetrain campaign c.toml\"") != std::string::npos);
+}
+
+TEST_CASE("campaign: --dry-run prints the runs and the sbatch script and writes nothing") {
+  TempDir d;
+  d.write("c.toml",
+          campaign("[[axis]]\nkey = \"policy.name\"\nvalues = [\"fedavg\", \"random\"]\n", "[1, 2]"));
+  const Proc p = testutil::run_edgetrain("campaign c.toml -o out --backend slurm --dry-run -j 3", d.path());
+  CHECK(p.code == 0);
+  CHECK(p.out.find("4 runs, 0 already complete") != std::string::npos);
+  CHECK(p.out.find("#SBATCH --array=1-4%3") != std::string::npos);
+  CHECK(p.out.find("--seed 2 --set training.max_rounds=3 'policy.name=\"random\"'") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+}
