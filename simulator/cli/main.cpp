@@ -3,6 +3,7 @@
 #include "simulator/cli/calibrate_command.hpp"
 #include "simulator/cli/campaign_command.hpp"
 #include "simulator/cli/dse_command.hpp"
+#include "simulator/cli/report_command.hpp"
 #include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/run_command.hpp"
 #include "simulator/cli/validate_command.hpp"
@@ -195,6 +196,10 @@ int main(int argc, char** argv) {
   cmd_camp->add_flag("!--no-progress", camp.progress, "no progress bar");
   for (int i = 0; i < argc; ++i)
     camp.argv.emplace_back(argv[i]);
+  std::string report_dir;
+  CLI::App* cmd_report = app.add_subcommand(
+      "report", "figures (PNG, SVG) and report.md of a campaign folder, with python3-matplotlib");
+  cmd_report->add_option("dir", report_dir, "campaign folder (from edgetrain campaign)")->required();
   for (int i = 0; i < argc; ++i)
     cal.command_line += (i ? " " : "") + std::string(i ? argv[i] : "edgetrain");
 
@@ -210,6 +215,7 @@ int main(int argc, char** argv) {
   if (cmd_cal->parsed()) return edgetrain::calibrate_command(cal);
   if (cmd_dse->parsed()) return edgetrain::dse_command(dse);
   if (cmd_camp->parsed()) return edgetrain::campaign_command(camp);
+  if (cmd_report->parsed()) return edgetrain::report_command(report_dir);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {
     if (seed_opt->count()) run.seed = seed;
