@@ -121,9 +121,14 @@ int campaign(const CampaignArgs& a) {
   for (const std::string& s : a.argv)
     command_line += (command_line.empty() ? "" : " ") + s;
 
-  if (a.backend == "slurm" && !a.dry_run && !a.merge_only &&
-      system_status("command -v sbatch >/dev/null && sinfo -h >/dev/null 2>&1") != 0)
-    throw InputError("--backend slurm", "Slurm is not reachable (sbatch missing or sinfo fails)");
+  if (a.backend == "slurm" && !a.dry_run && !a.merge_only) {
+    // Without its configuration file, sinfo spends a minute on DNS lookups (configless mode).
+    const char* conf = std::getenv("SLURM_CONF");
+    if (conf && *conf && !fs::exists(conf))
+      throw InputError("--backend slurm", fmt::format("SLURM_CONF={} does not exist", conf));
+    if (system_status("command -v sbatch >/dev/null && timeout 30 sinfo -h >/dev/null 2>&1") != 0)
+      throw InputError("--backend slurm", "Slurm is not reachable (sbatch missing, or sinfo fails or hangs)");
+  }
   if (a.backend == "parallel" && !a.dry_run && !a.merge_only &&
       system_status("command -v parallel >/dev/null") != 0)
     throw InputError("--backend parallel", "GNU parallel is not installed (Debian's package: parallel)");
@@ -134,7 +139,7 @@ int campaign(const CampaignArgs& a) {
   std::string lines;
   for (const CampaignRun* r : pending)
     lines += shell_line(argv[r->index], dir, *r) + "\n";
-  std::vector<std::string> parallel{"parallel", "--jobs", std::to_string(a.jobs), "--joblog",
+  std::vector<std::string> parallel{"parallel", "--will-cite", "--jobs", std::to_string(a.jobs), "--joblog",
                                     (dir.root() / "parallel.joblog").string()};
   for (const std::string& l : a.sshlogin) {
     parallel.emplace_back("--sshlogin");

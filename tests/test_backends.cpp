@@ -1,0 +1,122 @@
+// The cluster back ends against the real thing: a one-node Slurm (munged, slurmctld and slurmd
+// started here as root, with a slurm.conf in a temporary folder, and stopped at the end) running
+// the campaign as a job array, and GNU parallel on localhost. Both must merge to the same tables
+// as the local pool. Debian's slurm-wlm, munge and parallel are in the README's install line.
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+using testutil::Proc;
+using testutil::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string campaign() {
+  return fmt::format(
+      "[campaign]\nname = \"b\"\nscenario = \"{}\"\nseeds = [1, 2]\n[campaign.set]\n"
+      "\"training.max_rounds\" = 3\n[[axis]]\nkey = \"policy.name\"\nvalues = [\"fedavg\", \"greedy\"]\n",
+      testutil::quickstart());
+}
+
+int sh(const std::string& script) {
+  const int s = std::system(("/bin/sh -c '" + script + "'").c_str());
+  return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+}
+
+// A one-node Slurm for the test's lifetime.
+class Slurm {
+public:
+  explicit Slurm(const fs::path& dir) : dir_(dir) {
+    REQUIRE_MESSAGE(::geteuid() == 0, "the Slurm test starts slurmd as root");
+    REQUIRE_MESSAGE(sh("command -v slurmctld && command -v slurmd && command -v munged") == 0,
+                    "slurm-wlm and munge are not installed");
+    // munged: the one running, or ours (as the munge user, which owns its key and folders).
+    if (sh("pgrep -x munged >/dev/null") != 0) {
+      REQUIRE(
+          sh("mkdir -p /run/munge && chown munge:munge /run/munge && runuser -u munge -- /usr/sbin/munged") ==
+          0);
+      started_munge_ = true;
+    }
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::string node = host;
+    node = node.substr(0, node.find('.'));
+    const int port = 20000 + static_cast<int>(::getpid() % 20000);
+    fs::create_directories(dir / "state");
+    fs::create_directories(dir / "spool");
+    std::ofstream(dir / "slurm.conf") << fmt::format(
+        "ClusterName=edgetrain\nSlurmctldHost={0}\nSlurmUser=root\nSlurmdUser=root\nAuthType=auth/munge\n"
+        "StateSaveLocation={1}/state\nSlurmdSpoolDir={1}/spool\nSlurmctldPidFile={1}/ctld.pid\n"
+        "SlurmdPidFile={1}/d.pid\nSlurmctldPort={2}\nSlurmdPort={3}\nProctrackType=proctrack/linuxproc\n"
+        "TaskPlugin=task/none\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\nReturnToService=2\n"
+        "MpiDefault=none\nSlurmctldLogFile={1}/ctld.log\nSlurmdLogFile={1}/d.log\n"
+        "NodeName={0} CPUs={4} State=UNKNOWN\nPartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE "
+        "State=UP\n",
+        node, dir.string(), port, port + 1, ::sysconf(_SC_NPROCESSORS_ONLN));
+    conf_ = (dir / "slurm.conf").string();
+    REQUIRE(sh(fmt::format("slurmctld -f {0} && slurmd -f {0}", conf_)) == 0);
+    // Ready when the node is idle.
+    REQUIRE(sh(fmt::format(
+                "for i in $(seq 100); do SLURM_CONF={} sinfo -h -o %t 2>/dev/null | grep -q idle && exit 0; "
+                "sleep 0.2; done; exit 1",
+                conf_)) == 0);
+  }
+  ~Slurm() {
+    sh(fmt::format("kill $(cat {0}/d.pid) $(cat {0}/ctld.pid) 2>/dev/null", dir_.string()));
+    if (started_munge_) sh("pkill -x munged");
+  }
+  [[nodiscard]] const std::string& conf() const { return conf_; }
+
+private:
+  fs::path dir_;
+  std::string conf_;
+  bool started_munge_ = false;
+};
+
+} // namespace
+
+TEST_CASE("backends: a Slurm job array and GNU parallel make the same tables as the local pool") {
+  TempDir d;
+  d.write("c.toml", campaign());
+  REQUIRE(testutil::run_edgetrain("campaign c.toml -o local -j 2", d.path()).code == 0);
+  {
+    Slurm slurm(d.path() / "slurm");
+    ::setenv("SLURM_CONF", slurm.conf().c_str(), 1); // sbatch and sinfo read it
+    const Proc p = testutil::run_edgetrain(
+        "campaign c.toml -o viaslurm --backend slurm -j 2 --sbatch=--time=10", d.path());
+    ::unsetenv("SLURM_CONF");
+    CHECK_MESSAGE(p.code == 0, p.err);
+    CHECK(p.err.find("submitting 4 array tasks") != std::string::npos);
+  }
+  CHECK(testutil::read(d.path() / "viaslurm/slurm.sbatch").find("#SBATCH --time=10") != std::string::npos);
+  CHECK(fs::exists(d.path() / "viaslurm/logs/slurm-1_4.out") ==
+        fs::exists(d.path() / "viaslurm/logs/slurm-1_1.out"));
+  const Proc par = testutil::run_edgetrain(
+      "campaign c.toml -o viaparallel --backend parallel -j 2 --sshlogin :", d.path());
+  CHECK_MESSAGE(par.code == 0, par.err);
+  for (const char* out : {"viaslurm", "viaparallel"}) {
+    CAPTURE(out);
+    CHECK(testutil::read(d.path() / out / "runs.csv") == testutil::read(d.path() / "local/runs.csv"));
+    CHECK(testutil::read(d.path() / out / "rounds.csv") == testutil::read(d.path() / "local/rounds.csv"));
+    CHECK(testutil::read(d.path() / out / "nodes.csv") == testutil::read(d.path() / "local/nodes.csv"));
+  }
+}
+
+TEST_CASE("backends error: an unreachable Slurm is an error before anything is written") {
+  TempDir d;
+  d.write("c.toml", campaign());
+  ::setenv("SLURM_CONF", (d.path() / "no-such-slurm.conf").c_str(), 1);
+  const Proc p = testutil::run_edgetrain("campaign c.toml -o out --backend slurm", d.path());
+  ::unsetenv("SLURM_CONF");
+  CHECK(p.code == 2);
+  CHECK(p.err == fmt::format("error: --backend slurm: SLURM_CONF={}/no-such-slurm.conf does not exist\n",
+                             d.path().string()));
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+}
