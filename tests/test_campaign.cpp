@@ -273,3 +273,15 @@ TEST_CASE("campaign: --dry-run prints the runs and the sbatch script and writes 
   CHECK(p.out.find("--seed 2 --set training.max_rounds=3 'policy.name=\"random\"'") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "out"));
 }
+
+TEST_CASE("campaign: every shipped campaign expands, each run's scenario valid") {
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(testutil::source_dir() / "configs/campaigns")) {
+    if (e.path().extension() != ".toml") continue;
+    CAPTURE(e.path().string());
+    ++files;
+    const Campaign c = load_campaign(e.path());
+    CHECK(expand_campaign(c).size() >= 24);
+  }
+  CHECK(files == 3);
+}
