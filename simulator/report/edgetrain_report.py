@@ -105,34 +105,29 @@ def main():
     color = {g: colors[i % len(colors)] for i, g in enumerate(groups)}
     images = []
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for g in groups:
-        for j, r in enumerate(by_group[g]):
-            rs = rounds_of.get(r["run_id"], [])
-            ax.plot([num(x["end_s"]) for x in rs], [num(x["loss"]) for x in rs], color=color[g], lw=1,
-                    alpha=0.8, label=g if j == 0 else None)
-    targets = {num(r.get("target_loss")) for r in ok}
-    if len(targets) == 1 and not math.isnan(next(iter(targets))):
-        ax.axhline(next(iter(targets)), color="grey", ls="--", lw=0.8, label="target")
-    ax.set_xlabel("simulated time (s)")
-    ax.set_ylabel("training loss")
-    ax.set_title("Loss against simulated time (one line per run)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    images.append(("Loss against simulated time", save(fig, root, "loss_time")))
+    def curves(x_key, y_key, xlabel, ylabel, title, name, hline=None):
+        """One line per run of y against x, coloured by group."""
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        for g in groups:
+            for j, r in enumerate(by_group[g]):
+                rs = rounds_of.get(r["run_id"], [])
+                ax.plot([num(x[x_key]) for x in rs], [num(x[y_key]) for x in rs], color=color[g], lw=1,
+                        alpha=0.8, label=g if j == 0 else None)
+        if hline is not None:
+            ax.axhline(hline, color="grey", ls="--", lw=0.8, label="target")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title} (one line per run)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        images.append((title, save(fig, root, name)))
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for g in groups:
-        for j, r in enumerate(by_group[g]):
-            rs = rounds_of.get(r["run_id"], [])
-            ax.plot([num(x["energy_total_j"]) for x in rs], [num(x["accuracy"]) for x in rs], color=color[g],
-                    lw=1, alpha=0.8, label=g if j == 0 else None)
-    ax.set_xlabel("energy so far (J)")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Accuracy against energy (one line per run)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    images.append(("Accuracy against energy", save(fig, root, "accuracy_energy")))
+    targets = {num(r.get("target_loss")) for r in ok}
+    target = next(iter(targets)) if len(targets) == 1 and not math.isnan(next(iter(targets))) else None
+    curves("end_s", "loss", "simulated time (s)", "training loss", "Loss against simulated time", "loss_time",
+           target)
+    curves("energy_total_j", "accuracy", "energy so far (J)", "test accuracy", "Accuracy against energy",
+           "accuracy_energy")
 
     stats = {}
     for g in groups:
