@@ -3,8 +3,8 @@
 #include "simulator/cli/calibrate_command.hpp"
 #include "simulator/cli/campaign_command.hpp"
 #include "simulator/cli/dse_command.hpp"
-#include "simulator/cli/report_command.hpp"
 #include "simulator/cli/platform_command.hpp"
+#include "simulator/cli/report_command.hpp"
 #include "simulator/cli/run_command.hpp"
 #include "simulator/cli/validate_command.hpp"
 #include "simulator/common/nearest.hpp"
@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <cmath>
 
@@ -50,6 +51,12 @@ void print_keys() {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Planners allocate and free large tables every round; glibc would hand them back to the kernel
+  // and fault them in again next round, which took half a PACT run's time (and what made two runs
+  // at once barely faster than one). Keep freed memory in the process instead.
+  mallopt(M_MMAP_MAX, 0); // every block from the heap, which is trimmed only past 1 GiB free
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+
   // SimGrid's own options pass through untouched; CLI11 sees the rest.
   edgetrain::RunArgs run;
   std::vector<char*> rest;
