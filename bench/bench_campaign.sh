@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The campaign runner's parallel speed-up: a 40-run campaign (5 policies x 8 seeds on the
-# quickstart platform, surrogate, no early stop) with --jobs 1, then --jobs N, into fresh folders,
-# for short runs (40 rounds) and longer ones (200 rounds); prints wall times and their ratio and
-# checks the merged tables agree. Each process spends about 0.14 s starting: Debian's SimGrid is
-# linked with ns-3, whose static initialisers run in every process, page-fault heavy, and page
-# faults scale poorly on this VM, so short runs gain less.
+# The campaign runner's parallel speed-up: two 40-run campaigns, each with --jobs 1 then --jobs N
+# into fresh folders; prints wall times, their ratio, and whether the merged tables agree.
+#   short:    5 FL policies x 8 seeds on the quickstart platform, surrogate, 40 rounds (~0.1 s a run)
+#   planning: PACT, greedy, fastest-first, FedAvg x 10 seeds on edge-cloud-100, 8 rounds (~0.7 s)
+# Then the same for two programs that only fault pages in (300 MB, 10 times) and only compute,
+# to show what this machine's two cores give for each kind of work.
 #   bench/bench_campaign.sh [build/edgetrain] [JOBS=2]
 set -euo pipefail
 bin=$(realpath "${1:-build/edgetrain}")
@@ -12,26 +12,63 @@ jobs=${2:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/c.toml" <<TOML
+cat >"$work/short.toml" <<TOML
 [campaign]
-name = "bench"
 scenario = "$root/configs/quickstart.toml"
 seeds = [1, 2, 3, 4, 5, 6, 7, 8]
 [campaign.set]
 "learning.process" = "surrogate"
-"training.max_rounds" = ROUNDS
+"training.max_rounds" = 40
 "training.stop_at_target" = false
 [[axis]]
 key = "policy.name"
-values = ["fedavg", "random", "greedy", "fastest-first", "pact"]
+values = ["fedavg", "random", "fedavg-deadline", "fed-dropout", "fedprox-partial"]
 TOML
-t() { local s e; s=$(date +%s.%N); "$bin" campaign "$work/$1.toml" -o "$work/$1-j$2" -j "$2" --no-progress >/dev/null 2>&1; e=$(date +%s.%N); awk "BEGIN{print $e - $s}"; }
-printf 'campaign of 40 runs on %s cores\n' "$(nproc)"
-for rounds in 40 200; do
-  sed "s/ROUNDS/$rounds/" "$work/c.toml" >"$work/r$rounds.toml"
-  one=$(t "r$rounds" 1)
-  many=$(t "r$rounds" "$jobs")
-  cmp -s "$work/r$rounds-j1/runs.csv" "$work/r$rounds-j$jobs/runs.csv" && same=yes || same=NO
-  printf '%s rounds a run:\n  --jobs 1: %6.2f s\n  --jobs %s: %6.2f s\n  speed-up: %.2fx (target: 1.8x at --jobs 2)\n  runs.csv identical: %s\n' \
-    "$rounds" "$one" "$jobs" "$many" "$(awk "BEGIN{print $one / $many}")" "$same"
+cat >"$work/planning.toml" <<TOML
+[campaign]
+scenario = "$root/configs/edge-cloud-100.toml"
+seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+[campaign.set]
+"training.max_rounds" = 8
+[[axis]]
+key = "policy.name"
+values = ["pact", "greedy", "fastest-first", "fedavg"]
+TOML
+now() { date +%s.%N; }
+t() {
+  local s e
+  s=$(now)
+  "$bin" campaign "$work/$1.toml" -o "$work/$1-j$2" -j "$2" --no-progress >/dev/null 2>&1
+  e=$(now)
+  awk "BEGIN{print $e - $s}"
+}
+printf 'on %s cores, --jobs 1 against --jobs %s (target: 1.8x at --jobs 2)\n' "$(nproc)" "$jobs"
+for c in short planning; do
+  one=$(t $c 1)
+  many=$(t $c "$jobs")
+  cmp -s "$work/$c-j1/runs.csv" "$work/$c-j$jobs/runs.csv" && same=yes || same=NO
+  printf '  %-9s 40 runs: %6.2f s, %6.2f s, speed-up %.2fx, runs.csv identical: %s\n' "$c" "$one" "$many" \
+    "$(awk "BEGIN{print $one / $many}")" "$same"
+done
+# The machine itself: page faults against plain computation, one process then two at once.
+cat >"$work/faults.c" <<'C'
+#include <sys/mman.h>
+int main(void) {
+  for (int k = 0; k < 10; k++) {
+    const unsigned long n = 300UL << 20;
+    volatile char* p = mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (unsigned long i = 0; i < n; i += 4096) p[i] = 1;
+    munmap((void*)p, n);
+  }
+  return 0;
+}
+C
+cat >"$work/compute.c" <<'C'
+int main(void) { volatile double x = 0; for (long i = 0; i < 400000000L; i++) x += i * 1e-9; return 0; }
+C
+for p in faults compute; do
+  cc -O1 "$work/$p.c" -o "$work/$p"
+  s=$(now); "$work/$p"; m=$(now); "$work/$p" & "$work/$p"; wait; e=$(now)
+  printf '  %-9s alone %5.2f s, two at once %5.2f s: %.2fx the throughput\n' "$p" "$(awk "BEGIN{print $m - $s}")" \
+    "$(awk "BEGIN{print $e - $m}")" "$(awk "BEGIN{print 2 * ($m - $s) / ($e - $m)}")"
 done

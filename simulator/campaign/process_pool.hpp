@@ -12,6 +12,10 @@ namespace edgetrain {
 struct PoolJob {
   std::vector<std::string> argv; // argv[0]: the program's path
   std::filesystem::path log;
+  // When set, the child runs this instead of exec'ing argv: a fork of this process, whose
+  // libraries are already loaded and initialised (Debian's SimGrid pulls in ns-3, whose static
+  // initialisers cost 0.14 s per process). Its return value is the exit code.
+  std::function<int()> body;
 };
 
 struct PoolResult {

@@ -4,6 +4,7 @@
 #include "simulator/campaign/campaign_dir.hpp"
 #include "simulator/campaign/process_pool.hpp"
 #include "simulator/cli/report_errors.hpp"
+#include "simulator/cli/run_command.hpp"
 #include "simulator/metrics/output_dir.hpp"
 
 #include <fmt/format.h>
@@ -66,12 +67,20 @@ std::string describe(const PoolResult& r) {
   return r.signal != 0 ? fmt::format("signal {}", r.signal) : fmt::format("exit {}", r.exit_code);
 }
 
-void run_local(const std::vector<const CampaignRun*>& pending,
+void run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
                const std::vector<std::vector<std::string>>& argv, const CampaignDir& dir, int jobs,
                bool progress) {
   std::vector<PoolJob> pool;
-  for (const CampaignRun* r : pending)
-    pool.push_back({argv[r->index], dir.log_file(*r)});
+  for (const CampaignRun* r : pending) {
+    // The same run as argv says (commands.txt), made by a fork of this process: see PoolJob::body.
+    RunArgs ra;
+    ra.scenario = c.scenario.string();
+    ra.out = dir.run_dir(*r).string();
+    ra.seed = r->seed;
+    ra.sets = r->sets;
+    ra.progress = false;
+    pool.push_back({argv[r->index], dir.log_file(*r), [ra] { return run_command(ra); }});
+  }
   Progress bar(pending.size(), progress && ::isatty(2));
   run_pool(pool, jobs, [&](std::size_t i, const PoolResult& res) {
     const CampaignRun& r = *pending[i];
@@ -139,8 +148,9 @@ int campaign(const CampaignArgs& a) {
   std::string lines;
   for (const CampaignRun* r : pending)
     lines += shell_line(argv[r->index], dir, *r) + "\n";
-  std::vector<std::string> parallel{"parallel", "--will-cite", "--jobs", std::to_string(a.jobs), "--joblog",
-                                    (dir.root() / "parallel.joblog").string()};
+  std::vector<std::string> parallel{"parallel", "--will-cite",
+                                    "--jobs",   std::to_string(a.jobs),
+                                    "--joblog", (dir.root() / "parallel.joblog").string()};
   for (const std::string& l : a.sshlogin) {
     parallel.emplace_back("--sshlogin");
     parallel.push_back(l);
@@ -163,7 +173,7 @@ int campaign(const CampaignArgs& a) {
 
   if (!a.merge_only && !pending.empty()) {
     if (a.backend == "local") {
-      run_local(pending, argv, dir, a.jobs, a.progress);
+      run_local(c, pending, argv, dir, a.jobs, a.progress);
     } else if (a.backend == "slurm") {
       const fs::path file = dir.root() / "slurm.sbatch";
       write_file_atomic(file, script);
