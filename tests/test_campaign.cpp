@@ -145,6 +145,16 @@ TEST_CASE("campaign error: unknown keys, empty axes, wrong types and ragged zips
       input_error(d, campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32, 32]\n"));
   CHECK(repeat.find("run 3 is the same scenario as an earlier run") != std::string::npos);
 
+  std::string bad_set = campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32]\n");
+  bad_set.replace(bad_set.find("\"training.max_rounds\" = 3"), 25, "\"training.max_rounds\" = \"many\"");
+  const std::string fixed = input_error(d, bad_set);
+  CHECK(fixed.find(d.path().string() + "/c.toml:6:25: run 1 (seed 1): --set training.max_rounds") == 0);
+  const std::string nested = input_error(d, campaign("[[axis]]\nkey = \"nosuch.key\"\nvalues = [1]\n"));
+  CHECK(nested.find(d.path().string() + "/c.toml:9:11: run 1 (seed 1): --set nosuch") == 0);
+  const std::string seed_axis =
+      input_error(d, campaign("[[axis]]\nkey = \"scenario\"\nvalues = [{ seed = 5 }, { seed = 6 }]\n"));
+  CHECK(seed_axis.find("scenario: give seeds in campaign.seeds") != std::string::npos);
+
   // From the command line: exit 2, and no folder made.
   d.write("bad.toml", campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32, \"big\"]\n"));
   const Proc p = testutil::run_edgetrain("campaign bad.toml -o out", d.path());
@@ -272,6 +282,31 @@ TEST_CASE("campaign: --dry-run prints the runs and the sbatch script and writes 
   CHECK(p.out.find("#SBATCH --array=1-4%3") != std::string::npos);
   CHECK(p.out.find("--seed 2 --set training.max_rounds=3 'policy.name=\"random\"'") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "out"));
+}
+
+TEST_CASE(
+    "campaign: odd string values stay one line and one value, and another campaign's folder is refused") {
+  TempDir d;
+  d.write("c.toml",
+          campaign("[[axis]]\nkey = \"scenario.name\"\nvalues = [\"a\\nb\", \"q\\\"x,y\"]\n", "[1]"));
+  REQUIRE(testutil::run_edgetrain("campaign c.toml -o out", d.path()).code == 0);
+  const auto rows = csv_rows(testutil::read(d.path() / "out/commands.txt"));
+  CHECK(rows.size() == 2); // a command per line
+  const std::string runs = testutil::read(d.path() / "out/runs.csv");
+  CHECK(runs.find(",a\\u000Ab,") != std::string::npos);    // the newline stays escaped
+  CHECK(runs.find(",\"q\"\"x,y\",") != std::string::npos); // q"x,y, quoted as CSV
+  const std::string names = testutil::read(d.path() / "out/runs.csv");
+  CHECK(names.find(",a\nb,") == std::string::npos);
+  // The run really got the name a<newline>b.
+  const auto plan = csv_rows(testutil::read(d.path() / "out/plan.csv"));
+  REQUIRE(plan.size() == 3);
+  CHECK(testutil::read(d.path() / "out/runs" / plan[1][1] / "summary.json")
+            .find("\"scenario\": \"a\\u000ab\"") != std::string::npos);
+  d.write("other.toml", testutil::read(d.path() / "c.toml"));
+  const Proc p = testutil::run_edgetrain("campaign other.toml -o out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("the folder belongs to the campaign " + (d.path() / "c.toml").string()) !=
+        std::string::npos);
 }
 
 TEST_CASE("campaign: every shipped campaign expands, each run's scenario valid") {

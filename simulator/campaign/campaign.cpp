@@ -27,8 +27,12 @@ std::string toml_text(const toml::node& n) {
   if (const auto* s = n.as_string()) {
     std::string out = "\"";
     for (char ch : s->get()) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
+      if (ch == '"' || ch == '\\')
+        (out += '\\') += ch;
+      else if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) // one line, as --set takes it
+        out += fmt::format("\\u{:04X}", static_cast<int>(static_cast<unsigned char>(ch)));
+      else
+        out += ch;
     }
     return out + "\"";
   }
@@ -179,6 +183,7 @@ Campaign load_campaign(const fs::path& file) {
         throw InputError(where(file, v), fmt::format("campaign.set.{}: quote dotted keys: \"{}.x\" = value",
                                                      k.str(), k.str()));
       c.fixed.emplace_back(std::string(k.str()), toml_text(v));
+      c.fixed_where.push_back(where(file, v));
     }
   }
   if (const toml::node* n = root.get("axis")) {
@@ -194,7 +199,13 @@ Campaign load_campaign(const fs::path& file) {
     for (const std::string& k : ax.keys)
       if (!seen.insert(k).second)
         throw InputError(ax.where, k + ": set by two axes (or by an axis and campaign.set)");
-  if (seen.count("scenario.seed")) throw InputError(top, "scenario.seed: give seeds in campaign.seeds");
+  for (const CampaignAxis& ax : c.axes)
+    for (const std::string& k : ax.keys)
+      if (k == "scenario" || k == "scenario.seed")
+        throw InputError(ax.where, k + ": give seeds in campaign.seeds (an axis cannot set scenario.seed)");
+  for (std::size_t i = 0; i < c.fixed.size(); ++i)
+    if (c.fixed[i].first == "scenario.seed" || c.fixed[i].first == "scenario")
+      throw InputError(c.fixed_where[i], c.fixed[i].first + ": give seeds in campaign.seeds");
   return c;
 }
 
@@ -224,16 +235,33 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
       try {
         s = load_scenario(c.scenario, overrides);
       } catch (const InputError& e) {
-        // Name the campaign's line: the axis value the scenario rejected, or the file.
+        // Name the campaign's line: the axis value or campaign.set entry the scenario rejected (the
+        // loader may name the key or, for an unknown table, its first segments), or the file.
         std::string at_where = c.file.string();
         const std::string msg = e.what();
+        const auto names = [&](const std::string& key) {
+          for (std::size_t dot = key.size(); dot != std::string::npos && dot > 0;
+               dot = key.rfind('.', dot - 1))
+            if (msg.rfind("--set " + key.substr(0, dot) + ":", 0) == 0) return true;
+          return false;
+        };
+        for (std::size_t i = 0; i < c.fixed.size(); ++i)
+          if (names(c.fixed[i].first)) at_where = c.fixed_where[i];
         for (std::size_t a = 0; a < c.axes.size(); ++a)
           for (const std::string& key : c.axes[a].keys)
-            if (msg.rfind("--set " + key + ":", 0) == 0) at_where = c.axes[a].value_where[at[a]];
+            if (names(key)) at_where = c.axes[a].value_where[at[a]];
         throw InputError(at_where, fmt::format("run {} (seed {}): {}", r.index + 1, seed, msg));
       }
+      // Input files decide results too: the platform, traces, and any file a string key names
+      // (a Pareto table, a calibration), relative to the scenario's folder as keys are.
       std::vector<fs::path> files{s.platform_file};
       files.insert(files.end(), s.traces.begin(), s.traces.end());
+      for (const auto& [key, value] : s.resolved)
+        if (const auto* text = std::get_if<std::string>(&value); text && !text->empty()) {
+          std::error_code ec;
+          const fs::path f = s.file.parent_path() / *text;
+          if (fs::is_regular_file(f, ec)) files.push_back(f);
+        }
       r.id = run_id(resolved_toml(s), files);
       runs.push_back(std::move(r));
     }

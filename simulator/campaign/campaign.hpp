@@ -36,6 +36,7 @@ struct Campaign {
   std::filesystem::path scenario; // the base scenario, absolute
   std::vector<std::int64_t> seeds;
   std::vector<std::pair<std::string, std::string>> fixed; // [campaign.set]: key, TOML value text
+  std::vector<std::string> fixed_where;                   // "file:line:col" of each
   std::vector<CampaignAxis> axes;
 };
 
@@ -54,7 +55,8 @@ Campaign load_campaign(const std::filesystem::path& file);
 std::vector<CampaignRun> expand_campaign(const Campaign& c);
 
 // 16 hex digits (FNV-1a, 64 bits) of the run's resolved scenario (every key, seed included, and the
-// versions) and of the bytes of its input files (platform, traces): the same id, the same results.
+// versions) and of the bytes of its input files (platform, traces, and files string keys name):
+// the same id, the same results.
 std::string run_id(const std::string& resolved_toml, const std::vector<std::filesystem::path>& files);
 
 } // namespace edgetrain

@@ -34,11 +34,18 @@ std::string csv_field(const std::string& v) {
   return out + "\"";
 }
 
-// A TOML value text as a table cell: strings without their quotes.
+// A TOML value text as a table cell: strings without their quotes and escapes (toml_text's
+// \" and \\; control characters stay escaped, so a cell stays on one line).
 std::string cell(const std::string& toml_value) {
-  if (toml_value.size() >= 2 && toml_value.front() == '"' && toml_value.back() == '"')
-    return toml_value.substr(1, toml_value.size() - 2);
-  return toml_value;
+  if (toml_value.size() < 2 || toml_value.front() != '"' || toml_value.back() != '"') return toml_value;
+  std::string out;
+  for (std::size_t i = 1; i + 1 < toml_value.size(); ++i) {
+    if (toml_value[i] == '\\' && i + 2 < toml_value.size() &&
+        (toml_value[i + 1] == '"' || toml_value[i + 1] == '\\'))
+      ++i;
+    out += toml_value[i];
+  }
+  return out;
 }
 
 std::string json_string(const std::string& s) {
@@ -132,12 +139,26 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
   if (fs::exists(root_) && !fs::is_empty(root_) && !fs::exists(root_ / "plan.csv"))
     throw InputError(root_.string(), "the folder holds something else than a campaign (no plan.csv): choose "
                                      "another --out");
+  // The campaign file a folder belongs to: resuming (or extending) it is fine, taking over another's is not.
+  const std::string owner = fs::absolute(c.file).lexically_normal().string();
+  if (fs::exists(root_ / "campaign.txt") && read_all(root_ / "campaign.txt") != owner + "\n")
+    throw InputError(
+        root_.string(),
+        fmt::format("the folder belongs to the campaign {}: choose another --out",
+                    read_all(root_ / "campaign.txt").substr(0, read_all(root_ / "campaign.txt").find('\n'))));
   fs::create_directories(root_ / "runs", ec);
   fs::create_directories(root_ / "logs", ec);
   if (ec) throw InputError(root_.string(), "cannot create the campaign folder: " + ec.message());
-  // Runs killed mid-way leave hidden .<id>.partial-<pid> folders: never trusted, removed.
-  for (const auto& e : fs::directory_iterator(root_ / "runs"))
-    if (e.path().filename().string().rfind('.', 0) == 0) fs::remove_all(e.path(), ec);
+  // Runs killed mid-way leave hidden .<id>.partial-<pid> folders, merges hidden .<table>.partial-<pid>
+  // files, the shell back ends <id>.failed.tmp: never trusted, removed.
+  for (const fs::path& folder : {root_ / "runs", root_})
+    for (const auto& e : fs::directory_iterator(folder)) {
+      const std::string name = e.path().filename().string();
+      if ((name.rfind('.', 0) == 0 && name.find(".partial-") != std::string::npos) ||
+          (name.size() > 11 && name.compare(name.size() - 11, 11, ".failed.tmp") == 0))
+        fs::remove_all(e.path(), ec);
+    }
+  write_file_atomic(root_ / "campaign.txt", owner + "\n");
   std::string plan = "index,run_id,seed";
   for (const std::string& k : axis_keys(c))
     (plan += ',') += csv_field(k);
@@ -156,7 +177,10 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
 }
 
 RunStatus CampaignDir::status(const CampaignRun& r) const {
-  if (fs::exists(run_dir(r) / "summary.json")) return {RunStatus::Done, ""};
+  // Complete: its summary exists and is whole (edgetrain run writes it last, closing brace and all).
+  const std::string summary =
+      fs::exists(run_dir(r) / "summary.json") ? read_all(run_dir(r) / "summary.json") : "";
+  if (summary.size() > 2 && summary.compare(summary.size() - 2, 2, "}\n") == 0) return {RunStatus::Done, ""};
   if (fs::exists(failed_file(r))) {
     std::ifstream in(failed_file(r));
     std::string first;
@@ -233,8 +257,8 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
       a.trained += f[4] == "1";
       a.finished += f[5] == "1";
       if (!f[10].empty() && f[10] != "nan") a.energy += std::stod(f[10]);
-      a.flops += std::stod(f[8]);
-      a.bytes += std::stod(f[9]);
+      if (!f[8].empty()) a.flops += std::stod(f[8]);
+      if (!f[9].empty()) a.bytes += std::stod(f[9]);
     }
     for (const auto& [id, a] : per)
       nodes_out += fmt::format("{},{},{},{},{},{},{},{}\n", r.id, id, a.host, a.trained, a.finished, a.energy,
@@ -245,7 +269,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
     (runs_out += ',') += csv_field(k);
   runs_out += ",seed,status,failure";
   for (const std::string& k : metric_names)
-    (runs_out += ',') += k;
+    (runs_out += ',') += csv_field(k);
   runs_out += "\n";
   for (const Row& row : rows) {
     runs_out += row.head;

@@ -1,6 +1,7 @@
 #pragma once
 // A campaign's output folder, shared by every back end (local pool, Slurm array, GNU parallel):
 //
+//   campaign.txt      the campaign file this folder belongs to
 //   plan.csv          one row per run: index, run id, seed, the axes' values (written first)
 //   commands.txt      the command that makes each run, one per line, in plan order
 //   runs/<id>/        a finished run: `edgetrain run`'s folder, which appears whole or not at all
@@ -38,7 +39,8 @@ public:
   }
 
   // Creates the folders, removes what killed runs left half-written, writes plan.csv and
-  // commands.txt. Throws InputError when the folder holds another campaign's plan.
+  // commands.txt. Throws InputError when the folder is not a campaign folder or belongs to
+  // another campaign file.
   void prepare(const Campaign& c, const std::vector<CampaignRun>& runs,
                const std::vector<std::vector<std::string>>& commands) const;
   [[nodiscard]] RunStatus status(const CampaignRun& r) const;

@@ -21,7 +21,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 pid_t start(const PoolJob& job, pid_t parent) {
-  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  // Everything exec needs is prepared before fork. A child that runs PoolJob::body instead runs a
+  // whole simulation after fork: safe only because the campaign process has one thread and has
+  // not started SimGrid (run_command does, in the child). Keep it so.
   std::vector<char*> argv;
   for (const std::string& a : job.argv)
     argv.push_back(const_cast<char*>(a.c_str()));

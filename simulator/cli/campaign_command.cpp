@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 
@@ -103,7 +104,10 @@ std::string slurm_script(const Campaign& c, const CampaignDir& dir, std::size_t 
   std::string s =
       "#!/bin/sh\n# Written by edgetrain campaign: one array task per pending run (pending.txt, one "
       "shell command per line).\n";
-  s += fmt::format("#SBATCH --job-name=edgetrain-{}\n", c.name);
+  std::string name = c.name; // a job name on one line, of safe characters
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ch = '_';
+  s += fmt::format("#SBATCH --job-name=edgetrain-{}\n", name);
   s += fmt::format("#SBATCH --array=1-{}{}\n", n, jobs > 0 ? fmt::format("%{}", jobs) : "");
   s += fmt::format("#SBATCH --output={}\n", (dir.root() / "logs" / "slurm-%A_%a.out").string());
   s += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
@@ -126,9 +130,7 @@ int campaign(const CampaignArgs& a) {
   std::vector<std::vector<std::string>> argv;
   for (const CampaignRun& r : runs)
     argv.push_back(run_command_line(self, c, r, dir));
-  std::string command_line;
-  for (const std::string& s : a.argv)
-    command_line += (command_line.empty() ? "" : " ") + s;
+  const std::string command_line = shell_quote(a.argv);
 
   if (a.backend == "slurm" && !a.dry_run && !a.merge_only) {
     // Without its configuration file, sinfo spends a minute on DNS lookups (configless mode).

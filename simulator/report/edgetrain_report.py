@@ -163,14 +163,17 @@ def main():
 
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.45 * len(groups) + 1.5)))
     per_group = []
-    for g in groups:
+    for g in groups:  # each node's energy per run, averaged over the group's runs (seeds)
         ids = {r["run_id"] for r in by_group[g]}
-        per_group.append([num(n["energy_j"]) / len(ids) for n in nodes
-                          if n["run_id"] in ids and not math.isnan(num(n["energy_j"]))])
+        per_node = {}
+        for n in nodes:
+            if n["run_id"] in ids and not math.isnan(num(n["energy_j"])):
+                per_node.setdefault(n["node"], []).append(num(n["energy_j"]))
+        per_group.append([statistics.mean(v) for v in per_node.values()] or [float("nan")])
     ax.boxplot(per_group, vert=False, labels=groups)
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_xlabel("energy per node and run (J), averaged over seeds")
+    ax.set_xlabel("energy of a node in a run (J), averaged over the group's seeds")
     ax.set_title("Energy of each node (aggregator included)")
     ax.grid(alpha=0.3, axis="x")
     images.append(("Energy of each node", save(fig, root, "node_energy")))
