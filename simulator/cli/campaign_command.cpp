@@ -99,23 +99,24 @@ int system_status(const std::string& cmd) {
   return s == -1 ? -1 : WIFEXITED(s) ? WEXITSTATUS(s) : 128;
 }
 
-std::string slurm_script(const Campaign& c, const CampaignDir& dir, std::size_t n, int jobs,
-                         const std::vector<std::string>& sbatch) {
-  std::string s =
-      "#!/bin/sh\n# Written by edgetrain campaign: one array task per pending run (pending.txt, one "
-      "shell command per line).\n";
+// The commands are in the script itself, a case per array task: Slurm keeps a copy of the script
+// at submission, so tasks still queued run what was submitted even if a resume rewrites files.
+std::string slurm_script(const Campaign& c, const CampaignDir& dir, const std::vector<std::string>& lines,
+                         int jobs, const std::vector<std::string>& sbatch) {
+  std::string s = "#!/bin/sh\n# Written by edgetrain campaign: one array task per pending run.\n";
   std::string name = c.name; // a job name on one line, of safe characters
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ch = '_';
   s += fmt::format("#SBATCH --job-name=edgetrain-{}\n", name);
-  s += fmt::format("#SBATCH --array=1-{}{}\n", n, jobs > 0 ? fmt::format("%{}", jobs) : "");
+  s += fmt::format("#SBATCH --array=1-{}{}\n", lines.size(), jobs > 0 ? fmt::format("%{}", jobs) : "");
   s += fmt::format("#SBATCH --output={}\n", (dir.root() / "logs" / "slurm-%A_%a.out").string());
   s += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
   for (const std::string& o : sbatch)
     s += "#SBATCH " + o + "\n";
-  s += fmt::format("line=$(sed -n \"${{SLURM_ARRAY_TASK_ID}}p\" {})\n",
-                   shell_quote({(dir.root() / "pending.txt").string()}));
-  s += "exec sh -c \"$line\"\n";
+  s += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    s += fmt::format("{})\n  {}\n  ;;\n", i + 1, lines[i]);
+  s += "esac\n";
   return s;
 }
 
@@ -147,9 +148,12 @@ int campaign(const CampaignArgs& a) {
   std::vector<const CampaignRun*> pending;
   for (const CampaignRun& r : runs)
     if (dir.status(r).kind != RunStatus::Done) pending.push_back(&r);
+  std::vector<std::string> shell_lines;
   std::string lines;
-  for (const CampaignRun* r : pending)
-    lines += shell_line(argv[r->index], dir, *r) + "\n";
+  for (const CampaignRun* r : pending) {
+    shell_lines.push_back(shell_line(argv[r->index], dir, *r));
+    lines += shell_lines.back() + "\n";
+  }
   std::vector<std::string> parallel{"parallel", "--will-cite",
                                     "--jobs",   std::to_string(a.jobs),
                                     "--joblog", (dir.root() / "parallel.joblog").string()};
@@ -159,7 +163,7 @@ int campaign(const CampaignArgs& a) {
   }
   parallel.emplace_back("::::");
   parallel.push_back((dir.root() / "pending.txt").string());
-  const std::string script = slurm_script(c, dir, pending.size(), a.jobs, a.sbatch);
+  const std::string script = slurm_script(c, dir, shell_lines, a.jobs, a.sbatch);
 
   if (a.dry_run) { // writes nothing
     fmt::print("# campaign {}: {} runs, {} already complete; pending.txt would hold:\n{}", c.name,
