@@ -1,6 +1,7 @@
 #include "policies/distreal.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/dse.hpp"
 #include "simulator/scenario/scenario.hpp"
@@ -13,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <numeric>
-#include <sstream>
 
 namespace edgetrain {
 
@@ -27,10 +27,7 @@ std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
   std::getline(in, line);
   std::vector<DsePoint> out;
   for (int n = 2; std::getline(in, line); ++n) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, ',');)
-      cells.push_back(c);
+    const std::vector<std::string> cells = split(line);
     const std::string where = fmt::format("{}:{}", path, n);
     if (cells.size() != layers + 3)
       throw InputError(where,
@@ -199,9 +196,7 @@ private:
   // times the factors learnt from the last round.
   [[nodiscard]] std::pair<double, double> transfer_s(const RoundState& s, const NodeView& v,
                                                      const ModelCost& c) const {
-    const double lat = v.latency_s * s.latency_factor, bw = s.bandwidth_factor;
-    const double down = lat + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0);
-    const double up = lat + (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+    const auto [down, up] = predicted_transfer_s(s, v, c);
     return {down * down_factor_, up * up_factor_};
   }
 

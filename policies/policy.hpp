@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgetrain {
@@ -51,5 +52,8 @@ Assignment full_model_assignment(const RoundState& state, NodeId node, int local
 // Predicted seconds of a node's model download and update upload, alone on its route, with
 // SimGrid's network-model factors (RoundState::latency_factor, bandwidth_factor).
 double predicted_comm_s(const RoundState& state, const NodeView& node, const ModelCost& cost);
+// The same, the download and the upload apart.
+std::pair<double, double> predicted_transfer_s(const RoundState& state, const NodeView& node,
+                                               const ModelCost& cost);
 
 } // namespace edgetrain

@@ -39,10 +39,15 @@ Assignment full_model_assignment(const RoundState& state, NodeId node, int local
   return a;
 }
 
+std::pair<double, double> predicted_transfer_s(const RoundState& s, const NodeView& v, const ModelCost& c) {
+  const double lat = v.latency_s * s.latency_factor, bw = s.bandwidth_factor;
+  return {lat + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0),
+          lat + (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0)};
+}
+
 double predicted_comm_s(const RoundState& s, const NodeView& v, const ModelCost& c) {
-  const double bw = s.bandwidth_factor;
-  return 2 * v.latency_s * s.latency_factor + (v.down_bps > 0 ? c.model_bytes / (v.down_bps * bw) : 0) +
-         (v.up_bps > 0 ? c.update_bytes / (v.up_bps * bw) : 0);
+  const auto [down, up] = predicted_transfer_s(s, v, c);
+  return down + up;
 }
 
 } // namespace edgetrain

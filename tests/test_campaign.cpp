@@ -161,6 +161,18 @@ TEST_CASE("campaign error: unknown keys, empty axes, wrong types and ragged zips
   CHECK(p.code == 2);
   CHECK(p.err.find("error: ") == 0);
   CHECK_FALSE(fs::exists(d.path() / "out"));
+  // An unknown back end, and a folder that holds something else than a campaign.
+  d.write("good.toml", campaign("[[axis]]\nkey = \"training.batch\"\nvalues = [32]\n"));
+  const Proc backend = testutil::run_edgetrain("campaign good.toml -o out --backend cloud", d.path());
+  CHECK(backend.code == 2);
+  CHECK(backend.err == "error: --backend cloud: expected local, slurm or parallel\n");
+  CHECK_FALSE(fs::exists(d.path() / "out"));
+  d.write("taken/notes.txt", "mine");
+  const Proc taken = testutil::run_edgetrain("campaign good.toml -o taken", d.path());
+  CHECK(taken.code == 2);
+  CHECK(taken.err.find("the folder holds something else than a campaign (no plan.csv)") != std::string::npos);
+  CHECK(testutil::read(d.path() / "taken/notes.txt") == "mine");
+  CHECK_FALSE(fs::exists(d.path() / "taken/runs"));
 }
 
 TEST_CASE("campaign: a failing run is recorded with its exit status and error, the others complete") {

@@ -1,13 +1,14 @@
 #include "simulator/campaign/campaign.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/common/toml_file.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -211,6 +212,7 @@ Campaign load_campaign(const fs::path& file) {
 
 std::vector<CampaignRun> expand_campaign(const Campaign& c) {
   std::vector<CampaignRun> runs;
+  std::map<fs::path, std::string> digests;       // input file -> digest of its bytes
   std::vector<std::size_t> at(c.axes.size(), 0); // the grid's odometer
   for (;;) {
     for (std::int64_t seed : c.seeds) {
@@ -262,7 +264,14 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
           const fs::path f = s.file.parent_path() / *text;
           if (fs::is_regular_file(f, ec)) files.push_back(f);
         }
-      r.id = run_id(resolved_toml(s), files);
+      // Each file is read once per campaign (a trace may be tens of MB, shared by every run).
+      std::vector<std::string> file_digests;
+      for (const fs::path& f : files) {
+        auto [it, fresh] = digests.try_emplace(f);
+        if (fresh) it->second = digest(read_file(f));
+        file_digests.push_back(it->second);
+      }
+      r.id = run_id(resolved_toml(s), file_digests);
       runs.push_back(std::move(r));
     }
     std::size_t a = c.axes.size();
@@ -279,16 +288,15 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
   return runs;
 }
 
-std::string run_id(const std::string& resolved, const std::vector<fs::path>& files) {
-  std::uint64_t h = 14695981039346656037ULL;
-  h = fnv1a(h, resolved);
-  for (const fs::path& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    h = fnv1a(h, bytes.str());
-  }
-  return fmt::format("{:016x}", h);
+std::string digest(const std::string& bytes) {
+  return fmt::format("{:016x}", fnv1a(14695981039346656037ULL, bytes));
+}
+
+std::string run_id(const std::string& resolved, const std::vector<std::string>& file_digests) {
+  std::string all = resolved;
+  for (const std::string& d : file_digests)
+    all += "\n" + d;
+  return digest(all);
 }
 
 } // namespace edgetrain

@@ -54,9 +54,11 @@ Campaign load_campaign(const std::filesystem::path& file);
 // Every run, each scenario loaded and checked (an InputError names the axis and the key).
 std::vector<CampaignRun> expand_campaign(const Campaign& c);
 
-// 16 hex digits (FNV-1a, 64 bits) of the run's resolved scenario (every key, seed included, and the
-// versions) and of the bytes of its input files (platform, traces, and files string keys name):
-// the same id, the same results.
-std::string run_id(const std::string& resolved_toml, const std::vector<std::filesystem::path>& files);
+// 16 hex digits: FNV-1a (64 bits) of the bytes.
+std::string digest(const std::string& bytes);
+
+// A run's id: the digest of its resolved scenario (every key, seed included, and the versions) and
+// of its input files' digests (platform, traces, and files string keys name): same id, same results.
+std::string run_id(const std::string& resolved_toml, const std::vector<std::string>& file_digests);
 
 } // namespace edgetrain

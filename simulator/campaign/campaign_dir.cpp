@@ -1,6 +1,7 @@
 #include "simulator/campaign/campaign_dir.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/metrics/output_dir.hpp"
 #include "simulator/version.hpp"
 
@@ -18,13 +19,6 @@ namespace edgetrain {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\n") == std::string::npos) return v;
@@ -63,7 +57,7 @@ std::string json_string(const std::string& s) {
 // summary.json is flat, one "key": value per line (metrics/summary.cpp writes it so).
 std::vector<std::pair<std::string, std::string>> read_summary(const fs::path& p) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::istringstream in(read_all(p));
+  std::istringstream in(read_file(p));
   for (std::string line; std::getline(in, line);) {
     const std::size_t q1 = line.find('"'), q2 = line.find("\": ", q1 + 1);
     if (q1 == std::string::npos || q2 == std::string::npos) continue;
@@ -141,11 +135,13 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
                                      "another --out");
   // The campaign file a folder belongs to: resuming (or extending) it is fine, taking over another's is not.
   const std::string owner = fs::absolute(c.file).lexically_normal().string();
-  if (fs::exists(root_ / "campaign.txt") && read_all(root_ / "campaign.txt") != owner + "\n")
-    throw InputError(
-        root_.string(),
-        fmt::format("the folder belongs to the campaign {}: choose another --out",
-                    read_all(root_ / "campaign.txt").substr(0, read_all(root_ / "campaign.txt").find('\n'))));
+  if (fs::exists(root_ / "campaign.txt")) {
+    const std::string had = read_file(root_ / "campaign.txt");
+    if (had != owner + "\n")
+      throw InputError(root_.string(),
+                       fmt::format("the folder belongs to the campaign {}: choose another --out",
+                                   had.substr(0, had.find('\n'))));
+  }
   fs::create_directories(root_ / "runs", ec);
   fs::create_directories(root_ / "logs", ec);
   if (ec) throw InputError(root_.string(), "cannot create the campaign folder: " + ec.message());
@@ -179,7 +175,7 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
 RunStatus CampaignDir::status(const CampaignRun& r) const {
   // Complete: its summary exists and is whole (edgetrain run writes it last, closing brace and all).
   const std::string summary =
-      fs::exists(run_dir(r) / "summary.json") ? read_all(run_dir(r) / "summary.json") : "";
+      fs::exists(run_dir(r) / "summary.json") ? read_file(run_dir(r) / "summary.json") : "";
   if (summary.size() > 2 && summary.compare(summary.size() - 2, 2, "}\n") == 0) return {RunStatus::Done, ""};
   if (fs::exists(failed_file(r))) {
     std::ifstream in(failed_file(r));
@@ -230,7 +226,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
     }
     rows.push_back(std::move(row));
 
-    std::istringstream rounds(read_all(run_dir(r) / "rounds.csv"));
+    std::istringstream rounds(read_file(run_dir(r) / "rounds.csv"));
     std::string line;
     std::getline(rounds, line);
     if (rounds_header.empty()) rounds_header = "run_id," + line + "\n";
@@ -238,7 +234,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
       rounds_body += r.id + "," + line + "\n";
 
     // Per node over the run (nodes.csv has a row per round and node).
-    std::istringstream nodes(read_all(run_dir(r) / "nodes.csv"));
+    std::istringstream nodes(read_file(run_dir(r) / "nodes.csv"));
     std::getline(nodes, line);
     struct Acc {
       std::string host;
@@ -247,10 +243,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
     };
     std::map<long, Acc> per;
     while (std::getline(nodes, line)) {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string x; std::getline(ss, x, ',');)
-        f.push_back(x);
+      const std::vector<std::string> f = split(line);
       if (f.size() < 11) continue;
       Acc& a = per[std::stol(f[1])];
       a.host = f[2];
@@ -289,7 +282,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
       "  \"runs\": {},\n  \"done\": {},\n  \"failed\": {},\n  \"missing\": {},\n  \"run_ids\": [\n{}\n  "
       "]\n}}\n",
       json_string(fs::absolute(c.file).lexically_normal().string()), json_string(c.name),
-      run_id(read_all(c.file), {}), json_string(c.scenario.string()), json_string(edgetrain_version()),
+      digest(read_file(c.file)), json_string(c.scenario.string()), json_string(edgetrain_version()),
       json_string(simgrid_version()), json_string(command_line), runs.size(), done, failed, missing, ids);
   write_file_atomic(root_ / "manifest.json", manifest);
 }

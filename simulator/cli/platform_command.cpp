@@ -2,6 +2,7 @@
 
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/metrics/output_dir.hpp"
 #include "simulator/platform/catalog.hpp"
 #include "simulator/platform/traces.hpp"
@@ -74,10 +75,7 @@ int import_availability_command(const std::string& csv, const std::string& out) 
     for (int no = 1; std::getline(in, line); ++no) {
       const std::string where = fmt::format("{}:{}", csv, no);
       if (line.empty() || line[0] == '#') continue;
-      std::stringstream cells(line);
-      std::vector<std::string> c;
-      for (std::string cell; std::getline(cells, cell, ',');)
-        c.push_back(cell);
+      const std::vector<std::string> c = split(line);
       double from = 0, to = 0;
       try {
         if (c.size() != 3) throw std::invalid_argument("");

@@ -34,7 +34,7 @@ struct TrainerRun {      // shared between the coordinator and one trainer actor
   Assignment assignment; // a copy: the plan may be gone when a trainer outlives its round
   const Node* node = nullptr;
   ModelCost cost;
-  double flops = 0;     // planned (with a chooser: recomputed as options are chosen)
+  double flops = 0;     // planned, without a chooser (with one, each mini-batch's as it is chosen)
   double t_start = 0;   // the round's start
   double deadline = -1; // the round's timeout as a clock time (-1: none)
   double energy_start = 0, energy_end = kNaN;
@@ -82,7 +82,6 @@ void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
   for (const Compression& c : a.options)
     per_step.push_back(model_cost(model, c).train_flops * a.batch);
   std::size_t current = 0;
-  r.flops = 0;
   for (int step = 0; step < a.local_steps; ++step) {
     DeviceNow now;
     now.steps_done = step;
@@ -95,17 +94,15 @@ void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
     const std::size_t pick = a.chooser->choose(now);
     if (step == 0)
       XBT_VERB("%s starts with option %zu after a %.3g s download (%.3g FLOP/s, %.3g s left)",
-                r.node->host->get_cname(), pick, now.download_s, now.flops_now, now.seconds_left);
+               r.node->host->get_cname(), pick, now.download_s, now.flops_now, now.seconds_left);
     if (pick >= a.options.size())
       throw std::logic_error(fmt::format("node '{}': the device chooser picked option {} of {}",
                                          r.node->host->get_name(), pick, a.options.size()));
     if (pick != current && step > 0)
       XBT_VERB("%s switches from option %zu to %zu at mini-batch %d (%.3g FLOP/s, %.3g s left)",
-                r.node->host->get_cname(), current, pick, step, now.flops_now, now.seconds_left);
+               r.node->host->get_cname(), current, pick, step, now.flops_now, now.seconds_left);
     current = pick;
     r.step_option.push_back(pick);
-    // What is planned so far: the mini-batches done and this one at their options, the rest at it.
-    r.flops = r.flops_done + per_step[pick] * (a.local_steps - step);
     compute(r, per_step[pick]);
   }
 }

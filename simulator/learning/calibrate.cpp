@@ -1,6 +1,7 @@
 #include "simulator/learning/calibrate.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/learning/learning_process.hpp"
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <sstream>
 
 namespace edgetrain {
 
@@ -200,10 +200,7 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
   Calibration c;
   rounds = 0;
   for (int n = 2; std::getline(in, line); ++n) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');)
-      f.push_back(cell);
+    const std::vector<std::string> f = split(line);
     const std::string where = fmt::format("{}:{}", path, n);
     if (f.size() != 14) throw InputError(where, fmt::format("expected 14 fields, found {}", f.size()));
     std::size_t run = 0, round = 0;

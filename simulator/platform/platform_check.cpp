@@ -1,5 +1,7 @@
 #include "simulator/platform/platform_check.hpp"
 
+#include "simulator/common/text_file.hpp"
+
 #include "simulator/platform/platform.hpp"
 
 #include <fmt/format.h>
@@ -48,10 +50,7 @@ public:
   Checker(const fs::path& file, std::string shown) : file_(file), shown_(std::move(shown)) {}
 
   PlatformScan run() {
-    std::ifstream in(file_, std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    text_ = buf.str();
+    text_ = read_file(file_);
     for (std::size_t i = 0; i < text_.size(); ++i)
       if (text_[i] == '\n') newlines_.push_back(static_cast<std::ptrdiff_t>(i));
 
