@@ -348,11 +348,11 @@ int main(int argc, char** argv) {
       const Problem p = make_problem(s, settings, w.predictor, Corrections{}, 0, 0);
       PactPlan last;
       const double t0 = seconds_of([&] { last = plan_pact(p, PactKnobs{}, 1.0); }, 3);
-      fmt::print("  default: {:.3f} s ({} vertices reached, {} edges, {} node selections); target {:.3f} "
-                 "reached: {}, "
-                 "{:.1f} J over {} rounds\n",
-                 t0, last.vertices, last.edges, last.selections, w.target, last.reaches_target, last.joules,
-                 last.rounds.size());
+      fmt::print(
+          "  default: {:.3f} s ({} vertices reached of {} held, {:.1f} MB; {} edges, {} node selections); "
+          "target {:.3f} reached: {}, {:.1f} J over {} rounds\n",
+          t0, last.vertices, last.held, static_cast<double>(last.held) * 8 / 1e6, last.edges, last.selections,
+          w.target, last.reaches_target, last.joules, last.rounds.size());
       struct Sweep {
         const char* knob;
         std::vector<double> values;

@@ -104,6 +104,28 @@ TEST_CASE("pact: the DP on a hand-built instance gives the known least-energy pa
     REQUIRE(plan.first.members.size() == 1);
     CHECK(plan.first.members[0] == 0);
   }
+  SUBCASE("4 s but one round left: A and B together, 6 J (the rounds dimension binds)") {
+    p.rounds_left = 1;
+    const PactPlan plan = plan_pact(p, k, 1.0);
+    REQUIRE(plan.reaches_target);
+    CHECK(plan.joules == doctest::Approx(6));
+    REQUIRE(plan.rounds.size() == 1);
+    CHECK(plan.first.members.size() == 2);
+  }
+  SUBCASE("4 s and two rounds left: A twice again, each round read back with its slots and joules") {
+    p.rounds_left = 2;
+    const PactPlan plan = plan_pact(p, k, 1.0);
+    REQUIRE(plan.rounds.size() == 2);
+    CHECK(plan.joules == doctest::Approx(2));
+    for (int r = 0; r < 2; ++r) {
+      CHECK(plan.rounds[static_cast<std::size_t>(r)].start_s == doctest::Approx(2.0 * r));
+      CHECK(plan.rounds[static_cast<std::size_t>(r)].slots == 2);
+      CHECK(plan.rounds[static_cast<std::size_t>(r)].seconds == doctest::Approx(2));
+      CHECK(plan.rounds[static_cast<std::size_t>(r)].joules == doctest::Approx(1));
+    }
+    CHECK(plan.rounds[0].loss == doctest::Approx(std::exp(2 * w)));
+    CHECK(plan.rounds[1].loss == doctest::Approx(1.0));
+  }
   SUBCASE("3 s: A twice no longer fits; A and B together once, or A then B, 6 J") {
     p.deadline_s = 3;
     const PactPlan plan = plan_pact(p, k, 1.0);
@@ -123,11 +145,13 @@ TEST_CASE("pact: the DP on a hand-built instance gives the known least-energy pa
 
 TEST_CASE("pact: equals the exact optimum where the discretisation is exact") {
   // Durations whole slots, rates whole bins, values whole knapsack units, the target on a bin
-  // edge: PACT's graph then holds every plan the exact search considers.
+  // edge: PACT's graph then holds every plan the exact search considers, with max_rounds binding
+  // or not.
   Rng rng(11, "test.pact-exact");
   const double w = 0.1;
   for (int trial = 0; trial < 12; ++trial) {
     Problem p = geometric(std::exp(12 * w), 1.0, 10);
+    p.rounds_left = trial % 2 == 0 ? 100 : 2 + trial % 3; // odd trials: max_rounds binds
     p.keep = {1.0, 0.5};
     int total_units = 0;
     for (NodeId i = 0; i < 5; ++i) {
@@ -148,9 +172,20 @@ TEST_CASE("pact: equals the exact optimum where the discretisation is exact") {
     REQUIRE(opt.complete);
     CHECK(pact.reaches_target == opt.reaches_target);
     if (opt.reaches_target) CHECK(pact.joules == doctest::Approx(opt.joules).epsilon(1e-9));
-    // Pruning only grows along PACT's path.
-    for (std::size_t r = 1; r < pact.rounds.size(); ++r)
-      CHECK(pact.rounds[r].level >= pact.rounds[r - 1].level);
+    // Pruning only grows along PACT's path, which is read back from the distances alone: its
+    // rounds follow one another slot by slot, lower the loss, and their joules add up.
+    double sum = 0;
+    for (std::size_t r = 0; r < pact.rounds.size(); ++r) {
+      const PlannedRound& here = pact.rounds[r];
+      sum += here.joules;
+      CHECK(here.joules >= p.overhead_w * here.seconds);
+      if (r == 0) continue;
+      const PlannedRound& before = pact.rounds[r - 1];
+      CHECK(here.level >= before.level);
+      CHECK(here.start_s == doctest::Approx(before.start_s + before.slots * 1.0));
+      CHECK(here.loss < before.loss);
+    }
+    if (pact.reaches_target) CHECK(sum == doctest::Approx(pact.joules).epsilon(1e-12));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace edgetrain {
 
@@ -17,11 +18,6 @@ struct ClassCost { // one kept edge class for (level, progress)
   int tau_index = 0;
   int steps = 0;
   double joules = 0;
-};
-
-struct Parent {
-  std::int32_t from = -1; // vertex index
-  std::int16_t steps = 0, tau_index = 0, q = 0;
 };
 
 // The distinct round lengths the nodes' options give (within the horizon), thinned to at most
@@ -84,18 +80,14 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
     taus.push_back(std::max(1, static_cast<int>(std::ceil(d / slot - 1e-9))));
   const int D = static_cast<int>(taus.size());
   int Q = std::max(1, k.progress_classes);
-  std::vector<NodeSelection> sel;
+  // The rate grid needs only the classes' rate bounds; each class is then built, read at every
+  // rate and dropped, so that one class's tables are in memory at a time, not hundreds.
   double r_max = 0;
   for (int l = p.level; l < L; ++l)
     for (int m = 0; m < M; ++m)
-      for (int d = 0; d < D; ++d) {
-        sel.emplace_back(p, l, m, lengths[static_cast<std::size_t>(d)], k.value_resolution, false);
-        r_max = std::max(r_max, sel.back().max_rate());
-      }
-  out.selections = static_cast<std::int64_t>(sel.size());
-  const auto sel_at = [&](int l, int m, int d) -> const NodeSelection& {
-    return sel[static_cast<std::size_t>(((l - p.level) * M + m) * D + d)];
-  };
+      for (int d = 0; d < D; ++d)
+        r_max = std::max(r_max, NodeSelection::rate_bound(p, l, m, lengths[static_cast<std::size_t>(d)]));
+  out.selections = static_cast<std::int64_t>((L - p.level) * M * D);
   if (r_max <= 0 || D == 0) {
     out.why = "no node can train a round within the deadline";
     return out;
@@ -119,6 +111,20 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
   for (double r : grid)
     if (r > rates.back() * (1 + 1e-12)) rates.push_back(r);
   Q = static_cast<int>(rates.size()) - 1;
+  // least[((l - level) x M + m) x D + d][q]: a class's least node joules at rates[q].
+  std::vector<double> least;
+  least.reserve(static_cast<std::size_t>(out.selections * (Q + 1)));
+  for (int l = p.level; l < L; ++l)
+    for (int m = 0; m < M; ++m)
+      for (int d = 0; d < D; ++d) {
+        const NodeSelection sel(p, l, m, lengths[static_cast<std::size_t>(d)], k.value_resolution, false);
+        least.push_back(kInf); // rates[0]: unused
+        for (int q = 1; q <= Q; ++q)
+          least.push_back(sel.min_joules(rates[static_cast<std::size_t>(q)]));
+      }
+  const auto least_at = [&](int l, int m, int d, int q) {
+    return least[static_cast<std::size_t>((((l - p.level) * M + m) * D + d) * (Q + 1) + q)];
+  };
   // pareto[l][q]: the durations worth taking, ascending, each cheaper than every shorter one.
   std::vector<std::vector<std::vector<ClassCost>>> pareto(
       static_cast<std::size_t>(L), std::vector<std::vector<ClassCost>>(static_cast<std::size_t>(Q + 1)));
@@ -128,7 +134,7 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
       for (int d = 0; d < D; ++d) {
         ClassCost c{d, 0, kInf};
         for (int m = 0; m < M; ++m) {
-          const double j = sel_at(l, m, d).min_joules(rates[static_cast<std::size_t>(q)]);
+          const double j = least_at(l, m, d, q);
           if (j < c.joules) c.joules = j, c.steps = m;
         }
         if (c.joules == kInf) continue;
@@ -150,20 +156,30 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
         next_at(l, b, q) = bin_of(p.loss_after(bin_loss(b), l, rates[static_cast<std::size_t>(q)]));
 
   // The DAG, in time order. Rounds are counted only when max_rounds could bind before the deadline
-  // (every round takes a slot at least): then vertices also carry the rounds played.
+  // (every round takes a slot at least): then vertices also carry the rounds played, r <= t, so
+  // slot t holds min(t + 1, Rd) round counts. Vertices hold their distance only (8 bytes): the
+  // path is found again backwards (below), which halves the memory of the largest graphs.
   const int Rd = p.rounds_left < T ? p.rounds_left + 1 : 1;
-  const auto vertex = [&](int t, int r, int l, int b) { return ((t * Rd + r) * L + l) * (B + 1) + b; };
-  const auto V = static_cast<std::size_t>((T + 1) * Rd * L * (B + 1));
-  std::vector<double> dist(V, kInf);
-  std::vector<Parent> parent(V);
-  const int start = vertex(0, 0, p.level, B);
-  dist[static_cast<std::size_t>(start)] = 0;
+  const auto rows = [&](int t) { return std::min(t + 1, Rd); };
+  const int Lh = L - p.level; // levels held: the level never goes back
+  const std::size_t LB = static_cast<std::size_t>(Lh) * static_cast<std::size_t>(B + 1);
+  std::vector<std::size_t> layer(static_cast<std::size_t>(T) + 2, 0);
+  for (int t = 0; t <= T; ++t)
+    layer[static_cast<std::size_t>(t) + 1] =
+        layer[static_cast<std::size_t>(t)] + static_cast<std::size_t>(rows(t)) * LB;
+  const auto vertex = [&](int t, int r, int l, int b) {
+    return layer[static_cast<std::size_t>(t)] +
+           static_cast<std::size_t>(r * Lh + l - p.level) * static_cast<std::size_t>(B + 1) +
+           static_cast<std::size_t>(b);
+  };
+  std::vector<double> dist(layer.back(), kInf);
+  out.held = static_cast<std::int64_t>(dist.size());
+  dist[vertex(0, 0, p.level, B)] = 0;
   for (int t = 0; t < T; ++t)
-    for (int r = 0; r < Rd; ++r)
+    for (int r = 0; r < rows(t); ++r)
       for (int l = p.level; l < L; ++l)
         for (int b = 1; b <= B; ++b) {
-          const int from = vertex(t, r, l, b);
-          const double base = dist[static_cast<std::size_t>(from)];
+          const double base = dist[vertex(t, r, l, b)];
           if (base == kInf) continue;
           const int r2 = Rd > 1 ? r + 1 : 0;
           if (r2 >= Rd) continue;
@@ -176,33 +192,34 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
                 const int t2 = t + taus[static_cast<std::size_t>(c.tau_index)];
                 if (t2 > T) break;
                 ++out.edges;
-                const auto to = static_cast<std::size_t>(vertex(t2, r2, l2, b2));
-                if (base + c.joules < dist[to]) {
-                  dist[to] = base + c.joules;
-                  parent[to] = {from, static_cast<std::int16_t>(c.steps),
-                                static_cast<std::int16_t>(c.tau_index), static_cast<std::int16_t>(q)};
-                }
+                double& to = dist[vertex(t2, r2, l2, b2)];
+                to = std::min(to, base + c.joules);
               }
             }
         }
 
   // The end: the cheapest vertex in the target bin (ties: the earliest); failing that, the lowest
   // bin reached by the deadline (ties: the cheapest, then the earliest).
-  const auto bin_at = [&](int v) { return v % (B + 1); };
-  int end = -1;
-  for (int v = 0; v < static_cast<int>(V); ++v) // in time order
-    if (bin_at(v) == 0 &&
-        dist[static_cast<std::size_t>(v)] < (end < 0 ? kInf : dist[static_cast<std::size_t>(end)]))
-      end = v;
-  out.reaches_target = end >= 0 && out.why.empty();
-  if (end < 0) {
-    int best_b = B + 1;
-    for (int v = 0; v < static_cast<int>(V); ++v) {
-      if (dist[static_cast<std::size_t>(v)] == kInf) continue;
-      if (bin_at(v) < best_b ||
-          (bin_at(v) == best_b && dist[static_cast<std::size_t>(v)] < dist[static_cast<std::size_t>(end)]))
-        end = v, best_b = bin_at(v);
-    }
+  struct At {
+    int t = -1, r = 0, l = 0, b = 0;
+  };
+  At end;
+  double end_joules = kInf;
+  int best_b = B + 1;
+  for (int t = 0; t <= T; ++t) // in time order
+    for (int r = 0; r < rows(t); ++r)
+      for (int l = p.level; l < L; ++l)
+        if (dist[vertex(t, r, l, 0)] < end_joules) end = {t, r, l, 0}, end_joules = dist[vertex(t, r, l, 0)];
+  out.reaches_target = end.t >= 0 && out.why.empty();
+  if (end.t < 0) {
+    for (int t = 0; t <= T; ++t)
+      for (int r = 0; r < rows(t); ++r)
+        for (int l = p.level; l < L; ++l)
+          for (int b = 0; b <= B; ++b) {
+            const double d = dist[vertex(t, r, l, b)];
+            if (d != kInf && (b < best_b || (b == best_b && d < end_joules)))
+              end = {t, r, l, b}, end_joules = d, best_b = b;
+          }
     if (out.why.empty())
       out.why =
           fmt::format("the target loss {} is not predicted reachable by the deadline{} (at best {:.4f})",
@@ -212,26 +229,47 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
       return out;
     }
   }
-  out.joules = dist[static_cast<std::size_t>(end)];
-  // Back along the parents.
-  std::vector<int> path;
-  for (int v = end; v != start; v = parent[static_cast<std::size_t>(v)].from)
-    path.push_back(v);
-  std::reverse(path.begin(), path.end());
-  double prev_joules = 0;
-  for (int v : path) {
-    const Parent& pa = parent[static_cast<std::size_t>(v)];
-    const int b = v % (B + 1), l = (v / (B + 1)) % L, t = v / (B + 1) / L / Rd;
-    PlannedRound r;
-    r.slots = taus[static_cast<std::size_t>(pa.tau_index)];
-    r.start_s = p.now_s + (t - r.slots) * slot;
-    r.seconds = lengths[static_cast<std::size_t>(pa.tau_index)];
-    r.joules = dist[static_cast<std::size_t>(v)] - prev_joules;
-    prev_joules = dist[static_cast<std::size_t>(v)];
-    r.loss = b == 0 ? std::min(goal, p.loss) : bin_loss(b);
-    r.level = l, r.steps = pa.steps, r.rate = rates[static_cast<std::size_t>(pa.q)];
-    out.rounds.push_back(r);
+  out.joules = end_joules;
+  // Backwards: a vertex's parent is the first edge, in the forward pass's order (t, r, l, b, then
+  // q and the class), whose sum equals the vertex's distance: the one the strict improvements of
+  // that pass would have kept. The sums are the same double additions, so equality is exact.
+  for (At v = end; v.t > 0;) {
+    const double here = dist[vertex(v.t, v.r, v.l, v.b)];
+    const int r = Rd > 1 ? v.r - 1 : 0;
+    At from;
+    int from_q = 0;
+    const ClassCost* from_c = nullptr;
+    const auto before = [&](const At& a, int q) { // a's edge comes first in the forward order
+      if (from.t < 0) return true;
+      if (a.t != from.t) return a.t < from.t;
+      if (a.l != from.l) return a.l < from.l;
+      if (a.b != from.b) return a.b < from.b;
+      return q < from_q; // within a (q) list, the first match is kept below
+    };
+    for (int q = 1; q <= Q; ++q)
+      for (const ClassCost& c : pareto[static_cast<std::size_t>(v.l)][static_cast<std::size_t>(q)]) {
+        const int t = v.t - taus[static_cast<std::size_t>(c.tau_index)];
+        if (t < 0) break;
+        if (r >= rows(t)) continue;
+        for (int l = p.level; l <= v.l; ++l)
+          for (int b = v.b + 1; b <= B; ++b)
+            if (next_at(v.l, b, q) == v.b && dist[vertex(t, r, l, b)] + c.joules == here) {
+              if (before({t, r, l, b}, q)) from = {t, r, l, b}, from_q = q, from_c = &c;
+              break; // a larger b comes later
+            }
+      }
+    if (!from_c) throw std::logic_error("PACT: a planned vertex has no parent edge");
+    PlannedRound round;
+    round.slots = taus[static_cast<std::size_t>(from_c->tau_index)];
+    round.start_s = p.now_s + from.t * slot;
+    round.seconds = lengths[static_cast<std::size_t>(from_c->tau_index)];
+    round.joules = here - dist[vertex(from.t, from.r, from.l, from.b)];
+    round.loss = v.b == 0 ? std::min(goal, p.loss) : bin_loss(v.b);
+    round.level = v.l, round.steps = from_c->steps, round.rate = rates[static_cast<std::size_t>(from_q)];
+    out.rounds.push_back(round);
+    v = from;
   }
+  std::reverse(out.rounds.begin(), out.rounds.end());
   const PlannedRound& r0 = out.rounds.front();
   const NodeSelection first(p, r0.level, r0.steps, r0.seconds, k.value_resolution, true);
   out.first = evaluate_round(p, r0.level, r0.steps, r0.seconds, first.members(r0.rate));

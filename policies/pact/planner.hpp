@@ -47,6 +47,7 @@ struct PactPlan {
   double joules = 0;
   std::string why; // when the target cannot be reached: why, for the log
   std::int64_t vertices = 0, edges = 0, selections = 0;
+  std::int64_t held = 0; // vertices allocated (8 bytes each): the graph's memory
 };
 
 // slot_s: the slot length (fixed for a run, so that re-plans agree on the grid).

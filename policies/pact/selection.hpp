@@ -30,6 +30,8 @@ public:
   // That set (indices into Problem::nodes); requires track.
   [[nodiscard]] std::vector<std::size_t> members(double rate) const;
   [[nodiscard]] double max_rate() const; // an upper bound on the rate of any set
+  // max_rate() of the class, without building it.
+  [[nodiscard]] static double rate_bound(const Problem& p, int level, int steps, double max_seconds);
   [[nodiscard]] std::size_t items() const { return item_.size(); }
 
 private:
@@ -47,7 +49,7 @@ private:
   std::vector<std::size_t> item_;
   std::vector<double> cost_;
   std::vector<int> units_;
-  std::vector<double> dp_;              // [count row][units]: least joules, exact units
+  std::vector<double> dp_;              // [count row][units]: least joules, exact units (track only)
   std::vector<double> suffix_;          // [count row][units]: least joules, at least units
   std::vector<std::vector<bool>> took_; // [item][state]: the item improved that state
 };
