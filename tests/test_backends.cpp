@@ -56,7 +56,7 @@ public:
         "StateSaveLocation={1}/state\nSlurmdSpoolDir={1}/spool\nSlurmctldPidFile={1}/ctld.pid\n"
         "SlurmdPidFile={1}/d.pid\nSlurmctldPort={2}\nSlurmdPort={3}\nProctrackType=proctrack/linuxproc\n"
         "TaskPlugin=task/none\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\nReturnToService=2\n"
-        "MpiDefault=none\nSlurmctldLogFile={1}/ctld.log\nSlurmdLogFile={1}/d.log\n"
+        "MpiDefault=none\nSlurmctldLogFile={1}/ctld.log\nSlurmdLogFile={1}/d.log\nMaxArraySize=3\n"
         "NodeName={0} CPUs={4} State=UNKNOWN\nPartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE "
         "State=UP\n",
         node, dir.string(), port, port + 1, ::sysconf(_SC_NPROCESSORS_ONLN));
@@ -82,22 +82,42 @@ private:
 
 } // namespace
 
-TEST_CASE("backends: a Slurm job array and GNU parallel make the same tables as the local pool") {
+std::string slow_campaign() { // PACT on edge-cloud-100: runs of one to three seconds
+  return fmt::format("[campaign]\nname = \"slow\"\nscenario = \"{}\"\nseeds = [1, 2, 3]\n[campaign.set]\n"
+                     "\"training.max_rounds\" = 8\n\"policy.name\" = \"pact\"\n",
+                     (testutil::source_dir() / "configs/edge-cloud-100.toml").string());
+}
+
+TEST_CASE("backends: Slurm job arrays and GNU parallel make the same tables as the local pool, and stop "
+          "with the campaign") {
   TempDir d;
   d.write("c.toml", campaign());
+  d.write("slow.toml", slow_campaign());
   REQUIRE(testutil::run_edgetrain("campaign c.toml -o local -j 2", d.path()).code == 0);
   {
     Slurm slurm(d.path() / "slurm");
-    ::setenv("SLURM_CONF", slurm.conf().c_str(), 1); // sbatch and sinfo read it
+    ::setenv("SLURM_CONF", slurm.conf().c_str(), 1); // sbatch, sinfo, squeue read it
+    // MaxArraySize=3 (the test's slurm.conf): the 4 runs go as two arrays of 2.
     const Proc p = testutil::run_edgetrain(
         "campaign c.toml -o viaslurm --backend slurm -j 2 --sbatch=--time=10", d.path());
-    ::unsetenv("SLURM_CONF");
     CHECK_MESSAGE(p.code == 0, p.err);
-    CHECK(p.err.find("submitting 4 array tasks") != std::string::npos);
+    CHECK(p.err.find("submitting 4 array tasks in 2 job arrays") != std::string::npos);
+    for (const char* f : {"viaslurm/slurm-1.sbatch", "viaslurm/slurm-2.sbatch"}) {
+      CAPTURE(f);
+      const std::string script = testutil::read(d.path() / f);
+      CHECK(script.find("#SBATCH --array=1-2%2\n") != std::string::npos);
+      CHECK(script.find("#SBATCH --time=10\n") != std::string::npos);
+    }
+    // SIGTERM once a task runs: the campaign cancels its array, merges and exits 143.
+    const int code = testutil::signal_when(d.path(), "campaign slow.toml -o slurmstop --backend slurm -j 1",
+                                           "squeue -h -t R 2>/dev/null | grep -q .", "TERM");
+    const std::string err = testutil::read(d.path() / "signalled.err");
+    CHECK_MESSAGE(code == 143, err);
+    CHECK(err.find("interrupted: scancel") != std::string::npos);
+    CHECK(sh("for i in $(seq 100); do [ -z \"$(squeue -h)\" ] && exit 0; sleep 0.1; done; exit 1") == 0);
+    CHECK(fs::exists(d.path() / "slurmstop/runs.csv"));
+    ::unsetenv("SLURM_CONF");
   }
-  CHECK(testutil::read(d.path() / "viaslurm/slurm.sbatch").find("#SBATCH --time=10") != std::string::npos);
-  CHECK(fs::exists(d.path() / "viaslurm/logs/slurm-1_4.out") ==
-        fs::exists(d.path() / "viaslurm/logs/slurm-1_1.out"));
   const Proc par = testutil::run_edgetrain(
       "campaign c.toml -o viaparallel --backend parallel -j 2 --sshlogin :", d.path());
   CHECK_MESSAGE(par.code == 0, par.err);
@@ -107,6 +127,13 @@ TEST_CASE("backends: a Slurm job array and GNU parallel make the same tables as 
     CHECK(testutil::read(d.path() / out / "rounds.csv") == testutil::read(d.path() / "local/rounds.csv"));
     CHECK(testutil::read(d.path() / out / "nodes.csv") == testutil::read(d.path() / "local/nodes.csv"));
   }
+  // GNU parallel, stopped the same way once a run is out, stops its runs.
+  const int code =
+      testutil::signal_when(d.path(), "campaign slow.toml -o parallelstop --backend parallel -j 1",
+                            "pgrep -f 'parallelstop/[r]uns/' >/dev/null", "TERM");
+  CHECK(code == 143);
+  CHECK(testutil::read(d.path() / "signalled.err").find("stopping GNU parallel") != std::string::npos);
+  CHECK(sh("sleep 0.5; pgrep -f \"parallelstop/[r]uns/\" >/dev/null") != 0);
 }
 
 TEST_CASE("backends error: an unreachable Slurm is an error before anything is written") {

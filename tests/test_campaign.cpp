@@ -244,6 +244,74 @@ values = ["fedavg", "random", "greedy", "fastest-first"]
   CHECK(testutil::read(d.path() / "out/nodes.csv") == testutil::read(d.path() / "ref/nodes.csv"));
 }
 
+namespace {
+// PACT on edge-cloud-100, 8 rounds: runs of one to three seconds, so that signals come while runs
+// are out.
+std::string slow_campaign(const std::string& seeds) {
+  return fmt::format("[campaign]\nname = \"slow\"\nscenario = \"{}\"\nseeds = {}\n[campaign.set]\n"
+                     "\"training.max_rounds\" = 8\n\"policy.name\" = \"pact\"\n",
+                     (testutil::source_dir() / "configs/edge-cloud-100.toml").string(), seeds);
+}
+
+std::size_t complete_runs(const fs::path& runs) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(runs))
+    n += fs::exists(e.path() / "summary.json") ? 1U : 0U;
+  return n;
+}
+} // namespace
+
+TEST_CASE("campaign: stopped by SIGTERM, it stops its runs, merges what finished, exits 143, resumes") {
+  TempDir d;
+  d.write("c.toml", slow_campaign("[1, 2, 3, 4]"));
+  // Sent when the first run is complete: with -j 2, the third and fourth are then out.
+  const int code =
+      testutil::signal_when(d.path(), "campaign c.toml -o stopped -j 2",
+                            "[ $(ls stopped/runs 2>/dev/null | grep -vc '^\\.') -ge 1 ]", "TERM");
+  CHECK(code == 143);
+  CHECK(testutil::read(d.path() / "signalled.err").find("interrupted by signal 15") != std::string::npos);
+  // Its runs went with it, and none is recorded as failed: they were stopped.
+  CHECK(std::system(("pgrep -f 'c.toml -o [s]topped' >/dev/null")) != 0);
+  const std::size_t done = complete_runs(d.path() / "stopped/runs");
+  CHECK(done >= 1);
+  CHECK(done < 4);
+  for (const auto& e : fs::directory_iterator(d.path() / "stopped/runs"))
+    CHECK(e.path().extension() != ".failed");
+  // The tables were merged from what finished.
+  const auto rows = csv_rows(testutil::read(d.path() / "stopped/runs.csv"));
+  REQUIRE(rows.size() == 5);
+  std::size_t ok = 0, missing = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ok += rows[i][column(rows[0], "status")] == "ok";
+    missing += rows[i][column(rows[0], "status")] == "missing";
+  }
+  CHECK(ok == done);
+  CHECK(missing == 4 - done);
+  // The same command finishes the rest.
+  const Proc again = testutil::run_edgetrain("campaign c.toml -o stopped -j 2", d.path());
+  CHECK(again.code == 0);
+  CHECK(again.err.find(fmt::format("4 runs, {} already complete, {} to run", done, 4 - done)) !=
+        std::string::npos);
+  CHECK(complete_runs(d.path() / "stopped/runs") == 4);
+}
+
+TEST_CASE("campaign: a run killed by a signal is recorded with it, the others complete") {
+  TempDir d;
+  d.write("c.toml", slow_campaign("[1, 2, 3]"));
+  // -j 1: the campaign's one child is the first run; it is killed as a crash would kill it.
+  const int code = testutil::signal_when(d.path(), "campaign c.toml -o crash -j 1",
+                                         "child=$(pgrep -P $pid) && kill -KILL $child", "0");
+  CHECK(code == 1);
+  const auto rows = csv_rows(testutil::read(d.path() / "crash/runs.csv"));
+  REQUIRE(rows.size() == 4);
+  const std::size_t status = column(rows[0], "status"), failure = column(rows[0], "failure");
+  CHECK(rows[1][status] == "failed");
+  CHECK(rows[1][failure] == "signal 9");
+  CHECK(testutil::read(d.path() / "crash/runs" / (rows[1][1] + ".failed")).find("signal 9\n") == 0);
+  CHECK(rows[2][status] == "ok");
+  CHECK(rows[3][status] == "ok");
+}
+
 TEST_CASE("campaign: merged tables equal run folders built by hand") {
   TempDir d;
   const auto f = d.write("c.toml", campaign(R"(

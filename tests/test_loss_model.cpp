@@ -66,8 +66,8 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
         }
         traces.push_back(t);
       }
-  LossModel start; // the defaults, off from the truth by up to a factor of 1.7
-  start.tail_exponent = 1.0;     // as edgetrain calibrate starts
+  LossModel start;           // the defaults, off from the truth by up to a factor of 1.7
+  start.tail_exponent = 1.0; // as edgetrain calibrate starts
   const LossFit fit = fit_loss_model(traces, start, 10);
   CHECK(fit.rmse < 0.01);
   CHECK(fit.model.floor_loss == doctest::Approx(truth.floor_loss).epsilon(0.05));

@@ -132,8 +132,8 @@ TEST_CASE("scenario error: unknown policy lists the valid ones") {
   CHECK(
       e.find(
           "policy.name: 'fedavgg' is not one of: fedavg, fedavg-pruned, random, greedy, fastest-first, pact, "
-          "optimum, fedavg-deadline, fed-dropout, heterofl, fedprox-partial, distreal (did you mean 'fedavg'?)") !=
-      std::string::npos);
+          "optimum, fedavg-deadline, fed-dropout, heterofl, fedprox-partial, distreal (did you mean "
+          "'fedavg'?)") != std::string::npos);
   CHECK(error_of("[platform]\nfile = \"p.xml\"\n[policy.nosuch]\nk = 1\n").find("unknown policy table") !=
         std::string::npos);
 }

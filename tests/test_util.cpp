@@ -47,6 +47,16 @@ Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
   return p;
 }
 
+int signal_when(const fs::path& cwd, const std::string& args, const std::string& ready,
+                const std::string& signal) {
+  const std::string cmd = "cd '" + cwd.string() + "' && ('" + EDGETRAIN_BIN + "' " + args +
+                          " >/dev/null 2>signalled.err </dev/null & pid=$!; i=0; until " + ready +
+                          "; do sleep 0.02; i=$((i + 1)); [ $i -lt 6000 ] || break; done; kill -" + signal +
+                          " $pid; wait $pid; echo $? >signalled.rc)";
+  (void)std::system(cmd.c_str());
+  return std::stoi(read(cwd / "signalled.rc"));
+}
+
 fs::path source_dir() {
   return EDGETRAIN_SOURCE_DIR;
 }

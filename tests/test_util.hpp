@@ -28,6 +28,12 @@ struct Proc {
 // Runs build/edgetrain with the given arguments (a shell-quoted string).
 Proc run_edgetrain(const std::string& args, const std::filesystem::path& cwd);
 
+// Starts `edgetrain ARGS` in cwd in the background, waits until the shell condition `ready` holds
+// (it may use $pid, the program's process id; at most 120 s), sends it `signal` (e.g. TERM) and
+// returns its exit status. Its stderr is left in cwd/signalled.err.
+int signal_when(const std::filesystem::path& cwd, const std::string& args, const std::string& ready,
+                const std::string& signal);
+
 // Path of the repository's root (for configs/ and platforms/).
 std::filesystem::path source_dir();
 

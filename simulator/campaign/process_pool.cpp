@@ -1,5 +1,7 @@
 #include "simulator/campaign/process_pool.hpp"
 
+#include "simulator/campaign/interrupts.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -35,6 +37,7 @@ pid_t start(const PoolJob& job, pid_t parent) {
   // The child: die with the pool (and if the pool already died, now).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
+  default_interrupts(); // the pool's handlers are for the pool: a run stopped dies
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) _exit(126);
   dup2(fd, 1);
@@ -51,14 +54,20 @@ pid_t start(const PoolJob& job, pid_t parent) {
 }
 } // namespace
 
-void run_pool(const std::vector<PoolJob>& jobs, int parallel,
-              const std::function<void(std::size_t, const PoolResult&)>& on_done) {
+int run_pool(const std::vector<PoolJob>& jobs, int parallel,
+             const std::function<void(std::size_t, const PoolResult&)>& on_done) {
   if (parallel < 1) parallel = 1;
   const pid_t self = getpid();
   std::map<pid_t, std::pair<std::size_t, Clock::time_point>> running;
   std::size_t next = 0;
-  while (next < jobs.size() || !running.empty()) {
-    while (next < jobs.size() && running.size() < static_cast<std::size_t>(parallel)) {
+  bool stopping = false;
+  while ((next < jobs.size() && !stopping) || !running.empty()) {
+    if (!stopping && CatchInterrupts::caught() != 0) {
+      stopping = true;
+      for (const auto& [pid, job] : running)
+        kill(pid, SIGTERM);
+    }
+    while (!stopping && next < jobs.size() && running.size() < static_cast<std::size_t>(parallel)) {
       running[start(jobs[next], self)] = {next, Clock::now()};
       ++next;
     }
@@ -80,8 +89,12 @@ void run_pool(const std::vector<PoolJob>& jobs, int parallel,
     }
     const std::size_t index = it->second.first;
     running.erase(it);
+    // A run ended by a signal while the pool is being stopped was stopped (a terminal's Ctrl-C
+    // reaches the runs too); one that exited on its own is reported as usual.
+    if (r.signal != 0 && CatchInterrupts::caught() != 0) continue;
     on_done(index, r);
   }
+  return CatchInterrupts::caught();
 }
 
 std::string self_executable() {

@@ -27,9 +27,11 @@ struct PoolResult {
 
 // Runs `jobs` in order with at most `parallel` at once; calls on_done(index, result) in the
 // calling process as each ends, in the order they end. Throws std::runtime_error when a process
-// cannot be started.
-void run_pool(const std::vector<PoolJob>& jobs, int parallel,
-              const std::function<void(std::size_t, const PoolResult&)>& on_done);
+// cannot be started. Under CatchInterrupts, a signal caught stops it: the running children get
+// SIGTERM and are waited for, without on_done (they were stopped, not failed); the return value
+// is then that signal, and 0 when every job ran.
+int run_pool(const std::vector<PoolJob>& jobs, int parallel,
+             const std::function<void(std::size_t, const PoolResult&)>& on_done);
 
 // This program's own path (/proc/self/exe), to run `edgetrain run` children with.
 std::string self_executable();

@@ -1,7 +1,9 @@
 #include "simulator/cli/campaign_command.hpp"
 
+#include "simulator/campaign/backends.hpp"
 #include "simulator/campaign/campaign.hpp"
 #include "simulator/campaign/campaign_dir.hpp"
+#include "simulator/campaign/interrupts.hpp"
 #include "simulator/campaign/process_pool.hpp"
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/cli/run_command.hpp"
@@ -13,23 +15,13 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 namespace edgetrain {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// One run as a shell line, for the back ends that run shell commands (Slurm, GNU parallel): the
-// same `edgetrain run` as the local pool, its log, and its failure record written whole.
-std::string shell_line(const std::vector<std::string>& argv, const CampaignDir& dir, const CampaignRun& r) {
-  const std::string log = shell_quote({dir.log_file(r).string()});
-  const std::string failed = shell_quote({dir.failed_file(r).string()});
-  return fmt::format(
-      "{} >{} 2>&1; s=$?; if [ $s -eq 0 ]; then rm -f {}; else {{ echo \"exit $s\"; tail -n 20 {}; }} "
-      ">{}.tmp && mv {}.tmp {}; fi",
-      shell_quote(argv), log, failed, log, failed, failed, failed);
-}
 
 std::string duration(double s) {
   if (!(s >= 0) || s > 1e7) return "?";
@@ -68,9 +60,9 @@ std::string describe(const PoolResult& r) {
   return r.signal != 0 ? fmt::format("signal {}", r.signal) : fmt::format("exit {}", r.exit_code);
 }
 
-void run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
-               const std::vector<std::vector<std::string>>& argv, const CampaignDir& dir, int jobs,
-               bool progress) {
+int run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
+              const std::vector<std::vector<std::string>>& argv, const CampaignDir& dir, int jobs,
+              bool progress) {
   std::vector<PoolJob> pool;
   for (const CampaignRun* r : pending) {
     // The same run as argv says (commands.txt), made by a fork of this process: see PoolJob::body.
@@ -83,7 +75,7 @@ void run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending
     pool.push_back({argv[r->index], dir.log_file(*r), [ra] { return run_command(ra); }});
   }
   Progress bar(pending.size(), progress && ::isatty(2));
-  run_pool(pool, jobs, [&](std::size_t i, const PoolResult& res) {
+  return run_pool(pool, jobs, [&](std::size_t i, const PoolResult& res) {
     const CampaignRun& r = *pending[i];
     std::error_code ec;
     if (res.ok())
@@ -97,27 +89,6 @@ void run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending
 int system_status(const std::string& cmd) {
   const int s = std::system(cmd.c_str());
   return s == -1 ? -1 : WIFEXITED(s) ? WEXITSTATUS(s) : 128;
-}
-
-// The commands are in the script itself, a case per array task: Slurm keeps a copy of the script
-// at submission, so tasks still queued run what was submitted even if a resume rewrites files.
-std::string slurm_script(const Campaign& c, const CampaignDir& dir, const std::vector<std::string>& lines,
-                         int jobs, const std::vector<std::string>& sbatch) {
-  std::string s = "#!/bin/sh\n# Written by edgetrain campaign: one array task per pending run.\n";
-  std::string name = c.name; // a job name on one line, of safe characters
-  for (char& ch : name)
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') ch = '_';
-  s += fmt::format("#SBATCH --job-name=edgetrain-{}\n", name);
-  s += fmt::format("#SBATCH --array=1-{}{}\n", lines.size(), jobs > 0 ? fmt::format("%{}", jobs) : "");
-  s += fmt::format("#SBATCH --output={}\n", (dir.root() / "logs" / "slurm-%A_%a.out").string());
-  s += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
-  for (const std::string& o : sbatch)
-    s += "#SBATCH " + o + "\n";
-  s += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
-  for (std::size_t i = 0; i < lines.size(); ++i)
-    s += fmt::format("{})\n  {}\n  ;;\n", i + 1, lines[i]);
-  s += "esac\n";
-  return s;
 }
 
 int campaign(const CampaignArgs& a) {
@@ -154,21 +125,17 @@ int campaign(const CampaignArgs& a) {
     shell_lines.push_back(shell_line(argv[r->index], dir, *r));
     lines += shell_lines.back() + "\n";
   }
-  std::vector<std::string> parallel{"parallel", "--will-cite",
-                                    "--jobs",   std::to_string(a.jobs),
-                                    "--joblog", (dir.root() / "parallel.joblog").string()};
-  for (const std::string& l : a.sshlogin) {
-    parallel.emplace_back("--sshlogin");
-    parallel.push_back(l);
-  }
-  parallel.emplace_back("::::");
-  parallel.push_back((dir.root() / "pending.txt").string());
-  const std::string script = slurm_script(c, dir, shell_lines, a.jobs, a.sbatch);
+  const std::vector<std::string> parallel = parallel_command(dir, a.jobs, a.sshlogin);
+  std::vector<std::string> scripts;
+  if (a.backend == "slurm" && !a.merge_only)
+    scripts = slurm_scripts(c, dir, shell_lines, a.jobs, a.sbatch, slurm_max_array_size());
+  const std::vector<fs::path> script_files = slurm_script_files(dir, scripts.size());
 
   if (a.dry_run) { // writes nothing
     fmt::print("# campaign {}: {} runs, {} already complete; pending.txt would hold:\n{}", c.name,
                runs.size(), runs.size() - pending.size(), lines);
-    if (a.backend == "slurm") fmt::print("# slurm.sbatch:\n{}", script);
+    for (std::size_t i = 0; i < scripts.size(); ++i)
+      fmt::print("# {}:\n{}", script_files[i].filename().string(), scripts[i]);
     if (a.backend == "parallel") fmt::print("# then:\n{}\n", shell_quote(parallel));
     return 0;
   }
@@ -177,20 +144,20 @@ int campaign(const CampaignArgs& a) {
   fmt::print(stderr, "campaign {}: {} runs, {} already complete, {} to run ({})\n", c.name, runs.size(),
              runs.size() - pending.size(), pending.size(), a.merge_only ? "merge only" : a.backend);
 
+  int interrupted = 0;
   if (!a.merge_only && !pending.empty()) {
+    const CatchInterrupts catching;
     if (a.backend == "local") {
-      run_local(c, pending, argv, dir, a.jobs, a.progress);
+      interrupted = run_local(c, pending, argv, dir, a.jobs, a.progress);
     } else if (a.backend == "slurm") {
-      const fs::path file = dir.root() / "slurm.sbatch";
-      write_file_atomic(file, script);
-      // --wait: sbatch returns when every array task has ended, then the merge below sees them.
-      fmt::print(stderr, "submitting {} array tasks: sbatch --wait {}\n", pending.size(), file.string());
-      const int st = system_status("sbatch --wait " + shell_quote({file.string()}) + " >&2");
-      if (st != 0)
-        fmt::print(stderr, "sbatch --wait returned {} (some tasks failed; merging what finished)\n", st);
+      for (std::size_t i = 0; i < scripts.size(); ++i)
+        write_file_atomic(script_files[i], scripts[i]);
+      fmt::print(stderr, "submitting {} array tasks in {} job array{}\n", pending.size(), scripts.size(),
+                 scripts.size() == 1 ? "" : "s (Slurm's MaxArraySize)");
+      interrupted = run_slurm(script_files);
     } else {
       fmt::print(stderr, "{}\n", shell_quote(parallel));
-      system_status(shell_quote(parallel) + " >&2");
+      interrupted = run_parallel(parallel);
     }
   }
   dir.merge(c, runs, command_line);
@@ -203,6 +170,13 @@ int campaign(const CampaignArgs& a) {
   fmt::print(
       "campaign {}: {} of {} runs complete, {} failed (see runs.csv and runs/*.failed); tables in {}\n",
       c.name, done, runs.size(), failed, dir.root().string());
+  if (interrupted != 0) {
+    fmt::print(stderr,
+               "interrupted by signal {} ({}): the tables hold the runs complete so far; the same "
+               "command resumes\n",
+               interrupted, strsignal(interrupted));
+    return 128 + interrupted;
+  }
   return done == static_cast<int>(runs.size()) ? 0 : 1;
 }
 } // namespace
