@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The campaign runner's parallel speed-up: two 40-run campaigns, each with --jobs 1 then --jobs N
+# The campaign runner's parallel speed-up: three 40-run campaigns, each with --jobs 1 then --jobs N
 # into fresh folders; prints wall times, their ratio, and whether the merged tables agree.
-#   short:    5 FL policies x 8 seeds on the quickstart platform, surrogate, 40 rounds (~0.1 s a run)
-#   planning: PACT, greedy, fastest-first, FedAvg x 10 seeds on edge-cloud-100, 8 rounds (~0.7 s)
+#   startup:  runs that stop as they start (exit 2, recorded as failed): the fixed cost of a run
+#   short:    5 FL policies x 8 seeds on the quickstart platform, surrogate, 40 rounds (~0.04 s a run)
+#   planning: PACT, greedy, fastest-first, FedAvg x 10 seeds on edge-cloud-100, 8 rounds (~0.5 s)
 # Then the same for two programs that only fault pages in (300 MB, 10 times) and only compute,
 # to show what this machine's two cores give for each kind of work.
 #   bench/bench_campaign.sh [build/edgetrain] [JOBS=2]
@@ -24,6 +25,17 @@ seeds = [1, 2, 3, 4, 5, 6, 7, 8]
 key = "policy.name"
 values = ["fedavg", "random", "fedavg-deadline", "fed-dropout", "fedprox-partial"]
 TOML
+# Runs that stop at their start (the optimum refuses more than 2 trainers, exit 2): what a run
+# costs before it simulates anything (fork, scenario and platform, exit), and how that scales.
+cat >"$work/startup.toml" <<TOML
+[campaign]
+scenario = "$root/configs/quickstart.toml"
+seeds = [$(seq -s, 1 40)]
+[campaign.set]
+"learning.process" = "surrogate"
+"policy.name" = "optimum"
+"policy.optimum.max_nodes" = 2
+TOML
 cat >"$work/planning.toml" <<TOML
 [campaign]
 scenario = "$root/configs/edge-cloud-100.toml"
@@ -35,20 +47,19 @@ key = "policy.name"
 values = ["pact", "greedy", "fastest-first", "fedavg"]
 TOML
 now() { date +%s.%N; }
+# Wall seconds and CPU seconds (user + system, the runs included) of one campaign.
 t() {
-  local s e
-  s=$(now)
-  "$bin" campaign "$work/$1.toml" -o "$work/$1-j$2" -j "$2" --no-progress >/dev/null 2>&1
-  e=$(now)
-  awk "BEGIN{print $e - $s}"
+  local TIMEFORMAT='%R %U %S' out
+  out=$({ time "$bin" campaign "$work/$1.toml" -o "$work/$1-j$2" -j "$2" --no-progress >/dev/null 2>&1 || true; } 2>&1)
+  awk '{printf "%s %s", $1, $2 + $3}' <<<"$out"
 }
-printf 'on %s cores, --jobs 1 against --jobs %s (target: 1.8x at --jobs 2)\n' "$(nproc)" "$jobs"
-for c in short planning; do
-  one=$(t $c 1)
-  many=$(t $c "$jobs")
+printf 'on %s cores, --jobs 1 against --jobs %s (target: 1.8x at --jobs 2); wall (CPU) seconds\n' "$(nproc)" "$jobs"
+for c in startup short planning; do
+  read -r one one_cpu <<<"$(t $c 1)"
+  read -r many many_cpu <<<"$(t $c "$jobs")"
   cmp -s "$work/$c-j1/runs.csv" "$work/$c-j$jobs/runs.csv" && same=yes || same=NO
-  printf '  %-9s 40 runs: %6.2f s, %6.2f s, speed-up %.2fx, runs.csv identical: %s\n' "$c" "$one" "$many" \
-    "$(awk "BEGIN{print $one / $many}")" "$same"
+  printf '  %-9s 40 runs: %6.2f s (%5.2f), %6.2f s (%5.2f), speed-up %.2fx, runs.csv identical: %s\n' "$c" "$one" \
+    "$one_cpu" "$many" "$many_cpu" "$(awk "BEGIN{print $one / $many}")" "$same"
 done
 # The machine itself: page faults against plain computation, one process then two at once.
 cat >"$work/faults.c" <<'C'
