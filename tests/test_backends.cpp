@@ -108,11 +108,12 @@ TEST_CASE("backends: Slurm job arrays and GNU parallel make the same tables as t
       CHECK(script.find("#SBATCH --array=1-2%2\n") != std::string::npos);
       CHECK(script.find("#SBATCH --time=10\n") != std::string::npos);
     }
-    // SIGTERM once a task runs: the campaign cancels its array, merges and exits 143.
+    // Ctrl-C (SIGINT to the process group) once a task runs: the campaign cancels its array,
+    // merges and dies by SIGINT.
     const int code = testutil::signal_when(d.path(), "campaign slow.toml -o slurmstop --backend slurm -j 1",
-                                           "squeue -h -t R 2>/dev/null | grep -q .", "TERM");
+                                           "squeue -h -t R 2>/dev/null | grep -q .", "INT", true);
     const std::string err = testutil::read(d.path() / "signalled.err");
-    CHECK_MESSAGE(code == 143, err);
+    CHECK_MESSAGE(code == 130, err);
     CHECK(err.find("interrupted: scancel") != std::string::npos);
     CHECK(sh("for i in $(seq 100); do [ -z \"$(squeue -h)\" ] && exit 0; sleep 0.1; done; exit 1") == 0);
     CHECK(fs::exists(d.path() / "slurmstop/runs.csv"));
@@ -127,13 +128,18 @@ TEST_CASE("backends: Slurm job arrays and GNU parallel make the same tables as t
     CHECK(testutil::read(d.path() / out / "rounds.csv") == testutil::read(d.path() / "local/rounds.csv"));
     CHECK(testutil::read(d.path() / out / "nodes.csv") == testutil::read(d.path() / "local/nodes.csv"));
   }
-  // GNU parallel, stopped the same way once a run is out, stops its runs.
+  // GNU parallel, sent SIGTERM 0.15 s after it starts (while it still ignores SIGTERM: a single
+  // signal would be lost), stops before its runs are done, and its runs go with it.
   const int code =
       testutil::signal_when(d.path(), "campaign slow.toml -o parallelstop --backend parallel -j 1",
-                            "pgrep -f 'parallelstop/[r]uns/' >/dev/null", "TERM");
+                            "pgrep -f '[p]arallel --will-cite' >/dev/null && sleep 0.15", "TERM");
   CHECK(code == 143);
   CHECK(testutil::read(d.path() / "signalled.err").find("stopping GNU parallel") != std::string::npos);
   CHECK(sh("sleep 0.5; pgrep -f \"parallelstop/[r]uns/\" >/dev/null") != 0);
+  std::size_t complete = 0;
+  for (const auto& e : fs::directory_iterator(d.path() / "parallelstop/runs"))
+    complete += fs::exists(e.path() / "summary.json") ? 1U : 0U;
+  CHECK(complete < 3);
 }
 
 TEST_CASE("backends error: an unreachable Slurm is an error before anything is written") {

@@ -261,15 +261,16 @@ std::size_t complete_runs(const fs::path& runs) {
 }
 } // namespace
 
-TEST_CASE("campaign: stopped by SIGTERM, it stops its runs, merges what finished, exits 143, resumes") {
+TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIGINT, and it resumes") {
   TempDir d;
   d.write("c.toml", slow_campaign("[1, 2, 3, 4]"));
-  // Sent when the first run is complete: with -j 2, the third and fourth are then out.
+  // SIGINT to the whole process group, as a terminal sends it, when the first run is complete:
+  // with -j 2, the third and fourth are then out, and get it too.
   const int code =
       testutil::signal_when(d.path(), "campaign c.toml -o stopped -j 2",
-                            "[ $(ls stopped/runs 2>/dev/null | grep -vc '^\\.') -ge 1 ]", "TERM");
-  CHECK(code == 143);
-  CHECK(testutil::read(d.path() / "signalled.err").find("interrupted by signal 15") != std::string::npos);
+                            "[ $(ls stopped/runs 2>/dev/null | grep -vc '^\\.') -ge 1 ]", "INT", true);
+  CHECK(code == 130);
+  CHECK(testutil::read(d.path() / "signalled.err").find("interrupted by signal 2") != std::string::npos);
   // Its runs went with it, and none is recorded as failed: they were stopped.
   CHECK(std::system(("pgrep -f 'c.toml -o [s]topped' >/dev/null")) != 0);
   const std::size_t done = complete_runs(d.path() / "stopped/runs");
@@ -293,6 +294,17 @@ TEST_CASE("campaign: stopped by SIGTERM, it stops its runs, merges what finished
   CHECK(again.err.find(fmt::format("4 runs, {} already complete, {} to run", done, 4 - done)) !=
         std::string::npos);
   CHECK(complete_runs(d.path() / "stopped/runs") == 4);
+}
+
+TEST_CASE("campaign: a signal ignored when it starts (nohup) stays ignored") {
+  TempDir d;
+  d.write("c.toml",
+          campaign("[[axis]]\nkey = \"policy.name\"\nvalues = [\"fedavg\", \"greedy\"]\n", "[1, 2, 3]"));
+  const int code =
+      testutil::signal_when(d.path(), "campaign c.toml -o hup -j 1",
+                            "[ $(ls hup/runs 2>/dev/null | grep -vc '^\\.') -ge 1 ]", "HUP", true, "HUP");
+  CHECK(code == 0);
+  CHECK(complete_runs(d.path() / "hup/runs") == 6);
 }
 
 TEST_CASE("campaign: a run killed by a signal is recorded with it, the others complete") {

@@ -48,11 +48,14 @@ Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
 }
 
 int signal_when(const fs::path& cwd, const std::string& args, const std::string& ready,
-                const std::string& signal) {
-  const std::string cmd = "cd '" + cwd.string() + "' && ('" + EDGETRAIN_BIN + "' " + args +
+                const std::string& signal, bool whole_group, const std::string& ignored) {
+  const std::string dispositions =
+      std::string("$SIG{INT}=\"DEFAULT\";") + (ignored.empty() ? "" : "$SIG{" + ignored + "}=\"IGNORE\";");
+  const std::string cmd = "cd '" + cwd.string() + "' && (setsid perl -e '" + dispositions +
+                          " exec @ARGV or die' '" + EDGETRAIN_BIN + "' " + args +
                           " >/dev/null 2>signalled.err </dev/null & pid=$!; i=0; until " + ready +
                           "; do sleep 0.02; i=$((i + 1)); [ $i -lt 6000 ] || break; done; kill -" + signal +
-                          " $pid; wait $pid; echo $? >signalled.rc)";
+                          (whole_group ? " -$pid" : " $pid") + "; wait $pid; echo $? >signalled.rc)";
   (void)std::system(cmd.c_str());
   return std::stoi(read(cwd / "signalled.rc"));
 }

@@ -28,11 +28,14 @@ struct Proc {
 // Runs build/edgetrain with the given arguments (a shell-quoted string).
 Proc run_edgetrain(const std::string& args, const std::filesystem::path& cwd);
 
-// Starts `edgetrain ARGS` in cwd in the background, waits until the shell condition `ready` holds
-// (it may use $pid, the program's process id; at most 120 s), sends it `signal` (e.g. TERM) and
-// returns its exit status. Its stderr is left in cwd/signalled.err.
+// Starts `edgetrain ARGS` in cwd in the background, in a session and process group of its own,
+// with SIGINT at its default action (a shell's background jobs start with it ignored) and the
+// signals in `ignored` (e.g. "HUP") ignored, as nohup does. Waits until the shell condition `ready`
+// holds (it may use $pid, the program's process id; at most 120 s), then sends `signal` (e.g.
+// TERM) to the program, or to its whole process group as a terminal's Ctrl-C does, and returns its
+// exit status (128 + N when signal N ended it). Its stderr is left in cwd/signalled.err.
 int signal_when(const std::filesystem::path& cwd, const std::string& args, const std::string& ready,
-                const std::string& signal);
+                const std::string& signal, bool whole_group = false, const std::string& ignored = "");
 
 // Path of the repository's root (for configs/ and platforms/).
 std::filesystem::path source_dir();

@@ -3,6 +3,7 @@
 #include "simulator/campaign/interrupts.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -25,8 +26,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Starts argv[0] (looked up in PATH) with its stdout on `out` (stderr when -1); the caller waits.
-pid_t spawn(const std::vector<std::string>& argv, int out) {
+// Starts argv[0] (looked up in PATH) with its stdout on `out` (stderr when -1), the signal mask
+// `mask` (when given) and, when `own_group`, in a process group of its own: a terminal's Ctrl-C
+// then reaches only the campaign, which stops it in order (scancel before sbatch goes).
+pid_t spawn(const std::vector<std::string>& argv, int out, const sigset_t* mask = nullptr,
+            bool own_group = false) {
   std::vector<char*> args;
   for (const std::string& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -34,35 +38,63 @@ pid_t spawn(const std::vector<std::string>& argv, int out) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : 2, 1);
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  short flags = 0;
+  if (mask) {
+    posix_spawnattr_setsigmask(&at, mask);
+    flags |= POSIX_SPAWN_SETSIGMASK;
+  }
+  if (own_group) {
+    posix_spawnattr_setpgroup(&at, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&at, flags);
   pid_t pid = -1;
-  const int e = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  const int e = posix_spawnp(&pid, args[0], &fa, &at, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
   if (e != 0) throw std::runtime_error(fmt::format("cannot start {}: {}", argv[0], std::strerror(e)));
   return pid;
 }
 
-// Waits for pid; on the first signal caught, calls on_interrupt once. Returns its exit status
-// (128 + signal when a signal ended it).
-template <class F> int wait_for(pid_t pid, F&& on_interrupt) {
-  bool told = false;
-  for (;;) {
-    if (!told && CatchInterrupts::caught() != 0) {
-      told = true;
-      on_interrupt();
+// Status of an ended child, as a shell gives it.
+int exit_status(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs a short command (scancel) to its end; signals arriving meanwhile stay for the caller.
+void run_quietly(Interrupts& in, const std::vector<std::string>& argv) {
+  try {
+    const pid_t pid = spawn(argv, -1, &in.child_mask());
+    for (Interrupts::Event e; (e = in.wait(pid)).pid == 0;) {
     }
-    int status = 0;
-    if (waitpid(pid, &status, 0) == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (errno != EINTR) return -1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}\n", e.what());
   }
 }
 
-// Runs a short command to its end, whatever signals arrive meanwhile; its output to stderr.
-void run_quietly(const std::vector<std::string>& argv) {
-  try {
-    wait_for(spawn(argv, -1), [] {});
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}\n", e.what());
+// Reads sbatch --parsable's first line (the job id, printed at submission). A signal meanwhile is
+// noted (in.caught()) and the reading goes on, so that the job can be cancelled; a second one
+// stops sbatch.
+std::string read_job_id(Interrupts& in, int fd, pid_t sbatch) {
+  std::string line;
+  int signals = 0;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    const int r = poll(&p, 1, 200);
+    if (r > 0) {
+      char ch = 0;
+      const ssize_t n = read(fd, &ch, 1);
+      if (n == 0 || (n > 0 && ch == '\n')) return line;
+      if (n > 0) line += ch;
+      if (n < 0 && errno != EINTR) return line;
+      continue;
+    }
+    if (in.poll_signal() != 0 && ++signals == 2) {
+      kill(sbatch, SIGTERM);
+      return line;
+    }
   }
 }
 
@@ -77,11 +109,12 @@ std::string shell_line(const std::vector<std::string>& argv, const CampaignDir& 
       shell_quote(argv), log, failed, log, failed, failed, failed);
 }
 
-int slurm_max_array_size() {
+int slurm_max_array_size(bool reachable) {
   constexpr int kDefault = 1001;
-  // Without a configuration file, scontrol spends a minute on DNS lookups (configless mode).
+  // Without a configuration file, scontrol spends a minute on DNS lookups unless Slurm runs
+  // configless, which only a Slurm found reachable (sinfo answered) tells.
   const char* env = std::getenv("SLURM_CONF");
-  if (!fs::exists(env && *env ? env : "/etc/slurm/slurm.conf")) return kDefault;
+  if (!reachable && !fs::exists(env && *env ? env : "/etc/slurm/slurm.conf")) return kDefault;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return kDefault;
   std::string text;
@@ -98,7 +131,8 @@ int slurm_max_array_size() {
       }
       text.append(buf, static_cast<std::size_t>(n));
     }
-    wait_for(pid, [] {});
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
   } catch (const std::exception&) {
     close(fds[1]);
   }
@@ -146,35 +180,52 @@ std::vector<fs::path> slurm_script_files(const CampaignDir& dir, std::size_t cou
 }
 
 int run_slurm(const std::vector<fs::path>& scripts) {
+  Interrupts in;
   for (const fs::path& file : scripts) {
-    if (CatchInterrupts::caught() != 0) break;
+    if (in.caught() != 0) break;
     // --parsable: the job id alone on the first line, printed at submission; --wait: sbatch
     // returns when every task of the array has ended.
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot submit to Slurm: pipe failed");
-    const pid_t pid = spawn({"sbatch", "--parsable", "--wait", file.string()}, fds[1]);
+    pid_t pid = -1;
+    try {
+      pid = spawn({"sbatch", "--parsable", "--wait", file.string()}, fds[1], &in.child_mask(), true);
+    } catch (...) {
+      close(fds[0]);
+      close(fds[1]);
+      throw;
+    }
     close(fds[1]);
-    std::string id;
-    char ch = 0;
-    for (ssize_t n; (n = read(fds[0], &ch, 1)) != 0 && ch != '\n';) {
-      if (n < 0) {
-        if (errno == EINTR) continue;
+    const std::string line = read_job_id(in, fds[0], pid);
+    close(fds[0]);
+    // "id" or "id;cluster" (multi-cluster set-ups): scancel must then name the cluster.
+    const std::string id = line.substr(0, line.find(';'));
+    std::vector<std::string> scancel{"scancel", id};
+    if (line.find(';') != std::string::npos) scancel = {"scancel", "-M", line.substr(line.find(';') + 1), id};
+    fmt::print(stderr, "submitted {}: job {}\n", file.filename().string(), id.empty() ? "?" : id);
+    bool cancelled = false;
+    int status = 0;
+    for (;;) {
+      if (!cancelled && in.caught() != 0) {
+        cancelled = true;
+        if (id.empty()) {
+          fmt::print(stderr, "interrupted before sbatch gave a job id: see squeue\n");
+        } else {
+          fmt::print(stderr, "interrupted: {}\n", shell_quote(scancel));
+          run_quietly(in, scancel);
+        }
+        kill(pid, SIGTERM); // sbatch --wait would notice the cancellation some seconds later
+      }
+      const Interrupts::Event e = in.wait(pid);
+      if (e.pid != 0) {
+        status = e.pid == pid ? exit_status(e.status) : -1;
         break;
       }
-      id += ch;
     }
-    close(fds[0]);
-    id = id.substr(0, id.find(';')); // "id;cluster" on multi-cluster set-ups
-    fmt::print(stderr, "submitted {}: job {}\n", file.filename().string(), id.empty() ? "?" : id);
-    const int st = wait_for(pid, [&] {
-      if (id.empty()) return;
-      fmt::print(stderr, "interrupted: scancel {}\n", id);
-      run_quietly({"scancel", id});
-    });
-    if (CatchInterrupts::caught() == 0 && st != 0)
-      fmt::print(stderr, "sbatch --wait returned {} (some tasks failed; merging what finished)\n", st);
+    if (in.caught() == 0 && status != 0)
+      fmt::print(stderr, "sbatch --wait returned {} (some tasks failed; merging what finished)\n", status);
   }
-  return CatchInterrupts::caught();
+  return in.caught();
 }
 
 std::vector<std::string> parallel_command(const CampaignDir& dir, int jobs,
@@ -192,13 +243,19 @@ std::vector<std::string> parallel_command(const CampaignDir& dir, int jobs,
 }
 
 int run_parallel(const std::vector<std::string>& argv) {
-  const pid_t pid = spawn(argv, -1);
-  // GNU parallel, on SIGTERM, kills its running jobs (its --termseq) and exits.
-  wait_for(pid, [&] {
-    fmt::print(stderr, "interrupted: stopping GNU parallel and its runs\n");
-    kill(pid, SIGTERM);
-  });
-  return CatchInterrupts::caught();
+  Interrupts in;
+  const pid_t pid = spawn(argv, -1, &in.child_mask(), true);
+  // GNU parallel, on SIGTERM, kills its running jobs (its --termseq) and exits; but while it starts
+  // (its first second or so) it ignores SIGTERM and SIGINT. So the signal is sent again every half
+  // second until it has gone.
+  int sent = 0;
+  for (;;) {
+    const Interrupts::Event e = in.wait(pid, sent > 0 ? 0.5 : -1);
+    if (e.pid != 0) break;
+    if (sent == 0) fmt::print(stderr, "interrupted: stopping GNU parallel and its runs\n");
+    kill(pid, ++sent > 40 ? SIGKILL : SIGTERM);
+  }
+  return in.caught();
 }
 
 } // namespace edgetrain

@@ -1,11 +1,12 @@
 #pragma once
 // The cluster back ends. Both run, per run, the same `edgetrain run` command as the local pool,
 // as a shell line that also writes its log and its failure record, so results merge the same way.
-//   Slurm: job arrays of at most MaxArraySize - 1 tasks (Slurm refuses larger ones), each
-//          submitted with `sbatch --parsable --wait`, one after the other;
+//   Slurm: job arrays with indices 1 to at most MaxArraySize - 1 (Slurm refuses larger indices),
+//          each submitted with `sbatch --parsable --wait`, one after the other;
 //   GNU parallel: one `parallel` over the lines, with its --sshlogin entries.
-// Under CatchInterrupts, a signal caught cancels what was submitted (scancel) or stops GNU
-// parallel (SIGTERM: it kills its running jobs), and the functions return that signal.
+// sbatch and parallel run in process groups of their own. SIGINT, SIGTERM or SIGHUP to the
+// campaign (interrupts.hpp) cancel what was submitted (scancel) or stop GNU parallel (SIGTERM,
+// repeated: it kills its running jobs), and the functions return that signal.
 #include "simulator/campaign/campaign_dir.hpp"
 
 #include <filesystem>
@@ -18,7 +19,8 @@ namespace edgetrain {
 std::string shell_line(const std::vector<std::string>& argv, const CampaignDir& dir, const CampaignRun& r);
 
 // Slurm's MaxArraySize, from `scontrol show config`; Slurm's default, 1001, when it cannot tell.
-int slurm_max_array_size();
+// `reachable`: sinfo has answered (else scontrol is asked only when a slurm.conf exists).
+int slurm_max_array_size(bool reachable);
 
 // The sbatch scripts for `lines`: one job array per (max_array_size - 1) lines. The commands are
 // in the script itself, a case per array task: Slurm keeps a copy of the script at submission, so

@@ -1,41 +1,80 @@
 #include "simulator/campaign/interrupts.hpp"
 
-#include <csignal>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 
 namespace edgetrain {
 
 namespace {
-volatile std::sig_atomic_t g_caught = 0;
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-struct sigaction g_before[3];
-
-extern "C" void on_interrupt(int sig) {
-  if (g_caught == 0) g_caught = sig;
-}
-} // namespace
-
-CatchInterrupts::CatchInterrupts() {
-  g_caught = 0;
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0; // no SA_RESTART: waitpid and read return EINTR
-  for (int i = 0; i < 3; ++i)
-    sigaction(kSignals[i], &sa, &g_before[i]);
 }
 
-CatchInterrupts::~CatchInterrupts() {
-  for (int i = 0; i < 3; ++i)
-    sigaction(kSignals[i], &g_before[i], nullptr);
+Interrupts::Interrupts() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGCHLD);
+  for (int s : kSignals) {
+    struct sigaction now {};
+    // An ignored signal stays ignored (nohup, `cmd &` in a script): blocked, it would be kept
+    // pending and taken here.
+    if (sigaction(s, nullptr, &now) == 0 && now.sa_handler == SIG_IGN) continue;
+    sigaddset(&set_, s);
+  }
+  sigprocmask(SIG_BLOCK, &set_, &before_);
 }
 
-int CatchInterrupts::caught() {
-  return g_caught;
+Interrupts::~Interrupts() {
+  // Interrupt signals still pending are the campaign's to act on (die_by); SIGCHLD is harmless.
+  sigprocmask(SIG_SETMASK, &before_, nullptr);
 }
 
-void default_interrupts() {
-  for (int s : kSignals)
-    std::signal(s, SIG_DFL);
+Interrupts::Event Interrupts::wait(pid_t pid, double timeout_s) {
+  Event e;
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r > 0) return e.pid = r, e.status = status, e;
+    if (r < 0 && errno == ECHILD) return e.pid = -1, e;
+    siginfo_t info;
+    int sig = 0;
+    if (timeout_s < 0) {
+      sig = sigwaitinfo(&set_, &info);
+    } else {
+      timespec ts{};
+      ts.tv_sec = static_cast<time_t>(timeout_s);
+      ts.tv_nsec = static_cast<long>((timeout_s - std::floor(timeout_s)) * 1e9);
+      sig = sigtimedwait(&set_, &info, &ts);
+      if (sig < 0 && errno == EAGAIN) return e; // timed out
+    }
+    if (sig < 0 || sig == SIGCHLD) continue; // EINTR, or a child changed state: look again
+    if (caught_ == 0) caught_ = sig;
+    e.signal = sig;
+    return e;
+  }
+}
+
+int Interrupts::poll_signal() {
+  sigset_t only = set_;
+  sigdelset(&only, SIGCHLD);
+  siginfo_t info;
+  const timespec zero{};
+  const int sig = sigtimedwait(&only, &info, &zero);
+  if (sig <= 0) return 0;
+  if (caught_ == 0) caught_ = sig;
+  return sig;
+}
+
+void die_by(int sig) {
+  std::fflush(nullptr);
+  signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  sigprocmask(SIG_UNBLOCK, &one, nullptr);
+  raise(sig);
 }
 
 } // namespace edgetrain

@@ -22,7 +22,7 @@ namespace edgetrain {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-pid_t start(const PoolJob& job, pid_t parent) {
+pid_t start(const PoolJob& job, pid_t parent, const sigset_t& mask) {
   // Everything exec needs is prepared before fork. A child that runs PoolJob::body instead runs a
   // whole simulation after fork: safe only because the campaign process has one thread and has
   // not started SimGrid (run_command does, in the child). Keep it so.
@@ -37,7 +37,7 @@ pid_t start(const PoolJob& job, pid_t parent) {
   // The child: die with the pool (and if the pool already died, now).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
-  default_interrupts(); // the pool's handlers are for the pool: a run stopped dies
+  sigprocmask(SIG_SETMASK, &mask, nullptr); // the pool's blocked signals are the pool's
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) _exit(126);
   dup2(fd, 1);
@@ -58,43 +58,42 @@ int run_pool(const std::vector<PoolJob>& jobs, int parallel,
              const std::function<void(std::size_t, const PoolResult&)>& on_done) {
   if (parallel < 1) parallel = 1;
   const pid_t self = getpid();
+  Interrupts interrupts;
   std::map<pid_t, std::pair<std::size_t, Clock::time_point>> running;
   std::size_t next = 0;
-  bool stopping = false;
-  while ((next < jobs.size() && !stopping) || !running.empty()) {
-    if (!stopping && CatchInterrupts::caught() != 0) {
-      stopping = true;
-      for (const auto& [pid, job] : running)
-        kill(pid, SIGTERM);
-    }
-    while (!stopping && next < jobs.size() && running.size() < static_cast<std::size_t>(parallel)) {
-      running[start(jobs[next], self)] = {next, Clock::now()};
+  int stops = 0; // interrupt signals received: the first sends SIGTERM to the runs, later ones SIGKILL
+  while ((next < jobs.size() && stops == 0) || !running.empty()) {
+    while (stops == 0 && next < jobs.size() && running.size() < static_cast<std::size_t>(parallel)) {
+      running[start(jobs[next], self, interrupts.child_mask())] = {next, Clock::now()};
       ++next;
     }
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(fmt::format("waiting for runs: {}", std::strerror(errno)));
+    const Interrupts::Event e = interrupts.wait(-1);
+    if (e.signal != 0) {
+      ++stops;
+      for (const auto& [pid, job] : running)
+        kill(pid, stops == 1 ? SIGTERM : SIGKILL);
+      continue;
     }
-    const auto it = running.find(pid);
+    if (e.pid < 0) throw std::runtime_error("waiting for runs: no child left");
+    const auto it = running.find(e.pid);
     if (it == running.end()) continue; // not ours
     PoolResult r;
     r.seconds = std::chrono::duration<double>(Clock::now() - it->second.second).count();
-    if (WIFEXITED(status)) {
-      r.exit_code = WEXITSTATUS(status);
+    if (WIFEXITED(e.status)) {
+      r.exit_code = WEXITSTATUS(e.status);
     } else {
       r.exit_code = -1;
-      r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+      r.signal = WIFSIGNALED(e.status) ? WTERMSIG(e.status) : -1;
     }
     const std::size_t index = it->second.first;
     running.erase(it);
-    // A run ended by a signal while the pool is being stopped was stopped (a terminal's Ctrl-C
-    // reaches the runs too); one that exited on its own is reported as usual.
-    if (r.signal != 0 && CatchInterrupts::caught() != 0) continue;
+    // Once stopping, a run that did not succeed was stopped, not failed: by the pool's SIGTERM, by
+    // a terminal's Ctrl-C (which reaches the runs too), or by SimGrid's own SIGINT handler, which
+    // exits 1.
+    if (stops > 0 && !r.ok()) continue;
     on_done(index, r);
   }
-  return CatchInterrupts::caught();
+  return interrupts.caught();
 }
 
 std::string self_executable() {

@@ -27,9 +27,10 @@ struct PoolResult {
 
 // Runs `jobs` in order with at most `parallel` at once; calls on_done(index, result) in the
 // calling process as each ends, in the order they end. Throws std::runtime_error when a process
-// cannot be started. Under CatchInterrupts, a signal caught stops it: the running children get
-// SIGTERM and are waited for, without on_done (they were stopped, not failed); the return value
-// is then that signal, and 0 when every job ran.
+// cannot be started. SIGINT, SIGTERM or SIGHUP (interrupts.hpp) stop it: no run starts after, the
+// running ones get SIGTERM (SIGKILL at a second signal) and are waited for, and those that did
+// not succeed get no on_done (they were stopped, not failed). Returns that signal, or 0 when
+// every job ran.
 int run_pool(const std::vector<PoolJob>& jobs, int parallel,
              const std::function<void(std::size_t, const PoolResult&)>& on_done);
 

@@ -128,7 +128,7 @@ int campaign(const CampaignArgs& a) {
   const std::vector<std::string> parallel = parallel_command(dir, a.jobs, a.sshlogin);
   std::vector<std::string> scripts;
   if (a.backend == "slurm" && !a.merge_only)
-    scripts = slurm_scripts(c, dir, shell_lines, a.jobs, a.sbatch, slurm_max_array_size());
+    scripts = slurm_scripts(c, dir, shell_lines, a.jobs, a.sbatch, slurm_max_array_size(!a.dry_run));
   const std::vector<fs::path> script_files = slurm_script_files(dir, scripts.size());
 
   if (a.dry_run) { // writes nothing
@@ -146,7 +146,6 @@ int campaign(const CampaignArgs& a) {
 
   int interrupted = 0;
   if (!a.merge_only && !pending.empty()) {
-    const CatchInterrupts catching;
     if (a.backend == "local") {
       interrupted = run_local(c, pending, argv, dir, a.jobs, a.progress);
     } else if (a.backend == "slurm") {
@@ -175,6 +174,7 @@ int campaign(const CampaignArgs& a) {
                "interrupted by signal {} ({}): the tables hold the runs complete so far; the same "
                "command resumes\n",
                interrupted, strsignal(interrupted));
+    die_by(interrupted);
     return 128 + interrupted;
   }
   return done == static_cast<int>(runs.size()) ? 0 : 1;
