@@ -223,14 +223,16 @@ values = ["fedavg", "random", "greedy", "fastest-first"]
   (void)std::system(cmd.c_str());
   std::this_thread::sleep_for(std::chrono::milliseconds(200)); // its children die with it
   std::set<std::string> before;
-  for (const auto& e : fs::directory_iterator(d.path() / "out/runs"))
-    if (fs::exists(e.path() / "summary.json")) before.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(d.path() / "out/runs")) // hidden: a killed run's partial folder
+    if (e.path().filename().string()[0] != '.' && fs::exists(e.path() / "summary.json"))
+      before.insert(e.path().filename().string());
   REQUIRE(before.size() >= 3);
   REQUIRE(before.size() < 12);
   const Proc again = testutil::run_edgetrain("campaign c.toml -o out -j 2", d.path());
   CHECK(again.code == 0);
-  CHECK(again.err.find(fmt::format("12 runs, {} already complete, {} to run", before.size(),
-                                   12 - before.size())) != std::string::npos);
+  CHECK_MESSAGE(again.err.find(fmt::format("12 runs, {} already complete, {} to run", before.size(),
+                                           12 - before.size())) != std::string::npos,
+                again.err);
   // Nothing duplicated: exactly the 12 run folders, nothing hidden or half-written left.
   std::size_t entries = 0;
   for (const auto& e : fs::directory_iterator(d.path() / "out/runs")) {
@@ -253,10 +255,10 @@ std::string slow_campaign(const std::string& seeds) {
                      (testutil::source_dir() / "configs/edge-cloud-100.toml").string(), seeds);
 }
 
-std::size_t complete_runs(const fs::path& runs) {
+std::size_t complete_runs(const fs::path& runs) { // hidden: a stopped run's partial folder
   std::size_t n = 0;
   for (const auto& e : fs::directory_iterator(runs))
-    n += fs::exists(e.path() / "summary.json") ? 1U : 0U;
+    n += e.path().filename().string()[0] != '.' && fs::exists(e.path() / "summary.json") ? 1U : 0U;
   return n;
 }
 } // namespace

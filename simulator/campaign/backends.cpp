@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -242,7 +243,41 @@ std::vector<std::string> parallel_command(const CampaignDir& dir, int jobs,
   return out;
 }
 
-int run_parallel(const std::vector<std::string>& argv) {
+namespace {
+// After GNU parallel has gone on an interrupt, runs it was starting on this machine as it stopped
+// may have escaped its kill sweep (seen in tests). They are found by their run folder in their
+// command line: the job's shell first, with SIGKILL so that it records no failure, then the run.
+void stop_strays(const std::vector<std::string>& run_dirs) {
+  std::vector<pid_t> shells, runs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == getpid()) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    for (std::string a; std::getline(in, a, '\0');)
+      args.push_back(a);
+    bool exact = false, within = false;
+    for (const std::string& a : args)
+      for (const std::string& d : run_dirs) {
+        exact = exact || a == d;
+        within = within || a.find(d) != std::string::npos;
+      }
+    if (exact)
+      runs.push_back(pid);
+    else if (within)
+      shells.push_back(pid);
+  }
+  for (pid_t p : shells)
+    kill(p, SIGKILL);
+  for (pid_t p : runs)
+    kill(p, SIGTERM);
+}
+} // namespace
+
+int run_parallel(const std::vector<std::string>& argv, const std::vector<std::string>& run_dirs) {
   Interrupts in;
   const pid_t pid = spawn(argv, -1, &in.child_mask(), true);
   // GNU parallel, on SIGTERM, kills its running jobs (its --termseq) and exits; but while it starts
@@ -255,6 +290,7 @@ int run_parallel(const std::vector<std::string>& argv) {
     if (sent == 0) fmt::print(stderr, "interrupted: stopping GNU parallel and its runs\n");
     kill(pid, ++sent > 40 ? SIGKILL : SIGTERM);
   }
+  if (in.caught() != 0) stop_strays(run_dirs);
   return in.caught();
 }
 

@@ -39,7 +39,8 @@ int run_slurm(const std::vector<std::filesystem::path>& scripts);
 std::vector<std::string> parallel_command(const CampaignDir& dir, int jobs,
                                           const std::vector<std::string>& sshlogin);
 
-// Runs it and waits. Returns the signal caught (0: none).
-int run_parallel(const std::vector<std::string>& argv);
+// Runs it and waits. Returns the signal caught (0: none); then runs of `run_dirs` still going on
+// this machine are stopped too.
+int run_parallel(const std::vector<std::string>& argv, const std::vector<std::string>& run_dirs);
 
 } // namespace edgetrain

@@ -156,7 +156,10 @@ int campaign(const CampaignArgs& a) {
       interrupted = run_slurm(script_files);
     } else {
       fmt::print(stderr, "{}\n", shell_quote(parallel));
-      interrupted = run_parallel(parallel);
+      std::vector<std::string> run_dirs;
+      for (const CampaignRun* r : pending)
+        run_dirs.push_back(dir.run_dir(*r).string());
+      interrupted = run_parallel(parallel, run_dirs);
     }
   }
   dir.merge(c, runs, command_line);
