@@ -278,8 +278,10 @@ TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIG
   const std::size_t done = complete_runs(d.path() / "stopped/runs");
   CHECK(done >= 1);
   CHECK(done < 4);
-  for (const auto& e : fs::directory_iterator(d.path() / "stopped/runs"))
+  for (const auto& e : fs::directory_iterator(d.path() / "stopped/runs")) {
     CHECK(e.path().extension() != ".failed");
+    CHECK(e.path().filename().string()[0] != '.'); // stopped runs removed their hidden folders
+  }
   // The tables were merged from what finished.
   const auto rows = csv_rows(testutil::read(d.path() / "stopped/runs.csv"));
   REQUIRE(rows.size() == 5);

@@ -454,3 +454,19 @@ TEST_CASE("cli: validate lists every problem and exits 2") {
   CHECK(p.code == 2);
   CHECK(p.err == "error: t.trace:1: no host 'nobody' in the platform\n");
 }
+
+TEST_CASE("run: interrupted by SIGINT (Ctrl-C) or SIGTERM, it leaves no folder and dies by the signal") {
+  // PACT on edge-cloud-100 runs for seconds: the signal comes while its results are being written.
+  const std::string args = fmt::format("run '{}' --out r --no-progress --set 'policy.name=\"pact\"'",
+                                       (testutil::source_dir() / "configs/edge-cloud-100.toml").string());
+  for (const auto& [signal, code] : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
+    CAPTURE(signal);
+    TempDir d;
+    CHECK(testutil::signal_when(d.path(), args, "ls -a | grep -q '^\\.r\\.partial-' && sleep 0.3", signal,
+                                true) == code);
+    for (const auto& e : fs::directory_iterator(d.path())) {
+      const std::string name = e.path().filename().string();
+      CHECK_MESSAGE((name == "signalled.err" || name == "signalled.rc"), name);
+    }
+  }
+}

@@ -2,14 +2,74 @@
 
 #include "simulator/common/error.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstring>
 #include <fstream>
 
 namespace edgetrain {
 
 namespace fs = std::filesystem;
+
+namespace {
+// The hidden folder being written, for the signal handler below; empty when none. A C string,
+// since the handler may only make async-signal-safe calls.
+char g_partial[4096];
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_before[3];
+bool g_installed[3];
+
+// SIGINT, SIGTERM or SIGHUP while results are being written: the hidden folder (flat: the run's
+// tables) is removed, then the process dies by that signal. Without it, SimGrid's own SIGINT
+// handler exits 1 and leaves the folder behind; SIGTERM leaves it too.
+extern "C" void remove_partial_and_die(int sig) {
+  if (g_partial[0] != '\0') {
+    const int fd = open(g_partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      alignas(dirent64) char buf[4096];
+      for (int pass = 0; pass < 2; ++pass) { // entries removed while listing: a second look
+        lseek(fd, 0, SEEK_SET);
+        for (ssize_t n; (n = getdents64(fd, buf, sizeof buf)) > 0;)
+          for (ssize_t off = 0; off < n;) {
+            const auto* d = reinterpret_cast<const dirent64*>(buf + off);
+            if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0)
+              unlinkat(fd, d->d_name, 0);
+            off += d->d_reclen;
+          }
+      }
+      close(fd);
+    }
+    rmdir(g_partial);
+  }
+  std::signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void watch_signals(const fs::path& partial) {
+  const std::string p = partial.string();
+  if (p.size() >= sizeof g_partial) return; // too long to keep: left to the next run's cleanup
+  std::memcpy(g_partial, p.c_str(), p.size() + 1);
+  struct sigaction sa {};
+  sa.sa_handler = remove_partial_and_die;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 3; ++i) {
+    struct sigaction now {};
+    // An ignored signal (nohup) stays ignored.
+    g_installed[i] = sigaction(kSignals[i], nullptr, &now) == 0 && now.sa_handler != SIG_IGN &&
+                     sigaction(kSignals[i], &sa, &g_before[i]) == 0;
+  }
+}
+
+void unwatch_signals() {
+  for (int i = 0; i < 3; ++i)
+    if (g_installed[i]) sigaction(kSignals[i], &g_before[i], nullptr), g_installed[i] = false;
+  g_partial[0] = '\0';
+}
+} // namespace
 
 void check_output_dir(const fs::path& dir) {
   std::error_code ec;
@@ -27,9 +87,11 @@ OutputDir::OutputDir(fs::path final_dir) : final_(std::move(final_dir)) {
   fs::remove_all(tmp_, ec);
   if (!fs::create_directory(tmp_, ec) || ec)
     throw InputError(tmp_.string(), "cannot create output folder: " + ec.message());
+  watch_signals(tmp_);
 }
 
 OutputDir::~OutputDir() {
+  unwatch_signals();
   if (committed_) return;
   std::error_code ec;
   fs::remove_all(tmp_, ec);
@@ -38,6 +100,7 @@ OutputDir::~OutputDir() {
 void OutputDir::commit() {
   std::error_code ec;
   if (fs::exists(final_, ec)) fs::remove(final_, ec); // checked empty at construction
+  unwatch_signals(); // a signal from here on leaves the results whole (or the hidden folder)
   fs::rename(tmp_, final_, ec);
   if (ec) throw InputError(final_.string(), "cannot move results into place: " + ec.message());
   committed_ = true;

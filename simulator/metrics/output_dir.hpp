@@ -2,6 +2,8 @@
 // An output folder that appears whole or not at all: files are written into a hidden sibling
 // folder, which is renamed into place by commit(). Dropped without commit() (an error, an
 // exception), the hidden folder is removed, so no half-written results are ever left behind.
+// Until then SIGINT, SIGTERM and SIGHUP (those not ignored) remove it too, and the process dies by
+// the signal; only SIGKILL leaves it, for the next campaign resume to remove. One at a time.
 #include <filesystem>
 
 namespace edgetrain {
