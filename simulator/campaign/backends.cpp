@@ -245,35 +245,54 @@ std::vector<std::string> parallel_command(const CampaignDir& dir, int jobs,
 
 namespace {
 // After GNU parallel has gone on an interrupt, runs it was starting on this machine as it stopped
-// may have escaped its kill sweep (seen in tests). They are found by their run folder in their
-// command line: the job's shell first, with SIGKILL so that it records no failure, then the run.
-void stop_strays(const std::vector<std::string>& run_dirs) {
-  std::vector<pid_t> shells, runs;
+// may have escaped its kill sweep (seen in tests). They are looked for among the processes of this
+// session (GNU parallel's local jobs stay in it): a job's shell runs `sh -c LINE`, LINE holding
+// `--out RUN_DIR `; a run is `edgetrain run ... --out RUN_DIR`. Shells go first, with SIGKILL, so
+// that none records a failure; then runs (looked for again: a shell may just have started one)
+// get SIGTERM, and are waited for (2 s at most) so that the merge sees them gone.
+enum class Stray { None, Shell, Run };
+
+Stray stray_kind(const std::vector<std::string>& args, const std::vector<std::string>& run_dirs) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    for (const std::string& d : run_dirs) {
+      if (args[i] == "--out" && args[i + 1] == d && args.size() > 1 && args[1] == "run") return Stray::Run;
+      if (args[i] == "-c" && args[i + 1].find("--out " + shell_quote({d}) + " ") != std::string::npos)
+        return Stray::Shell;
+    }
+  return Stray::None;
+}
+
+std::vector<pid_t> find_strays(const std::vector<std::string>& run_dirs, Stray kind) {
+  std::vector<pid_t> out;
+  const pid_t session = getsid(0);
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(name));
-    if (pid == getpid()) continue;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    if (pid == getpid() || getsid(pid) != session) continue;
     std::ifstream in(e.path() / "cmdline", std::ios::binary);
     std::vector<std::string> args;
     for (std::string a; std::getline(in, a, '\0');)
       args.push_back(a);
-    bool exact = false, within = false;
-    for (const std::string& a : args)
-      for (const std::string& d : run_dirs) {
-        exact = exact || a == d;
-        within = within || a.find(d) != std::string::npos;
-      }
-    if (exact)
-      runs.push_back(pid);
-    else if (within)
-      shells.push_back(pid);
+    if (stray_kind(args, run_dirs) == kind) out.push_back(pid);
   }
-  for (pid_t p : shells)
+  return out;
+}
+
+void stop_strays(const std::vector<std::string>& run_dirs) {
+  for (pid_t p : find_strays(run_dirs, Stray::Shell))
     kill(p, SIGKILL);
+  const std::vector<pid_t> runs = find_strays(run_dirs, Stray::Run);
   for (pid_t p : runs)
     kill(p, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    bool alive = false;
+    for (pid_t p : runs)
+      alive = alive || kill(p, 0) == 0;
+    if (!alive) return;
+    usleep(20000);
+  }
 }
 } // namespace
 

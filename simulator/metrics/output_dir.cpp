@@ -30,8 +30,8 @@ extern "C" void remove_partial_and_die(int sig) {
   if (g_partial[0] != '\0') {
     const int fd = open(g_partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
-      alignas(dirent64) char buf[4096];
-      for (int pass = 0; pass < 2; ++pass) { // entries removed while listing: a second look
+      alignas(dirent64) static char buf[4096]; // static: actor stacks may be as small as 64 KiB
+      for (int pass = 0; pass < 2; ++pass) {   // entries removed while listing: a second look
         lseek(fd, 0, SEEK_SET);
         for (ssize_t n; (n = getdents64(fd, buf, sizeof buf)) > 0;)
           for (ssize_t off = 0; off < n;) {
@@ -55,7 +55,9 @@ void watch_signals(const fs::path& partial) {
   std::memcpy(g_partial, p.c_str(), p.size() + 1);
   struct sigaction sa {};
   sa.sa_handler = remove_partial_and_die;
-  sigemptyset(&sa.sa_mask);
+  sigemptyset(&sa.sa_mask); // the three masked while one is handled: the handler does not nest
+  for (int s : kSignals)
+    sigaddset(&sa.sa_mask, s);
   for (int i = 0; i < 3; ++i) {
     struct sigaction now {};
     // An ignored signal (nohup) stays ignored.
@@ -91,19 +93,30 @@ OutputDir::OutputDir(fs::path final_dir) : final_(std::move(final_dir)) {
 }
 
 OutputDir::~OutputDir() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
   unwatch_signals();
-  if (committed_) return;
-  std::error_code ec;
-  fs::remove_all(tmp_, ec);
 }
 
 void OutputDir::commit() {
   std::error_code ec;
   if (fs::exists(final_, ec)) fs::remove(final_, ec); // checked empty at construction
-  unwatch_signals(); // a signal from here on leaves the results whole (or the hidden folder)
+  // The three signals held while the folder moves: one arriving now is acted on after, by
+  // whichever handler is then in place (SimGrid's, or the default), with the results whole.
+  sigset_t three, before;
+  sigemptyset(&three);
+  for (int s : kSignals)
+    sigaddset(&three, s);
+  sigprocmask(SIG_BLOCK, &three, &before);
   fs::rename(tmp_, final_, ec);
+  if (!ec) {
+    committed_ = true;
+    unwatch_signals();
+  }
+  sigprocmask(SIG_SETMASK, &before, nullptr);
   if (ec) throw InputError(final_.string(), "cannot move results into place: " + ec.message());
-  committed_ = true;
 }
 
 fs::path default_output_dir(const std::string& name, const std::string& policy, std::uint64_t seed) {
