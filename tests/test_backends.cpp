@@ -82,17 +82,11 @@ private:
 
 } // namespace
 
-std::string slow_campaign() { // PACT on edge-cloud-100: runs of one to three seconds
-  return fmt::format("[campaign]\nname = \"slow\"\nscenario = \"{}\"\nseeds = [1, 2, 3]\n[campaign.set]\n"
-                     "\"training.max_rounds\" = 8\n\"policy.name\" = \"pact\"\n",
-                     (testutil::source_dir() / "configs/edge-cloud-100.toml").string());
-}
-
 TEST_CASE("backends: Slurm job arrays and GNU parallel make the same tables as the local pool, and stop "
           "with the campaign") {
   TempDir d;
   d.write("c.toml", campaign());
-  d.write("slow.toml", slow_campaign());
+  d.write("slow.toml", testutil::slow_campaign("[1, 2, 3]"));
   REQUIRE(testutil::run_edgetrain("campaign c.toml -o local -j 2", d.path()).code == 0);
   {
     Slurm slurm(d.path() / "slurm");
@@ -136,10 +130,7 @@ TEST_CASE("backends: Slurm job arrays and GNU parallel make the same tables as t
   CHECK(code == 143);
   CHECK(testutil::read(d.path() / "signalled.err").find("stopping GNU parallel") != std::string::npos);
   CHECK(sh("pgrep -f \"parallelstop/[r]uns/\" >/dev/null") != 0); // waited for before the merge
-  std::size_t complete = 0;
-  for (const auto& e : fs::directory_iterator(d.path() / "parallelstop/runs"))
-    complete += e.path().filename().string()[0] != '.' && fs::exists(e.path() / "summary.json") ? 1U : 0U;
-  CHECK(complete < 3);
+  CHECK(testutil::complete_runs(d.path() / "parallelstop/runs") < 3);
 }
 
 TEST_CASE("backends error: an unreachable Slurm is an error before anything is written") {

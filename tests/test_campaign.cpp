@@ -246,26 +246,9 @@ values = ["fedavg", "random", "greedy", "fastest-first"]
   CHECK(testutil::read(d.path() / "out/nodes.csv") == testutil::read(d.path() / "ref/nodes.csv"));
 }
 
-namespace {
-// PACT on edge-cloud-100, 8 rounds: runs of one to three seconds, so that signals come while runs
-// are out.
-std::string slow_campaign(const std::string& seeds) {
-  return fmt::format("[campaign]\nname = \"slow\"\nscenario = \"{}\"\nseeds = {}\n[campaign.set]\n"
-                     "\"training.max_rounds\" = 8\n\"policy.name\" = \"pact\"\n",
-                     (testutil::source_dir() / "configs/edge-cloud-100.toml").string(), seeds);
-}
-
-std::size_t complete_runs(const fs::path& runs) { // hidden: a stopped run's partial folder
-  std::size_t n = 0;
-  for (const auto& e : fs::directory_iterator(runs))
-    n += e.path().filename().string()[0] != '.' && fs::exists(e.path() / "summary.json") ? 1U : 0U;
-  return n;
-}
-} // namespace
-
 TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIGINT, and it resumes") {
   TempDir d;
-  d.write("c.toml", slow_campaign("[1, 2, 3, 4]"));
+  d.write("c.toml", testutil::slow_campaign("[1, 2, 3, 4]"));
   // SIGINT to the whole process group, as a terminal sends it, when the first run is complete:
   // with -j 2, the third and fourth are then out, and get it too.
   const int code =
@@ -275,7 +258,7 @@ TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIG
   CHECK(testutil::read(d.path() / "signalled.err").find("interrupted by signal 2") != std::string::npos);
   // Its runs went with it, and none is recorded as failed: they were stopped.
   CHECK(std::system(("pgrep -f 'c.toml -o [s]topped' >/dev/null")) != 0);
-  const std::size_t done = complete_runs(d.path() / "stopped/runs");
+  const std::size_t done = testutil::complete_runs(d.path() / "stopped/runs");
   CHECK(done >= 1);
   CHECK(done < 4);
   for (const auto& e : fs::directory_iterator(d.path() / "stopped/runs")) {
@@ -297,7 +280,7 @@ TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIG
   CHECK(again.code == 0);
   CHECK(again.err.find(fmt::format("4 runs, {} already complete, {} to run", done, 4 - done)) !=
         std::string::npos);
-  CHECK(complete_runs(d.path() / "stopped/runs") == 4);
+  CHECK(testutil::complete_runs(d.path() / "stopped/runs") == 4);
 }
 
 TEST_CASE("campaign: a signal ignored when it starts (nohup) stays ignored") {
@@ -308,12 +291,12 @@ TEST_CASE("campaign: a signal ignored when it starts (nohup) stays ignored") {
       testutil::signal_when(d.path(), "campaign c.toml -o hup -j 1",
                             "[ $(ls hup/runs 2>/dev/null | grep -vc '^\\.') -ge 1 ]", "HUP", true, "HUP");
   CHECK(code == 0);
-  CHECK(complete_runs(d.path() / "hup/runs") == 6);
+  CHECK(testutil::complete_runs(d.path() / "hup/runs") == 6);
 }
 
 TEST_CASE("campaign: a run killed by a signal is recorded with it, the others complete") {
   TempDir d;
-  d.write("c.toml", slow_campaign("[1, 2, 3]"));
+  d.write("c.toml", testutil::slow_campaign("[1, 2, 3]"));
   // -j 1: the campaign's one child is the first run; it is killed as a crash would kill it.
   const int code = testutil::signal_when(d.path(), "campaign c.toml -o crash -j 1",
                                          "child=$(pgrep -P $pid) && kill -KILL $child", "0");

@@ -60,6 +60,19 @@ int signal_when(const fs::path& cwd, const std::string& args, const std::string&
   return std::stoi(read(cwd / "signalled.rc"));
 }
 
+std::string slow_campaign(const std::string& seeds) {
+  return "[campaign]\nname = \"slow\"\nscenario = \"" +
+         (source_dir() / "configs/edge-cloud-100.toml").string() + "\"\nseeds = " + seeds +
+         "\n[campaign.set]\n\"training.max_rounds\" = 8\n\"policy.name\" = \"pact\"\n";
+}
+
+std::size_t complete_runs(const fs::path& runs) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(runs))
+    n += e.path().filename().string()[0] != '.' && fs::exists(e.path() / "summary.json") ? 1U : 0U;
+  return n;
+}
+
 fs::path source_dir() {
   return EDGETRAIN_SOURCE_DIR;
 }

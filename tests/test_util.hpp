@@ -37,6 +37,14 @@ Proc run_edgetrain(const std::string& args, const std::filesystem::path& cwd);
 int signal_when(const std::filesystem::path& cwd, const std::string& args, const std::string& ready,
                 const std::string& signal, bool whole_group = false, const std::string& ignored = "");
 
+// A campaign file of PACT runs on edge-cloud-100, 8 rounds (one to three seconds each), over
+// `seeds` (a TOML array): long enough for signals to come while runs are out.
+std::string slow_campaign(const std::string& seeds);
+
+// The complete runs in a campaign's runs/ folder: folders holding summary.json, hidden ones (a
+// stopped run's partial folder) left out.
+std::size_t complete_runs(const std::filesystem::path& runs);
+
 // Path of the repository's root (for configs/ and platforms/).
 std::filesystem::path source_dir();
 

@@ -1,5 +1,7 @@
 #include "simulator/campaign/interrupts.hpp"
 
+#include "simulator/common/stop_signals.hpp"
+
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -9,20 +11,11 @@
 
 namespace edgetrain {
 
-namespace {
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-}
-
 Interrupts::Interrupts() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGCHLD);
-  for (int s : kSignals) {
-    struct sigaction now {};
-    // An ignored signal stays ignored (nohup, `cmd &` in a script): blocked, it would be kept
-    // pending and taken here.
-    if (sigaction(s, nullptr, &now) == 0 && now.sa_handler == SIG_IGN) continue;
-    sigaddset(&set_, s);
-  }
+  for (int s : kStopSignals) // an ignored one, blocked, would be kept pending and taken here
+    if (!ignored_now(s)) sigaddset(&set_, s);
   sigprocmask(SIG_BLOCK, &set_, &before_);
 }
 

@@ -1,6 +1,7 @@
 #include "simulator/metrics/output_dir.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/stop_signals.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@ namespace {
 // The hidden folder being written, for the signal handler below; empty when none. A C string,
 // since the handler may only make async-signal-safe calls.
 char g_partial[4096];
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction g_before[3];
 bool g_installed[3];
 
@@ -56,19 +56,15 @@ void watch_signals(const fs::path& partial) {
   struct sigaction sa {};
   sa.sa_handler = remove_partial_and_die;
   sigemptyset(&sa.sa_mask); // the three masked while one is handled: the handler does not nest
-  for (int s : kSignals)
+  for (int s : kStopSignals)
     sigaddset(&sa.sa_mask, s);
-  for (int i = 0; i < 3; ++i) {
-    struct sigaction now {};
-    // An ignored signal (nohup) stays ignored.
-    g_installed[i] = sigaction(kSignals[i], nullptr, &now) == 0 && now.sa_handler != SIG_IGN &&
-                     sigaction(kSignals[i], &sa, &g_before[i]) == 0;
-  }
+  for (int i = 0; i < 3; ++i)
+    g_installed[i] = !ignored_now(kStopSignals[i]) && sigaction(kStopSignals[i], &sa, &g_before[i]) == 0;
 }
 
 void unwatch_signals() {
   for (int i = 0; i < 3; ++i)
-    if (g_installed[i]) sigaction(kSignals[i], &g_before[i], nullptr), g_installed[i] = false;
+    if (g_installed[i]) sigaction(kStopSignals[i], &g_before[i], nullptr), g_installed[i] = false;
   g_partial[0] = '\0';
 }
 } // namespace
@@ -107,7 +103,7 @@ void OutputDir::commit() {
   // whichever handler is then in place (SimGrid's, or the default), with the results whole.
   sigset_t three, before;
   sigemptyset(&three);
-  for (int s : kSignals)
+  for (int s : kStopSignals)
     sigaddset(&three, s);
   sigprocmask(SIG_BLOCK, &three, &before);
   fs::rename(tmp_, final_, ec);
