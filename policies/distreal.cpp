@@ -1,10 +1,10 @@
 #include "policies/distreal.hpp"
 
+#include "policies/predictor.hpp"
 #include "simulator/common/error.hpp"
-#include "simulator/common/text_file.hpp"
 #include "simulator/common/rng.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/learning/dse.hpp"
-#include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 
@@ -89,14 +89,17 @@ public:
   explicit Distreal(const PolicyContext& ctx)
       : rng_(ctx.seed, "policy.distreal"), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
         round_s_(ctx.params.number("round_s")), margin_(ctx.params.number("margin")),
-        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
-        batch_(static_cast<int>(ctx.scenario.training.batch)) {
+        steps_(ctx.limits.local_steps), batch_(ctx.limits.batch), timeout_(ctx.limits.round_timeout_s) {
     const std::string& file = ctx.params.text("pareto");
-    if (file.empty()) {
-      pareto_ = explore(ctx.scenario, ctx.model, DseOptions{}).pareto;
+    if (file.empty()) { // explored with the policy's own predictor, never the learning process's
+      const Predictor predictor = load_predictor(ctx, "distreal");
+      info_ = predictor_info(predictor);
+      const DseRun run{steps_, batch_, ctx.seed, predictor.model, nullptr};
+      pareto_ = explore(run, ctx.model, DseOptions{}).pareto;
     } else {
-      const auto path = (ctx.scenario.file.parent_path() / file).lexically_normal();
+      const auto path = (ctx.base_dir / file).lexically_normal();
       pareto_ = read_pareto(path.string(), ctx.model.prunable_count());
+      info_ = {{"pareto", path.string()}};
     }
     // Fastest-converging first: a device takes the first that fits. A mini-batch's FLOPs are the
     // cost model's at this scenario's batch (the table's column may come from another batch).
@@ -108,6 +111,8 @@ public:
       step_flops_.push_back(model_cost(ctx.model, c).train_flops * batch_);
     }
   }
+
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> info() const override { return info_; }
 
   RoundPlan decide(const RoundState& s) override {
     const std::vector<NodeId> pool = sample_trainers(s, k_, rng_);
@@ -132,6 +137,7 @@ public:
     if (budget <= 0 && !pool.empty())
       budget = std::max(full_times[full_times.size() / 2],
                         cheap_times[(cheap_times.size() * 9) / 10] / (1 - margin_));
+    if (timeout_ > 0) budget = budget > 0 ? std::min(budget, timeout_) : timeout_; // the engine's ceiling
     RoundPlan plan;
     plan.aggregator = aggregator_of(s);
     plan.round_timeout_s = budget;
@@ -208,7 +214,9 @@ private:
   std::size_t k_;
   double round_s_, margin_;
   int steps_, batch_;
+  double timeout_; // training.round_timeout_s: a budget past it would be cut by the engine
   std::vector<DsePoint> pareto_;
+  std::vector<std::pair<std::string, std::string>> info_; // where the Pareto table came from
   std::vector<Compression> options_;       // the Pareto vectors, fastest-converging first
   std::vector<double> step_flops_;         // FLOPs of one mini-batch of each
   double down_factor_ = 1, up_factor_ = 1; // observed over predicted transfer times (last round's medians)
@@ -231,7 +239,8 @@ PolicyInfo distreal_policy_info() {
        key_string(
            "pareto", "",
            "Pareto table from `edgetrain dse` (relative to the scenario); \"\": explored at start with "
-           "the calibrated predictor")},
+           "the policy's predictor"),
+       predictor_key()},
       [](const PolicyContext& ctx) { return std::make_unique<Distreal>(ctx); }};
 }
 

@@ -1,33 +1,26 @@
 #include "policies/fixed_pruning.hpp"
 
-#include "simulator/scenario/scenario.hpp"
-
 namespace edgetrain {
 
 namespace {
 class FedAvgPruned final : public Policy {
 public:
   explicit FedAvgPruned(const PolicyContext& ctx)
-      : keep_(ctx.params.number("keep")), steps_(static_cast<int>(ctx.scenario.training.local_steps)),
-        batch_(static_cast<int>(ctx.scenario.training.batch)),
-        timeout_(ctx.scenario.training.round_timeout_s) {}
+      : keep_(ctx.params.number("keep")) {}
 
   RoundPlan decide(const RoundState& state) override {
     RoundPlan plan;
     plan.aggregator = aggregator_of(state);
     for (NodeId id : online_trainers(state)) {
-      Assignment a = full_model_assignment(state, id, steps_, batch_);
+      Assignment a = full_model_assignment(state, id);
       a.compression.keep.assign(state.model.prunable_count(), keep_);
       plan.trainers.push_back(a);
     }
-    plan.round_timeout_s = timeout_;
     return plan;
   }
 
 private:
   double keep_;
-  int steps_, batch_;
-  double timeout_;
 };
 } // namespace
 

@@ -2,7 +2,6 @@
 
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/cost_model.hpp"
-#include "simulator/scenario/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -31,28 +30,24 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<std::size_t>(std::llround(q * static_cast<double>(v.size() - 1)))];
 }
 
-// What the four share: the sample of trainers, the scenario's steps and batch.
+// What the four share: the sample of trainers, and the scenario's steps and batch to predict with.
 class Baseline : public Policy {
 public:
   Baseline(const PolicyContext& ctx, const std::string& name)
       : rng_(ctx.seed, "policy." + name), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
-        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
-        batch_(static_cast<int>(ctx.scenario.training.batch)),
-        timeout_(ctx.scenario.training.round_timeout_s) {}
+        steps_(ctx.limits.local_steps), batch_(ctx.limits.batch) {}
 
 protected:
   std::vector<NodeId> sample(const RoundState& s) { return sample_trainers(s, k_, rng_); }
   RoundPlan plan_for(const RoundState& s) const {
     RoundPlan p;
     p.aggregator = aggregator_of(s);
-    p.round_timeout_s = timeout_;
     return p;
   }
 
   Rng rng_;
   std::size_t k_;
   int steps_, batch_;
-  double timeout_;
 };
 
 KeySpec k_key() {
@@ -70,7 +65,7 @@ public:
     const ModelCost c = model_cost(s.model);
     std::vector<double> times;
     for (NodeId id : sample(s)) {
-      p.trainers.push_back(full_model_assignment(s, id, steps_, batch_));
+      p.trainers.push_back(full_model_assignment(s, id));
       const NodeTime t = predict(s, s.nodes[id], c, steps_, batch_);
       times.push_back(t.comm + t.compute);
     }
@@ -120,7 +115,7 @@ public:
           width = w;
           break;
         }
-      Assignment a = full_model_assignment(s, id, steps_, batch_);
+      Assignment a = full_model_assignment(s, id);
       if (width < 1) {
         a.compression.keep.assign(s.model.prunable_count(), width);
         a.compression.nested = true;

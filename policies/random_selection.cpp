@@ -1,7 +1,6 @@
 #include "policies/random_selection.hpp"
 
 #include "simulator/common/rng.hpp"
-#include "simulator/scenario/scenario.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -13,10 +12,7 @@ namespace {
 class RandomSelection final : public Policy {
 public:
   explicit RandomSelection(const PolicyContext& ctx)
-      : rng_(ctx.seed, "policy.random"), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
-        steps_(static_cast<int>(ctx.scenario.training.local_steps)),
-        batch_(static_cast<int>(ctx.scenario.training.batch)),
-        timeout_(ctx.scenario.training.round_timeout_s) {}
+      : rng_(ctx.seed, "policy.random"), k_(static_cast<std::size_t>(ctx.params.integer("k"))) {}
 
   RoundPlan decide(const RoundState& state) override {
     // k of at least 1 (the key's minimum): never "all" by accident.
@@ -25,16 +21,13 @@ public:
     RoundPlan plan;
     plan.aggregator = aggregator_of(state);
     for (NodeId id : pool)
-      plan.trainers.push_back(full_model_assignment(state, id, steps_, batch_));
-    plan.round_timeout_s = timeout_;
+      plan.trainers.push_back(full_model_assignment(state, id));
     return plan;
   }
 
 private:
   Rng rng_;
   std::size_t k_;
-  int steps_, batch_;
-  double timeout_;
 };
 } // namespace
 

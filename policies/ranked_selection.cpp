@@ -70,7 +70,7 @@ PolicyInfo greedy_policy_info() {
           "cheapest energy per unit of predicted progress first, until the round, repeated, is predicted to "
           "reach "
           "the target in time; no pruning",
-          {},
+          {predictor_key()},
           [](const PolicyContext& ctx) {
             return std::make_unique<Ranked>(ctx, "greedy", Order::CheapestProgress);
           }};
@@ -81,7 +81,7 @@ PolicyInfo fastest_first_policy_info() {
       "fastest-first",
       "fastest nodes first (fastest pstate), until the round, repeated, is predicted to reach the target in "
       "time; no pruning",
-      {},
+      {predictor_key()},
       [](const PolicyContext& ctx) {
         return std::make_unique<Ranked>(ctx, "fastest-first", Order::Fastest);
       }};

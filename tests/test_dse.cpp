@@ -3,6 +3,7 @@
 #include "simulator/common/error.hpp"
 #include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/dse.hpp"
+#include "simulator/learning/surrogate.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -29,7 +30,7 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
   REQUIRE(find_model("lenet5", m));
   DseOptions o;
   o.generations = 60;
-  const DseResult r = explore(s, m, o);
+  const DseResult r = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   // Every vector of the grid (4 layers x 4 fractions): FLOPs from the cost model, speed as the
   // loss model's value ratio, which for dropout is (mean keep)^compression_rate.
   std::vector<DsePoint> all;
@@ -72,13 +73,13 @@ TEST_CASE("dse error: a grid value outside 0 to 1, an unknown source, a populati
   REQUIRE(find_model("lenet5", m));
   DseOptions o;
   o.grid = {0.5, 1.5};
-  CHECK_THROWS_AS(explore(s, m, o), InputError);
+  CHECK_THROWS_AS(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), InputError);
   o.grid = {0.5, 1};
   o.source = "oracle";
-  CHECK_THROWS_WITH(explore(s, m, o), doctest::Contains("not one of: predictor, trained"));
+  CHECK_THROWS_WITH(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), doctest::Contains("not one of: predictor, trained"));
   o.source = "predictor";
   o.population = 10;
-  CHECK_THROWS_WITH(explore(s, m, o), doctest::Contains("multiple of 4"));
+  CHECK_THROWS_WITH(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), doctest::Contains("multiple of 4"));
 }
 
 TEST_CASE("dse: the trained source measures each vector once, and a rerun takes them from the cache") {
@@ -89,10 +90,10 @@ TEST_CASE("dse: the trained source measures each vector once, and a rerun takes 
   DseOptions o;
   o.source = "trained", o.grid = {0.5, 1.0}, o.population = 8, o.generations = 2, o.rounds = 1, o.nodes = 2;
   o.cache = (d.path() / "cache.csv").string();
-  const DseResult first = explore(s, m, o);
+  const DseResult first = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   CHECK(first.measured == 2); // the full model (the reference) and the half one
   REQUIRE(std::filesystem::exists(o.cache));
-  const DseResult again = explore(s, m, o);
+  const DseResult again = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   CHECK(again.measured == 0);
   REQUIRE(first.evaluated.size() == again.evaluated.size());
   for (std::size_t i = 0; i < first.evaluated.size(); ++i)
@@ -111,5 +112,5 @@ TEST_CASE("dse error: a corrupt cache file is named with its line") {
   DseOptions o;
   o.source = "trained", o.grid = {0.5, 1.0}, o.population = 8, o.generations = 1, o.rounds = 1, o.nodes = 2;
   o.cache = (d.path() / "cache.csv").string();
-  CHECK_THROWS_WITH_AS(explore(s, m, o), doctest::Contains("cache.csv:3"), InputError);
+  CHECK_THROWS_WITH_AS(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), doctest::Contains("cache.csv:3"), InputError);
 }

@@ -2,17 +2,20 @@
 // trainers (40, 10 and 3 GFLOP/s): the planning policies reach the target, PACT's pruning never
 // goes back, an unreachable target gives the documented warning and fallback; each FL baseline
 // shows its defining behaviour (who is dropped, what width, how many steps).
+#include "policies/policy.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+using edgetrain::PolicyInfo;
 using testutil::Proc;
 using testutil::TempDir;
 
@@ -37,7 +40,7 @@ const char* kPlatform = R"(<?xml version='1.0'?>
 )";
 
 std::string scenario(const std::string& policy, double target, double deadline, int max_rounds = 60,
-                     const std::string& extra = "") {
+                     const std::string& extra = "", const std::string& training = "") {
   return fmt::format(R"([platform]
 file = "p.xml"
 [model]
@@ -51,10 +54,11 @@ batch = 32
 target_loss = {}
 deadline_s = {}
 max_rounds = {}
+{}
 [policy]
 name = "{}"
 {})",
-                     target, deadline, max_rounds, policy, extra);
+                     target, deadline, max_rounds, training, policy, extra);
 }
 
 struct Run {
@@ -63,10 +67,10 @@ struct Run {
 };
 
 Run run(const std::string& policy, double target, double deadline, int max_rounds = 60,
-        const std::string& extra = "") {
+        const std::string& extra = "", const std::string& training = "") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  d.write("s.toml", scenario(policy, target, deadline, max_rounds, extra));
+  d.write("s.toml", scenario(policy, target, deadline, max_rounds, extra, training));
   Run r;
   r.proc = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
   if (r.proc.code == 0) {
@@ -233,4 +237,88 @@ TEST_CASE("distreal error: a Pareto table that does not fit the model") {
   CHECK(p.code == 2);
   CHECK(p.err.find("pareto.csv:2") != std::string::npos);
   CHECK(p.err.find("expected 7 fields") != std::string::npos);
+}
+
+// The engine's rules hold for every registered policy, so a new policy is covered without a new
+// test: nothing past the deadline, no trainer past the scenario's round timeout, no trainer past
+// the step and batch bounds. The deadline (0.5 s) falls inside a round of every policy here.
+TEST_CASE("run rules: every registered policy is held to the deadline, the timeout and the bounds") {
+  const double deadline = 0.5, timeout = 0.3;
+  for (const PolicyInfo& info : edgetrain::policy_registry()) {
+    CAPTURE(info.name);
+    const Run r = run(info.name, 0.05, deadline, 60, "",
+                      fmt::format("round_timeout_s = {}\nmax_local_steps = 15\nmax_batch = 24", timeout));
+    REQUIRE(r.proc.code == 0);
+    CHECK(r.summary.find("\"sim_time_s\": ") != std::string::npos);
+    const auto at = r.summary.find("\"sim_time_s\": ");
+    CHECK(std::stod(r.summary.substr(at + 14)) <= deadline);
+    // rounds.csv: round,start_s,end_s,...
+    for (const auto& row : rows(r.rounds)) {
+      CHECK(std::stod(row[2]) <= deadline);
+      CHECK(std::stod(row[2]) - std::stod(row[1]) <= timeout + 1e-3); // + the aggregation
+    }
+    // nodes.csv: round,node,host,role,trained,finished,compute_s,comm_s,flops,...
+    for (const auto& row : rows(r.nodes)) {
+      if (row[3] != "trainer" || row[4] != "1") continue;
+      CHECK(std::stod(row[6]) + std::stod(row[7]) <= timeout * (1 + 1e-9));
+      CHECK(std::stod(row[8]) <= 15 * 24 * kSampleFlops * (1 + 1e-9));
+    }
+  }
+}
+
+TEST_CASE("predictor: planners plan with their own shipped predictor, not the surrogate's parameters") {
+  for (const char* policy : {"pact", "optimum", "greedy", "fastest-first", "distreal"}) {
+    CAPTURE(policy);
+    const Run r = run(policy, 0.9, 600, 3);
+    REQUIRE(r.proc.code == 0);
+    CHECK(r.summary.find("\"policy_predictor\": \"auto: configs/predictors/lenet5-fashion-mnist.toml\"") !=
+          std::string::npos);
+    CHECK(r.summary.find("upper bound") == std::string::npos);
+  }
+  // The shipped predictor is a calibration apart from the surrogate's (another design and seed).
+  const std::string cal = testutil::read(testutil::source_dir() / "configs/calibration/lenet5-fashion-mnist.toml");
+  const std::string pred = testutil::read(testutil::source_dir() / "configs/predictors/lenet5-fashion-mnist.toml");
+  const auto fitted = [](const std::string& f) { return f.substr(f.find("[learning.surrogate]")); };
+  CHECK(fitted(cal) != fitted(pred));
+  CHECK(pred.find("seed 2") != std::string::npos);
+  CHECK(cal.find("seed 1") != std::string::npos);
+}
+
+TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the trained process") {
+  const Run r = run("pact", 0.9, 600, 3, "[policy.pact]\npredictor = \"oracle\"\n");
+  REQUIRE(r.proc.code == 0);
+  CHECK(r.summary.find("\"policy_predictor\": \"oracle\"") != std::string::npos);
+  CHECK(r.summary.find("\"policy_predictor_note\": \"an upper bound") != std::string::npos);
+  CHECK(r.proc.out.find("upper bound") != std::string::npos); // on the console too
+  const Run t = run("pact", 0.9, 600, 3, "[policy.pact]\npredictor = \"oracle\"\n[learning]\nprocess = \"trained\"\n");
+  CAPTURE(t.proc.err);
+  CHECK(t.proc.code == 2);
+  CHECK(t.proc.err.find("s.toml:18:13: policy.pact.predictor: oracle is the surrogate process's own") !=
+        std::string::npos);
+}
+
+TEST_CASE("predictor error: a missing, malformed or other model's file, at its line, nothing written") {
+  TempDir d;
+  d.write("p.xml", kPlatform);
+  d.write("bad.toml", "[learning.surrogate]\nfloor_loss = \"low\"\n");
+  d.write("mlp.toml", testutil::read(testutil::source_dir() / "configs/calibration/mlp-fashion-mnist.toml"));
+  d.write("unknown.toml", "[learning.surrogate]\nfloor = 0.3\n");
+  const struct {
+    const char* file;
+    const char* expect;
+  } cases[] = {
+      {"nope.toml", "s.toml:18:13: policy.pact.predictor: no predictor file"},
+      {"bad.toml", "bad.toml:2:14: learning.surrogate.floor_loss: expected number, got string \"low\""},
+      {"unknown.toml", "unknown.toml:2:1: learning.surrogate.floor: unknown key"},
+      {"mlp.toml", "fitted_for: fitted for model 'mlp' on 'fashion-mnist', but the run trains 'lenet5'"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.file);
+    d.write("s.toml", scenario("pact", 0.9, 600, 3, fmt::format("[policy.pact]\npredictor = \"{}\"\n", c.file)));
+    const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
+    CHECK(p.code == 2);
+    CAPTURE(p.err);
+    CHECK(p.err.find(c.expect) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(d.path() / "out"));
+  }
 }

@@ -2,8 +2,6 @@
 
 #include "policies/pact/feedback.hpp"
 #include "simulator/common/error.hpp"
-#include "simulator/learning/surrogate.hpp"
-#include "simulator/scenario/scenario.hpp"
 
 #include <xbt/log.h>
 
@@ -22,32 +20,34 @@ std::vector<KeySpec> planning_keys() {
                       true),
           key_numbers("steps", {0.5, 1.0, 2.0}, 0, 100, "x training.local_steps",
                       "local-steps choices, as multiples of training.local_steps (rounded, at least 1)",
-                      true)};
+                      true),
+          predictor_key()};
 }
 
 PlanningPolicy::PlanningPolicy(const PolicyContext& ctx, std::string name, const std::vector<double>& keep,
                                const std::vector<double>& steps)
-    : name_(std::move(name)), prior_(calibrated_loss_model(ctx.scenario, ctx.model.classes)),
-      round_timeout_s_(ctx.scenario.training.round_timeout_s) {
-  const std::string where = ctx.scenario.where("policy." + name_ + ".levels");
+    : name_(std::move(name)), predictor_(load_predictor(ctx, name_)) {
+  const std::string where = ctx.where("policy." + name_ + ".levels");
   settings_.keep = keep;
   if (settings_.keep.front() != 1.0 || !std::is_sorted(settings_.keep.rbegin(), settings_.keep.rend()) ||
       std::adjacent_find(settings_.keep.begin(), settings_.keep.end()) != settings_.keep.end())
     throw InputError(where, "policy." + name_ + ".levels: must start at 1 and decrease strictly");
+  // Choices past training.max_local_steps would be clipped by the engine: plan within it.
+  const int ceiling = ctx.limits.max_local_steps > 0 ? ctx.limits.max_local_steps : std::numeric_limits<int>::max();
   for (double f : steps)
-    settings_.steps.push_back(std::max(
-        1, static_cast<int>(std::lround(f * static_cast<double>(ctx.scenario.training.local_steps)))));
+    settings_.steps.push_back(std::clamp(
+        static_cast<int>(std::lround(f * static_cast<double>(ctx.limits.local_steps))), 1, ceiling));
   std::sort(settings_.steps.begin(), settings_.steps.end());
   settings_.steps.erase(std::unique(settings_.steps.begin(), settings_.steps.end()), settings_.steps.end());
-  settings_.batch = static_cast<int>(ctx.scenario.training.batch);
-  settings_.max_rounds = static_cast<int>(ctx.scenario.training.max_rounds);
+  settings_.batch = ctx.limits.max_batch > 0 ? std::min(ctx.limits.batch, ctx.limits.max_batch) : ctx.limits.batch;
+  settings_.max_rounds = ctx.limits.max_rounds;
 }
 
 RoundPlan PlanningPolicy::decide(const RoundState& s) {
   if (corr_.joules.empty())
     corr_.compute.assign(s.nodes.size(), 1.0), corr_.comm.assign(s.nodes.size(), 1.0),
         corr_.joules.assign(s.nodes.size(), 1.0);
-  Problem p = make_problem(s, settings_, prior_, corr_, level_, played_);
+  Problem p = make_problem(s, settings_, predictor_.model, corr_, level_, played_);
   Choice c = plan(p, s);
   RoundPlan out;
   if (c.at_target) {
@@ -79,7 +79,7 @@ RoundPlan PlanningPolicy::decide(const RoundState& s) {
   level_ = std::max(level_, round.level); // pruned filters stay pruned
   last_ = std::move(p);
   last_choice_ = round;
-  return to_plan(last_, round, s, round_timeout_s_);
+  return to_plan(last_, round, s);
 }
 
 void PlanningPolicy::observe(const RoundOutcome& outcome, const LearningSnapshot& learning) {

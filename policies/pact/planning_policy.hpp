@@ -1,16 +1,17 @@
 #pragma once
-// What PACT and the exact optimum share as policies: the loss predictor (the calibrated surrogate
-// parameters, learning.surrogate.*, whatever process plays the ground truth), the decision space
+// What PACT and the exact optimum share as policies: the loss predictor (predictor.hpp: a
+// calibration of its own, never the learning process's parameters unless "oracle"), the decision space
 // (pruning levels, local-steps choices), the corrections learnt from observed rounds, re-planning
 // every round, the monotone pruning level, and the fallbacks. A subclass only plans.
 #include "policies/pact/problem.hpp"
+#include "policies/predictor.hpp"
 #include "policies/policy.hpp"
 
 #include <string>
 
 namespace edgetrain {
 
-// The keys both take: policy.<name>.levels and .steps.
+// The keys both take: policy.<name>.levels, .steps and .predictor.
 std::vector<KeySpec> planning_keys();
 
 class PlanningPolicy : public Policy {
@@ -20,6 +21,9 @@ public:
                  const std::vector<double>& steps);
   RoundPlan decide(const RoundState& state) final;
   void observe(const RoundOutcome& outcome, const LearningSnapshot& learning) final;
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> info() const final {
+    return predictor_info(predictor_);
+  }
 
 protected:
   struct Choice {
@@ -34,9 +38,8 @@ protected:
 private:
   std::string name_;
   PlanningSettings settings_;
-  LossModel prior_;
+  Predictor predictor_;
   Corrections corr_;
-  double round_timeout_s_ = 0;
   int level_ = 0, played_ = 0;
   bool warned_ = false;
   // The last round, as predicted, for the corrections.

@@ -103,10 +103,9 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
   return p;
 }
 
-RoundPlan to_plan(const Problem& p, const RoundChoice& c, const RoundState& s, double round_timeout_s) {
-  RoundPlan plan;
+RoundPlan to_plan(const Problem& p, const RoundChoice& c, const RoundState& s) {
+  RoundPlan plan; // no timeout of its own: the engine applies training.round_timeout_s
   plan.aggregator = aggregator_of(s);
-  plan.round_timeout_s = round_timeout_s;
   for (std::size_t k = 0; k < c.members.size(); ++k) {
     Assignment a;
     a.node = p.nodes[c.members[k]].node;

@@ -89,6 +89,6 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
 
 // The round's plan for the engine: each member at its pstate, the level's keep on every prunable
 // layer (pruning: dropout off).
-RoundPlan to_plan(const Problem& p, const RoundChoice& c, const RoundState& s, double round_timeout_s);
+RoundPlan to_plan(const Problem& p, const RoundChoice& c, const RoundState& s);
 
 } // namespace edgetrain

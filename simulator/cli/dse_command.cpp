@@ -2,6 +2,7 @@
 
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/common/error.hpp"
+#include "simulator/learning/surrogate.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
@@ -23,7 +24,16 @@ int dse_command(const DseArgs& args) {
     DseOptions o = args.options;
     o.grid = args.grid;
     o.cache = args.out + ".cache.csv";
-    const DseResult r = explore(s, model, o, [&](int g) {
+    LossModel predictor;
+    if (o.source == "predictor") { // a calibration of its own, not the surrogate process's parameters
+      const std::string file =
+          args.predictor == "auto"
+              ? fmt::format("{}/{}-{}.toml", EDGETRAIN_PREDICTOR_DIR, s.model, s.data.dataset)
+              : args.predictor;
+      predictor =
+          surrogate_model(read_calibration_file(file, file, s.model, s.data.dataset), model.classes);
+    }
+    const DseResult r = explore(dse_run_of(s, predictor), model, o, [&](int g) {
       fmt::print(stderr, "\rexploring: generation {}/{}", g, o.generations);
       if (g == o.generations) fmt::print(stderr, "\n");
     });

@@ -10,6 +10,7 @@ struct DseArgs {
   std::string scenario, out;
   std::vector<std::string> sets;
   std::vector<double> grid{0.25, 0.5, 0.75, 1.0};
+  std::string predictor = "auto"; // the predictor source's loss predictor file
   DseOptions options;
 };
 

@@ -166,6 +166,11 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd_dse->add_option("--source", dse.options.source, "convergence speed from: predictor or trained")
       ->capture_default_str();
+  cmd_dse
+      ->add_option("--predictor", dse.predictor,
+                   "predictor source: loss predictor file (edgetrain calibrate), or auto: the one shipped in "
+                   "configs/predictors/ for the model and data set")
+      ->capture_default_str();
   cmd_dse->add_option("--grid", dse.grid, "keep fractions a layer may take")
       ->delimiter(',')
       ->capture_default_str();

@@ -46,7 +46,7 @@ int simulate(const RunArgs& args) {
   recorder.close();
 
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  const RunInfo info{s, sim.platform(), result, wall};
+  const RunInfo info{s, sim.platform(), result, wall, sim.policy().info()};
   write_file(out.file("summary.json"), summary_json(info));
   write_file(out.file("resolved.toml"), resolved_toml(s));
   out.commit();

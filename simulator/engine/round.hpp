@@ -50,8 +50,21 @@ struct RoundRecord { // one row of rounds.csv
   int trainers_planned = 0, trainers_finished = 0;
   double loss = 0, accuracy = 0;
   double energy_compute_j = 0, energy_network_j = 0, energy_total_j = 0; // total: running
+  double energy_trainers_j = 0, energy_aggregator_j = 0; // compute split by role
   double bytes_down = 0, bytes_up = 0;
   int hosts_energy_unknown = 0;
+};
+
+// The run's rules, from the scenario's training.* keys. The engine applies them to every plan
+// (run_rules.hpp); policies get them to plan within, never to enforce.
+struct TrainingLimits {
+  int local_steps = 10; // a trainer's steps when its assignment leaves them at 0
+  int batch = 32;       // likewise its mini-batch
+  int max_local_steps = 0, max_batch = 0; // ceilings on what a plan may ask (0: none)
+  double target_loss = 0.5;
+  double deadline_s = 86400; // nothing runs past it
+  int max_rounds = 100;
+  double round_timeout_s = 0; // a ceiling on every plan's round_timeout_s (0: none)
 };
 
 struct RoundState {
@@ -91,8 +104,8 @@ public:
 
 struct Assignment {
   NodeId node = 0;
-  int local_steps = 1;
-  int batch = 32;
+  int local_steps = 0; // 0: the scenario's training.local_steps (filled in by the engine)
+  int batch = 0;       // 0: the scenario's training.batch
   Compression compression; // what it downloads and starts with
   int pstate = 0;
   // On-device choice (empty / null: `compression` throughout). Every option is a dropout
@@ -105,8 +118,10 @@ struct Assignment {
 struct RoundPlan {
   NodeId aggregator = 0;
   std::vector<Assignment> trainers;
-  double round_timeout_s = 0; // 0: no timeout
-  bool stop = false;          // the policy ends the run
+  // 0: none. The engine caps it at training.round_timeout_s and at the time left to the deadline:
+  // a policy may only shorten a round.
+  double round_timeout_s = 0;
+  bool stop = false; // the policy ends the run
 };
 
 struct NodeOutcome { // one row of nodes.csv
@@ -131,9 +146,11 @@ struct RoundOutcome {
   int round = 0;
   double start_s = 0, end_s = 0;
   std::vector<NodeOutcome> nodes; // the aggregator first, then each planned trainer in plan order
-  double energy_compute_j = 0, energy_network_j = 0;
+  double energy_compute_j = 0, energy_network_j = 0; // hosts (trainers + aggregator), links
+  double energy_trainers_j = 0, energy_aggregator_j = 0;  // energy_compute_j by role
   double bytes_down = 0, bytes_up = 0; // the trainers' bytes_down and bytes_up added up
   int hosts_energy_unknown = 0;
+  bool aggregated = true; // false: the deadline stopped the aggregation, and no update counts
 };
 
 } // namespace edgetrain

@@ -3,6 +3,7 @@
 #include "simulator/common/error.hpp"
 #include "simulator/engine/plan_check.hpp"
 #include "simulator/engine/round_play.hpp"
+#include "simulator/engine/run_rules.hpp"
 #include "simulator/learning/data_split.hpp"
 
 #include <fmt/format.h>
@@ -129,8 +130,13 @@ RunResult RoundEngine::run(sg4::Engine& engine) {
 void RoundEngine::coordinate() {
   try {
     const TrainingSpec& t = scenario_.training;
+    const TrainingLimits limits = limits_of(t);
     double energy = 0;
     for (int round = 1;; ++round) {
+      if (sg4::Engine::get_clock() >= t.deadline_s) { // no time left: no round is started
+        result_.stop_reason = "deadline";
+        break;
+      }
       refresh_views();
       const RoundState state{round,           sg4::Engine::get_clock(), t.deadline_s, t.target_loss,
                              energy,          result_.final.loss,       model_,       overhead_w(),
@@ -154,6 +160,8 @@ void RoundEngine::coordinate() {
         --round; // no round was played
         continue;
       }
+      for (const std::string& clip : apply_rules(plan, limits))
+        XBT_INFO("round %d: policy '%s': %s", round, scenario_.policy.c_str(), clip.c_str());
       try {
         check_plan(plan, platform_, model_, views_);
       } catch (const std::invalid_argument& e) {
@@ -161,7 +169,7 @@ void RoundEngine::coordinate() {
                                              scenario_.policy, round, e.what()));
       }
       RoundOutcome outcome =
-          play_round(plan, round, platform_, model_, t.aggregation_flops_per_param, batteries_);
+          play_round(plan, round, platform_, model_, t.aggregation_flops_per_param, batteries_, t.deadline_s);
       const LearningSnapshot learned = learning_.advance(plan, outcome);
 
       RoundRecord rec;
@@ -172,6 +180,7 @@ void RoundEngine::coordinate() {
         rec.trainers_finished += n.trained && n.finished ? 1 : 0;
       rec.loss = learned.loss, rec.accuracy = learned.accuracy;
       rec.energy_compute_j = outcome.energy_compute_j, rec.energy_network_j = outcome.energy_network_j;
+      rec.energy_trainers_j = outcome.energy_trainers_j, rec.energy_aggregator_j = outcome.energy_aggregator_j;
       energy += outcome.energy_compute_j + outcome.energy_network_j;
       rec.energy_total_j = energy;
       rec.bytes_down = outcome.bytes_down, rec.bytes_up = outcome.bytes_up;
@@ -203,7 +212,7 @@ void RoundEngine::coordinate() {
         result_.stop_reason = "target";
         break;
       }
-      if (!in_time || rec.end_s == t.deadline_s) {
+      if (!in_time || rec.end_s >= t.deadline_s) {
         result_.stop_reason = "deadline";
         break;
       }

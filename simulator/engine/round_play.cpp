@@ -25,6 +25,7 @@ namespace edgetrain {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double host_energy(const Node& n) {
   return n.has_power ? sg_host_get_consumed_energy(n.host) : kNaN;
@@ -153,6 +154,21 @@ void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator, const 
   }
 }
 
+// Aggregates on the aggregator's host, unless the deadline comes first; whether it ended.
+bool aggregate(double flops, double deadline_s) {
+  const double left = deadline_s - sg4::Engine::get_clock();
+  if (!(left > 0)) return false;
+  const sg4::ExecPtr exec = sg4::this_actor::exec_init(flops);
+  exec->start();
+  try {
+    exec->wait_for(std::isfinite(left) ? left : -1.0);
+    return true;
+  } catch (const simgrid::TimeoutException&) {
+    exec->cancel();
+    return false;
+  }
+}
+
 // Fills a trainer's row, from what it did by `cut` (the moment it is stopped), or by the moment
 // its actor ended (done, or failed with its host or a link).
 NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
@@ -200,9 +216,11 @@ NodeOutcome trainer_outcome(const TrainerRun& r, double t0, double cut) {
 
 RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platform,
                         const ModelDescriptor& model, double aggregation_flops_per_param,
-                        Batteries& batteries) {
+                        Batteries& batteries, double deadline_s) {
   const Node& agg = platform.nodes[plan.aggregator];
   const double t0 = sg4::Engine::get_clock();
+  // Trainers are stopped at the round's timeout or at the run's deadline, whichever comes first.
+  const double cut_at = std::min(plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : kInf, deadline_s);
   RoundOutcome out;
   out.round = round;
   out.start_s = t0;
@@ -229,7 +247,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->cost = model_cost(model, a.compression);
     r->flops = r->cost.train_flops * a.local_steps * a.batch;
     r->t_start = t0;
-    r->deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
+    r->deadline = std::isfinite(cut_at) ? cut_at : -1;
     r->energy_start = host_energy(*r->node);
     r->batteries = &batteries;
     runs.push_back(std::move(r));
@@ -238,14 +256,13 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->actor = sg4::Actor::create("train-" + r->node->host->get_name(), r->node->host,
                                   [run = r, host = agg.host, &model] { train(run, host, model); });
 
-  // Wait for every trainer, or until the timeout. A trainer that has not finished by then is
-  // stopped; one finishing at the very instant of the timeout counts as finished.
-  const double deadline = plan.round_timeout_s > 0 ? t0 + plan.round_timeout_s : -1;
+  // Wait for every trainer, or until the cut. A trainer that has not finished by then is
+  // stopped; one finishing at the very instant of the cut counts as finished.
   for (auto& r : runs) {
-    if (deadline < 0)
+    if (!std::isfinite(cut_at))
       r->actor->join();
     else
-      r->actor->join(std::max(0.0, deadline - sg4::Engine::get_clock()));
+      r->actor->join(std::max(0.0, cut_at - sg4::Engine::get_clock()));
   }
   const double cut = sg4::Engine::get_clock();
   out.nodes.push_back({}); // the aggregator's row, filled below
@@ -258,7 +275,8 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
       r->actor->join(); // done, maybe not yet returned: let it end cleanly
       received_params += static_cast<double>(r->cost.sent_params);
     } else if (!r->ended) {
-      XBT_VERB("round %d: %s stopped by the round timeout", round, r->node->host->get_cname());
+      XBT_VERB("round %d: %s stopped by the %s", round, r->node->host->get_cname(),
+               cut_at == deadline_s ? "run's deadline" : "round timeout");
       r->actor->kill();
     }
     // The node goes back to its platform pstate: a later idle spell must not run at this one.
@@ -271,13 +289,18 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   }
 
   const double agg_flops = aggregation_flops_per_param * received_params;
-  if (agg_flops > 0) sg4::this_actor::execute(agg_flops);
+  if (agg_flops > 0) out.aggregated = aggregate(agg_flops, deadline_s);
   out.end_s = sg4::Engine::get_clock();
+  if (!out.aggregated) {
+    XBT_INFO("round %d: stopped by the deadline before its aggregation ended: no update counts", round);
+    for (NodeOutcome& o : out.nodes)
+      o.finished = false, o.samples_processed = 0;
+  }
 
   NodeOutcome& a = out.nodes.front();
   a.node = agg.id;
   a.compute_s = out.end_s - cut;
-  a.flops = agg_flops;
+  a.flops = out.aggregated ? agg_flops : 0; // an aggregation stopped midway is not asked what it did
   a.bytes = out.bytes_down + out.bytes_up;
   a.energy_j = host_energy(agg) - agg_start;
   a.pstate = static_cast<int>(agg.host->get_pstate());
@@ -287,8 +310,9 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     if (std::isnan(o.energy_j))
       ++out.hosts_energy_unknown;
     else
-      out.energy_compute_j += o.energy_j;
+      (o.trained ? out.energy_trainers_j : out.energy_aggregator_j) += o.energy_j;
   }
+  out.energy_compute_j = out.energy_aggregator_j + out.energy_trainers_j;
   for (const auto& [l, e0] : link_start)
     out.energy_network_j += sg_link_get_consumed_energy(l) - e0;
   return out;

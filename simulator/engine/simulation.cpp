@@ -1,7 +1,9 @@
 #include "simulator/engine/simulation.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/engine/run_rules.hpp"
 #include "simulator/engine/simgrid_config.hpp"
+#include "simulator/learning/surrogate.hpp"
 
 namespace edgetrain {
 
@@ -16,9 +18,21 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
   // Names were checked against the registries when the scenario loaded.
   learning_ =
       find_learning(scenario_.learning).make({scenario_, model_, platform_.data}, scenario_.learning_params);
-  if (!policy_)
-    policy_ =
-        find_policy(scenario_.policy)->make({scenario_, model_, scenario_.policy_params, scenario_.seed});
+  if (!policy_) {
+    // The policy gets the run's limits, its own parameters and the model, not the scenario. The
+    // surrogate's parameters are handed over only for a planner's explicit "oracle" predictor.
+    if (scenario_.learning == "surrogate")
+      ground_truth_ = std::make_unique<LossModel>(calibrated_loss_model(scenario_, model_.classes));
+    const PolicyContext ctx{limits_of(scenario_.training),
+                            model_,
+                            scenario_.data.dataset,
+                            scenario_.policy_params,
+                            scenario_.seed,
+                            scenario_.file.parent_path(),
+                            [this](const std::string& key) { return scenario_.where(key); },
+                            ground_truth_.get()};
+    policy_ = find_policy(scenario_.policy)->make(ctx);
+  }
 }
 
 RunResult Simulation::run(const std::vector<RunObserver*>& observers) {

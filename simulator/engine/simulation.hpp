@@ -5,6 +5,7 @@
 #include "simulator/engine/battery.hpp"
 #include "simulator/engine/round_engine.hpp"
 #include "simulator/learning/learning_process.hpp"
+#include "simulator/learning/loss_model.hpp"
 #include "simulator/platform/platform.hpp"
 #include "simulator/scenario/scenario.hpp"
 
@@ -29,6 +30,7 @@ public:
   [[nodiscard]] const Scenario& scenario() const { return scenario_; }
   [[nodiscard]] const Platform& platform() const { return platform_; }
   [[nodiscard]] const ModelDescriptor& model() const { return model_; }
+  [[nodiscard]] const Policy& policy() const { return *policy_; }
 
 private:
   Scenario scenario_;
@@ -36,6 +38,7 @@ private:
   std::unique_ptr<simgrid::s4u::Engine> engine_;
   Platform platform_;
   std::unique_ptr<LearningProcess> learning_;
+  std::unique_ptr<LossModel> ground_truth_; // for an "oracle" predictor only (policy.hpp)
   std::unique_ptr<Policy> policy_;
   std::unique_ptr<Batteries> batteries_;
 };

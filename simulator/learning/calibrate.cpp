@@ -272,6 +272,8 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
         r.heldout ? std::to_string(r.rounds_observed) : "",
         r.heldout ? std::to_string(r.rounds_predicted) : "");
   }
+  // What it was fitted for, read back: a file for another model or data set is refused.
+  out += fmt::format("\n[fitted_for]\nmodel = \"{}\"\ndataset = \"{}\"\n", s.model, s.data.dataset);
   out += "\n[learning.surrogate]\n";
   for (const auto& [key, value] : {std::pair{"initial_loss", m.initial_loss},
                                    {"floor_loss", m.floor_loss},

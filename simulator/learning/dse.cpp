@@ -30,7 +30,7 @@ std::string key_of(const std::vector<double>& keep) {
 // trained source's measurements kept in (and read from) the cache file.
 class Scorer {
 public:
-  Scorer(const Scenario& s, const ModelDescriptor& model, const DseOptions& o) : s_(s), model_(model), o_(o) {
+  Scorer(const DseRun& run, const ModelDescriptor& model, const DseOptions& o) : run_(run), model_(model), o_(o) {
     if (o.source == "trained") {
       read_cache();
       full_drop_ = drop(std::vector<double>(model.prunable_count(), 1.0));
@@ -44,10 +44,10 @@ public:
     DsePoint p;
     p.keep = keep;
     Compression c{keep, 32, true};
-    p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(s_.training.batch);
+    p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(run_.batch);
     if (o_.source == "predictor") {
-      const LossModel m = calibrated_loss_model(s_, model_.classes);
-      const double steps = static_cast<double>(s_.training.local_steps * s_.training.batch), own = 600;
+      const LossModel& m = run_.predictor;
+      const double steps = static_cast<double>(run_.local_steps) * run_.batch, own = 600;
       p.speed = trainer_value(m, steps, own, c.mean_keep(), 0) / trainer_value(m, steps, own, 1.0, 0);
     } else {
       p.speed = full_drop_ > 0 ? drop(keep) / full_drop_ : 0;
@@ -77,7 +77,7 @@ private:
     const std::string k = key_of(keep);
     if (const auto it = drops_.find(k); it != drops_.end()) return it->second;
     const LossTrace t =
-        trained_trace(s_, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, true}, 1000);
+        trained_trace(*run_.base, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, true}, 1000);
     ++measured_;
     return drops_[k] = t.initial_loss - t.loss.back();
   }
@@ -98,7 +98,7 @@ private:
     }
   }
 
-  const Scenario& s_;
+  const DseRun& run_;
   const ModelDescriptor& model_;
   const DseOptions& o_;
   std::map<std::string, std::size_t> index_;
@@ -147,28 +147,34 @@ std::vector<DsePoint> pareto_front(const std::vector<DsePoint>& points) {
   return front;
 }
 
-DseResult explore(const Scenario& s, const ModelDescriptor& model, const DseOptions& o,
+DseRun dse_run_of(const Scenario& s, const LossModel& predictor) {
+  return {static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), s.seed, predictor, &s};
+}
+
+DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOptions& o,
                   const std::function<void(int)>& progress) {
   if (o.grid.empty() ||
       std::any_of(o.grid.begin(), o.grid.end(), [](double g) { return !(g > 0 && g <= 1); }))
     throw InputError("--grid", "keep fractions must be in (0, 1]");
   if (o.source != "predictor" && o.source != "trained")
     throw InputError("--source", fmt::format("'{}' is not one of: predictor, trained", o.source));
+  if (o.source == "trained" && !run.base)
+    throw std::logic_error("the DSE's trained source needs the scenario its runs are made of");
   if (o.population < 8 || o.population % 4 != 0)
     throw InputError("--population", "NSGA-II needs a multiple of 4, at least 8");
   DseOptions sorted = o;
   std::sort(sorted.grid.begin(), sorted.grid.end());
   sorted.grid.erase(std::unique(sorted.grid.begin(), sorted.grid.end()), sorted.grid.end());
-  Scorer scorer(s, model, sorted);
+  Scorer scorer(run, model, sorted);
   // The extremes first: the full model and the smallest vector are always on the front.
   scorer.score(std::vector<double>(model.prunable_count(), sorted.grid.back()));
   scorer.score(std::vector<double>(model.prunable_count(), sorted.grid.front()));
   pagmo::problem prob{DseProblem{&scorer, &sorted.grid, model.prunable_count()}};
   pagmo::population pop{prob, static_cast<pagmo::population::size_type>(sorted.population),
-                        static_cast<unsigned>(s.seed)};
+                        static_cast<unsigned>(run.seed)};
   for (int g = 0; g < sorted.generations; ++g) {
     pagmo::algorithm algo{
-        pagmo::nsga2(1, 0.95, 10., 0.01, 50., static_cast<unsigned>(s.seed + static_cast<std::uint64_t>(g)))};
+        pagmo::nsga2(1, 0.95, 10., 0.01, 50., static_cast<unsigned>(run.seed + static_cast<std::uint64_t>(g)))};
     pop = algo.evolve(pop);
     if (progress) progress(g + 1);
   }

@@ -3,12 +3,14 @@
 // layer, from a grid) against two objectives, FLOPs per mini-batch (the cost model's, minimised)
 // and convergence speed (maximised), searched with NSGA-II (Debian's pagmo2). The speed of a
 // vector is the progress a round of it makes relative to the full model's:
-//   - "predictor": from the calibrated loss model, trainer_value at the vector's mean keep over
+//   - "predictor": from a loss predictor (a calibration fitted to trained runs, never the
+//     surrogate process's own parameters when a policy explores), trainer_value at the vector's mean keep over
 //     the full model's (the model sees only the mean keep, so per-layer effects are invisible);
 //   - "trained": short federated runs of the trained process with every trainer using the vector,
 //     (L0 - L_R) / (L0 - L_R of the full model) after R rounds; measured once per vector and kept
 //     in a cache file, so that reruns and larger searches reuse them.
 // The result is the non-dominated set of every vector evaluated.
+#include "simulator/learning/loss_model.hpp"
 #include "simulator/learning/model.hpp"
 #include "simulator/scenario/scenario.hpp"
 
@@ -41,8 +43,18 @@ struct DseResult {
   int measured = 0;                // trained runs made (not found in the cache)
 };
 
-// Throws InputError on a bad grid or an unknown source.
-DseResult explore(const Scenario& s, const ModelDescriptor& model, const DseOptions& o,
+// What the exploration needs of the run it is for.
+struct DseRun {
+  int local_steps = 10, batch = 32;
+  std::uint64_t seed = 1;
+  LossModel predictor;              // the "predictor" source's
+  const Scenario* base = nullptr;   // the "trained" source's short runs are this scenario's
+};
+// A scenario's steps, batch and seed, with `predictor`; the trained source runs that scenario.
+DseRun dse_run_of(const Scenario& s, const LossModel& predictor);
+
+// Throws InputError on a bad grid or an unknown source (or the trained source without a base).
+DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOptions& o,
                   const std::function<void(int)>& progress = {});
 
 // The non-dominated points (less FLOPs, more speed), by increasing FLOPs.

@@ -27,7 +27,8 @@ CsvRecorder::CsvRecorder(const std::filesystem::path& rounds_csv, const std::fil
   rounds_ = open_or_throw(rounds_csv);
   nodes_ = open_or_throw(nodes_csv);
   fmt::print(rounds_, "round,start_s,end_s,trainers_planned,trainers_finished,loss,accuracy,energy_compute_j,"
-                      "energy_network_j,energy_total_j,bytes_down,bytes_up,hosts_energy_unknown\n");
+                      "energy_network_j,energy_total_j,bytes_down,bytes_up,hosts_energy_unknown,energy_trainers_j,"
+                      "energy_aggregator_j\n");
   fmt::print(nodes_,
              "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate,keep_mean,"
              "online,battery_j\n");
@@ -48,10 +49,10 @@ void CsvRecorder::close() {
 
 void CsvRecorder::on_round(const RoundRecord& r, const RoundOutcome& outcome,
                            const std::vector<NodeView>& views) {
-  fmt::print(rounds_, "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, num(r.start_s), num(r.end_s),
+  fmt::print(rounds_, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.round, num(r.start_s), num(r.end_s),
              r.trainers_planned, r.trainers_finished, num(r.loss), num(r.accuracy), num(r.energy_compute_j),
              num(r.energy_network_j), num(r.energy_total_j), num(r.bytes_down), num(r.bytes_up),
-             r.hosts_energy_unknown);
+             r.hosts_energy_unknown, num(r.energy_trainers_j), num(r.energy_aggregator_j));
   // One row per node, in node order; nodes idle this round have trained = 0 and no energy charged.
   std::vector<const NodeOutcome*> by_node(views.size(), nullptr);
   for (const NodeOutcome& o : outcome.nodes)

@@ -3,6 +3,8 @@
 #include "simulator/engine/round_engine.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace edgetrain {
 
@@ -11,6 +13,7 @@ struct RunInfo {
   const Platform& platform;
   const RunResult& result;
   double wall_s; // the one machine-dependent figure of a run
+  std::vector<std::pair<std::string, std::string>> policy_info; // Policy::info()
 };
 
 std::string summary_json(const RunInfo& run);

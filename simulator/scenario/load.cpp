@@ -253,20 +253,52 @@ const Value& given_or_default(const Loader& l, const std::string& path) {
   throw std::logic_error("no key " + path);
 }
 
-// The surrogate's parameters come from a calibration file (edgetrain calibrate) unless the
-// scenario sets them: "auto" picks the shipped file for the model and data set, if there is one.
-// The file is a scenario fragment holding learning.surrogate.* keys only, checked like the
-// scenario itself. It is read whatever the learning process: with the trained one the values are
-// the loss predictor planning policies (PACT) start from.
+// A calibration file (edgetrain calibrate) is a scenario fragment holding learning.surrogate.*
+// keys only, checked like the scenario itself, and a [fitted_for] table naming the model and data
+// set it was fitted for: a file for another model is refused, not played.
+Loader read_fragment(const fs::path& cal, const std::string& shown, const std::string& model,
+                     const std::string& dataset) {
+  toml::table table = parse_toml_file(cal.string(), shown);
+  if (const toml::node* f = table.get("fitted_for")) {
+    const toml::table* ft = f->as_table();
+    const auto text = [&](const char* key) -> std::string {
+      const toml::node* n = ft ? ft->get(key) : nullptr;
+      if (!n || !n->is_string())
+        throw InputError(fmt::format("{}:{}:{}", shown, f->source().begin.line, f->source().begin.column),
+                         fmt::format("fitted_for.{}: expected a string", key));
+      return n->as_string()->get();
+    };
+    const std::string m = text("model"), d = text("dataset");
+    if (m != model || d != dataset)
+      throw InputError(fmt::format("{}:{}:{}", shown, f->source().begin.line, f->source().begin.column),
+                       fmt::format("fitted_for: fitted for model '{}' on '{}', but the run trains '{}' on '{}'",
+                                   m, d, model, dataset));
+    table.erase("fitted_for");
+  }
+  Loader fragment(shown, {});
+  fragment.walk(table, "");
+  if (!fragment.samples_.empty())
+    throw InputError(fragment.samples_where_.begin()->second,
+                     "data.samples: a calibration file sets learning.surrogate.* parameters only");
+  for (const auto& [path, value] : fragment.values_)
+    if (path.rfind("learning.surrogate.", 0) != 0 || path == "learning.surrogate.calibration")
+      throw InputError(fragment.where_.at(path),
+                       path + ": a calibration file sets learning.surrogate.* parameters only");
+  return fragment;
+}
+
+// The surrogate's parameters come from a calibration file unless the scenario sets them: "auto"
+// picks the shipped file for the model and data set, if there is one. It is read whatever the
+// learning process (a trained run's resolved.toml then still shows them), but no policy sees it.
 void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   const std::string key = "learning.surrogate.calibration";
   const std::string& given = std::get<std::string>(given_or_default(loader, key));
+  const std::string model = std::get<std::string>(given_or_default(loader, "model.name"));
+  const std::string dataset = std::get<std::string>(given_or_default(loader, "data.dataset"));
   fs::path cal;
   std::error_code ec;
   if (given == "auto") {
-    cal = fs::path(EDGETRAIN_CALIBRATION_DIR) /
-          (std::get<std::string>(given_or_default(loader, "model.name")) + "-" +
-           std::get<std::string>(given_or_default(loader, "data.dataset")) + ".toml");
+    cal = fs::path(EDGETRAIN_CALIBRATION_DIR) / (model + "-" + dataset + ".toml");
     if (!fs::is_regular_file(cal, ec)) return; // none shipped: the keys' own values
   } else if (!given.empty()) {
     cal = (scenario_file.parent_path() / given).lexically_normal();
@@ -276,16 +308,8 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   } else {
     return;
   }
-  const toml::table table = parse_toml_file(cal.string(), cal.string());
-  Loader fragment(cal, {});
-  fragment.walk(table, "");
-  if (!fragment.samples_.empty())
-    throw InputError(fragment.samples_where_.begin()->second,
-                     "data.samples: a calibration file sets learning.surrogate.* parameters only");
+  const Loader fragment = read_fragment(cal, cal.string(), model, dataset);
   for (const auto& [path, value] : fragment.values_) {
-    if (path.rfind("learning.surrogate.", 0) != 0 || path == key)
-      throw InputError(fragment.where_.at(path),
-                       path + ": a calibration file sets learning.surrogate.* parameters only");
     if (loader.values_.count(path)) continue; // the scenario's own setting wins
     loader.values_[path] = value;
     loader.where_[path] = fragment.where_.at(path);
@@ -367,6 +391,8 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
 
   s.training.local_steps = integer("training.local_steps");
   s.training.batch = integer("training.batch");
+  s.training.max_local_steps = integer("training.max_local_steps");
+  s.training.max_batch = integer("training.max_batch");
   s.training.target_loss = num("training.target_loss");
   s.training.deadline_s = num("training.deadline_s");
   s.training.max_rounds = integer("training.max_rounds");
@@ -380,6 +406,21 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.learning = str("learning.process");
   s.learning_params = params_with_prefix(s.resolved, "learning." + s.learning + ".");
   return s;
+}
+
+Params read_calibration_file(const fs::path& file, const std::string& shown, const std::string& model,
+                             const std::string& dataset) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw InputError(shown, "no such file");
+  const Loader fragment = read_fragment(file, shown, model, dataset);
+  std::map<std::string, Value> out;
+  const std::string prefix = "learning.surrogate.";
+  for (const KeySpec& k : scenario_schema()) // every parameter, the file's or the default
+    if (k.path.rfind(prefix, 0) == 0) {
+      const auto it = fragment.values_.find(k.path);
+      out[k.path.substr(prefix.size())] = it == fragment.values_.end() ? k.def : it->second;
+    }
+  return Params(std::move(out));
 }
 
 std::vector<Override> parse_overrides(const std::vector<std::string>& sets) {

@@ -26,6 +26,7 @@ struct DataSpec {
 struct TrainingSpec {
   std::int64_t local_steps = 10;
   std::int64_t batch = 32;
+  std::int64_t max_local_steps = 0, max_batch = 0; // ceilings on a plan's (0: none)
   double target_loss = 0.5;
   double deadline_s = 0;
   std::int64_t max_rounds = 100;
@@ -76,6 +77,12 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
 
 // Throws InputError naming "file:line:col: key" (or "--set key") on any problem.
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
+
+// A calibration file's learning.surrogate.* parameters (the defaults for those it does not set),
+// checked like a scenario; InputError at "shown:line:col" when malformed, or fitted (its
+// [fitted_for] table) for another model or data set.
+Params read_calibration_file(const std::filesystem::path& file, const std::string& shown,
+                             const std::string& model, const std::string& dataset);
 
 // The schema: core keys, then each policy's and learning process's parameters as
 // "policy.<name>.<param>" and "learning.<name>.<param>".

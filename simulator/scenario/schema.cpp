@@ -59,11 +59,19 @@ std::vector<KeySpec> build_schema() {
 
       key_int("training.local_steps", 10, 1, 1e9, "steps", "local SGD steps per round"),
       key_int("training.batch", 32, 1, 1e9, "samples", "mini-batch size"),
+      key_int("training.max_local_steps", 0, 0, 1e9, "steps",
+              "most local steps a policy may give a trainer; more is clipped by the engine (0: no bound)"),
+      key_int("training.max_batch", 0, 0, 1e9, "samples",
+              "largest mini-batch a policy may give a trainer; larger is clipped by the engine (0: no bound)"),
       key_float("training.target_loss", 0.5, 0, kInf, "", "training loss to reach", true),
-      key_float("training.deadline_s", 86400, 0, kInf, "s", "simulated time by which to reach it", true),
+      key_float("training.deadline_s", 86400, 0, kInf, "s",
+                "simulated time by which to reach it; nothing runs past it (a round still running then is "
+                "stopped there)",
+                true),
       key_int("training.max_rounds", 100, 1, 1e9, "rounds", "hard limit on rounds"),
       key_float("training.round_timeout_s", 0, 0, 1e12, "s",
-                "updates arriving later than this after the round starts are dropped (0: none)"),
+                "updates arriving later than this after the round starts are dropped (0: none); a ceiling "
+                "on every policy's round length"),
       key_float("training.idle_wait_s", 60, 0, 1e9, "s",
                 "when the policy finds no trainer available (all offline), wait this long and ask again",
                 true),

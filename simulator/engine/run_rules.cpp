@@ -1,0 +1,48 @@
+#include "simulator/engine/run_rules.hpp"
+
+#include <fmt/format.h>
+
+namespace edgetrain {
+
+TrainingLimits limits_of(const TrainingSpec& t) {
+  TrainingLimits l;
+  l.local_steps = static_cast<int>(t.local_steps);
+  l.batch = static_cast<int>(t.batch);
+  l.max_local_steps = static_cast<int>(t.max_local_steps);
+  l.max_batch = static_cast<int>(t.max_batch);
+  l.target_loss = t.target_loss;
+  l.deadline_s = t.deadline_s;
+  l.max_rounds = static_cast<int>(t.max_rounds);
+  l.round_timeout_s = t.round_timeout_s;
+  return l;
+}
+
+namespace {
+// 0: the default; above a ceiling (0: none), the default included: the ceiling.
+int bounded(int asked, int fallback, int ceiling, const char* what, NodeId node, std::vector<std::string>& log) {
+  if (asked == 0) asked = fallback;
+  if (ceiling > 0 && asked > ceiling) {
+    log.push_back(fmt::format("node {}: {} {} clipped to {}", node, what, asked, ceiling));
+    return ceiling;
+  }
+  return asked;
+}
+} // namespace
+
+std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limits) {
+  std::vector<std::string> log;
+  const double ceiling = limits.round_timeout_s;
+  if (ceiling > 0 && (plan.round_timeout_s <= 0 || plan.round_timeout_s > ceiling)) {
+    if (plan.round_timeout_s > ceiling)
+      log.push_back(fmt::format("round timeout {} s clipped to training.round_timeout_s = {} s",
+                                plan.round_timeout_s, ceiling));
+    plan.round_timeout_s = ceiling;
+  }
+  for (Assignment& a : plan.trainers) {
+    a.local_steps = bounded(a.local_steps, limits.local_steps, limits.max_local_steps, "local_steps", a.node, log);
+    a.batch = bounded(a.batch, limits.batch, limits.max_batch, "batch", a.node, log);
+  }
+  return log;
+}
+
+} // namespace edgetrain
