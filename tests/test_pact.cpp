@@ -286,3 +286,44 @@ TEST_CASE("pact: the exact search refuses instances too large for it") {
     p.nodes.push_back(node(i, 1, 1, 0.1));
   CHECK_THROWS_WITH_AS(solve_exact(p, 10, 1000), doctest::Contains("at most 10"), std::invalid_argument);
 }
+
+TEST_CASE("pact: the local-steps choice is the least-energy one, and the deadline can change it") {
+  // ln(loss) must fall by 4w. One node, two steps choices: 1 step (rate w, 1 s, 1 J) or 4 steps
+  // (rate 4w, 2 s, E4 J). Four short rounds cost 4 J in 4 s; one long round E4 J in 2 s.
+  const double w = 0.25;
+  Problem p = geometric(std::exp(4 * w), 1.0, 4);
+  p.steps = {1, 4};
+  const auto with_long_round = [&](double e4) {
+    Candidate c;
+    c.node = 0;
+    c.options.push_back({{NodeOption{0, 1, 1, 1, 1, 0}}, {NodeOption{0, 2, e4, e4, 2, 0}}});
+    c.value.push_back({w, 4 * w});
+    p.nodes = {c};
+  };
+  PactKnobs k;
+  k.bin_width = w, k.progress_classes = 4, k.value_resolution = 4;
+  SUBCASE("4 steps at 3 J beat four rounds of 1 step (4 J)") {
+    with_long_round(3);
+    const PactPlan plan = plan_pact(p, k, 1.0);
+    REQUIRE(plan.reaches_target);
+    CHECK(plan.joules == doctest::Approx(3));
+    CHECK(plan.first.steps == 1); // the index of 4 steps
+    CHECK(plan.rounds.size() == 1);
+  }
+  SUBCASE("4 steps at 5 J lose to four rounds of 1 step (4 J) while they fit by the deadline") {
+    with_long_round(5);
+    const PactPlan plan = plan_pact(p, k, 1.0);
+    REQUIRE(plan.reaches_target);
+    CHECK(plan.joules == doctest::Approx(4));
+    CHECK(plan.first.steps == 0);
+    CHECK(plan.rounds.size() == 4);
+  }
+  SUBCASE("with 3 s, four short rounds do not fit: one round of 4 steps, 5 J") {
+    with_long_round(5);
+    p.deadline_s = 3; // 4 x 1 s > 3 s; 2 s long round, or long + short (3 s, 6 J: dearer)
+    const PactPlan plan = plan_pact(p, k, 1.0);
+    REQUIRE(plan.reaches_target);
+    CHECK(plan.joules == doctest::Approx(5));
+    CHECK(plan.first.steps == 1);
+  }
+}

@@ -7,6 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+
 using namespace edgetrain;
 using testutil::TempDir;
 
@@ -143,4 +146,29 @@ TEST_CASE("trained process: a run on Fashion-MNIST is byte-identical when repeat
   REQUIRE_MESSAGE(b.code == 0, b.err);
   CHECK(testutil::read(d.path() / "a/rounds.csv") == testutil::read(d.path() / "b/rounds.csv"));
   CHECK(testutil::read(d.path() / "a/nodes.csv") == testutil::read(d.path() / "b/nodes.csv"));
+}
+
+TEST_CASE("trained process: updates are averaged with the trainers' sample counts as weights") {
+  // Trainers 1 and 2 hold 100 and 300 samples. Each trains the same way whoever else trains (its
+  // own seeded stream), so a round of one alone gives its local model; the round of both must be
+  // (100 x the first + 300 x the second) / 400, parameter by parameter.
+  Setup st;
+  st.data[1].samples = 100, st.data[2].samples = 300;
+  auto only1 = st.make(), only2 = st.make(), both = st.make();
+  round(*only1, {1}, {1});
+  round(*only2, {2}, {2});
+  round(*both, {1, 2}, {1, 2});
+  const std::vector<float> a = only1->parameters(), b = only2->parameters(), ab = both->parameters();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() == ab.size());
+  REQUIRE(!a.empty());
+  double worst = 0, moved = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double ai = a[i], bi = b[i], abi = ab[i];
+    const double expected = (100.0 * ai + 300.0 * bi) / 400.0;
+    worst = std::max(worst, std::abs(abi - expected));
+    moved = std::max(moved, std::abs(ai - bi));
+  }
+  CHECK(moved > 1e-3);  // the two local models differ: the weights matter
+  CHECK(worst < 1e-6); // float sums of a few terms
 }

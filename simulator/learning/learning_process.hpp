@@ -36,6 +36,9 @@ public:
   virtual ~LearningProcess() = default;
   [[nodiscard]] virtual LearningSnapshot initial() const = 0;
   virtual LearningSnapshot advance(const RoundPlan& plan, const RoundOutcome& outcome) = 0;
+  // The global model's parameters, flattened layer by layer (weights column-major, then biases);
+  // empty for a process without a real model. For tests, and for exporting the trained model.
+  [[nodiscard]] virtual std::vector<float> parameters() const { return {}; }
 };
 
 struct LearningInfo {

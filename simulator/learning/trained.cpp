@@ -105,6 +105,15 @@ public:
 
   [[nodiscard]] LearningSnapshot initial() const override { return initial_; }
 
+  [[nodiscard]] std::vector<float> parameters() const override {
+    std::vector<float> out;
+    for (std::size_t l = 0; l < global_.w.size(); ++l) {
+      out.insert(out.end(), global_.w[l].data(), global_.w[l].data() + global_.w[l].size());
+      out.insert(out.end(), global_.b[l].data(), global_.b[l].data() + global_.b[l].size());
+    }
+    return out;
+  }
+
   LearningSnapshot advance(const RoundPlan& plan, const RoundOutcome& outcome) override {
     prune(plan);
     std::vector<Job> jobs;
