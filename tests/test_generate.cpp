@@ -46,6 +46,9 @@ TEST_CASE("generate: node counts follow the mix by largest remainder") {
   CHECK(p.out.find("\nlaptop                    7") != std::string::npos);
   // WiFi stations: the generator sets each one's own rate (250, 77 or 24 Mbit/s).
   CHECK(p.out.find("24.0..250.0") != std::string::npos);
+  // Host power as SimGrid reads it, Idle:Epsilon:AllCores: a Pi 4 at 1.5 GHz idles at 2.8 W, draws
+  // 6.4 W on all 4 cores and 4.06 W on one (catalog), so Epsilon = (4 x 4.06 - 6.4) / 3 = 3.28 W.
+  CHECK(testutil::read(d.path() / "g.xml").find("value=\"2.8:3.28:6.4, ") != std::string::npos);
 }
 
 TEST_CASE("generate: same seed same files") {
