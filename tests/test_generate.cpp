@@ -3,7 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <sstream>
 
 using testutil::Proc;
 using testutil::TempDir;
@@ -44,6 +46,9 @@ TEST_CASE("generate: node counts follow the mix by largest remainder") {
   CHECK(p.out.find("\nlaptop                    7") != std::string::npos);
   // WiFi stations: the generator sets each one's own rate (250, 77 or 24 Mbit/s).
   CHECK(p.out.find("24.0..250.0") != std::string::npos);
+  // Host power as SimGrid reads it, Idle:Epsilon:AllCores: a Pi 4 at 1.5 GHz idles at 2.8 W, draws
+  // 6.4 W on all 4 cores and 4.06 W on one (catalog), so Epsilon = (4 x 4.06 - 6.4) / 3 = 3.28 W.
+  CHECK(testutil::read(d.path() / "g.xml").find("value=\"2.8:3.28:6.4, ") != std::string::npos);
 }
 
 TEST_CASE("generate: same seed same files") {
@@ -127,6 +132,15 @@ void runs(const std::string& xml) {
 }
 const char* kHead = "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
                     "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">\n";
+// An aggregator in a zone of its own, behind a fast unmetered NIC without latency; the world zone
+// is left open for the trainers.
+const char* kSite = R"(<zone id="world" routing="Full">
+  <zone id="site" routing="Full">
+    <host id="agg" speed="2Gf"><prop id="role" value="aggregator"/></host>
+    <router id="gw"/>
+    <link id="nic" bandwidth="1GBps" latency="0"/>
+    <route src="agg" dst="gw"><link_ctn id="nic"/></route>
+  </zone>)";
 const char* kHosts = R"(
   <host id="agg" speed="4Gf" core="4"><prop id="role" value="aggregator"/><prop id="wattage_per_state" value="20:30:60"/></host>
   <host id="a" speed="1Gf,0.5Gf" core="2"><prop id="wattage_per_state" value="2:3:5, 1.5:2:3"/></host>
@@ -160,13 +174,7 @@ TEST_CASE("zones: platforms in Full Floyd cluster and WiFi styles run FedAvg") {
     CHECK(p.err.find("has no route to or from aggregator 'agg'") != std::string::npos);
   }
   // A cluster of multi-core hosts with power, and an aggregator in a zone of its own.
-  runs(std::string(kHead) + R"(<zone id="world" routing="Full">
-  <zone id="site" routing="Full">
-    <host id="agg" speed="4Gf"><prop id="role" value="aggregator"/></host>
-    <router id="gw"/>
-    <link id="nic" bandwidth="1GBps" latency="1ms"/>
-    <route src="agg" dst="gw"><link_ctn id="nic"/></route>
-  </zone>
+  runs(std::string(kHead) + kSite + R"(
   <cluster id="c" prefix="n-" suffix="" radical="0-5" speed="1Gf,0.5Gf" core="4" bw="10MBps" lat="1ms" bb_bw="100MBps" bb_lat="0">
     <prop id="role" value="trainer"/><prop id="wattage_per_state" value="2:3:6, 1:2:3"/>
   </cluster>
@@ -210,4 +218,102 @@ TEST_CASE("import-availability error: empty files and client names the trace for
   p = testutil::run_edgetrain("platform import-availability . -o a.trace", d.path());
   CHECK(p.code == 2);
   CHECK_FALSE(fs::exists(d.path() / "a.trace"));
+}
+
+namespace {
+// A number field of summary.json ("energy_network_j": 1.5); NaN when absent.
+double summary_number(const fs::path& run, const std::string& key) {
+  const std::string s = testutil::read(run / "summary.json");
+  const std::size_t at = s.find("\"" + key + "\": ");
+  return at == std::string::npos ? std::nan("") : std::stod(s.substr(at + key.size() + 4));
+}
+} // namespace
+
+TEST_CASE("generate: every link and host of a generated platform has power figures") {
+  // Every network kind: WiFi (rpi4, jetson-nano), LTE (phone-mid), 5G (phone-flagship), wired
+  // 10 GbE (edge-server as a trainer).
+  for (const char* topology : {"star", "cells", "edge-cloud"}) {
+    CAPTURE(topology);
+    TempDir d;
+    REQUIRE(testutil::run_edgetrain(std::string("platform generate --nodes 10 --mix rpi4:0.3,jetson-nano:0.1,"
+                                                "phone-mid:0.3,phone-flagship:0.2,edge-server:0.1 --cells 2 "
+                                                "--topology ") +
+                                        topology + " -o g.xml",
+                                    d.path())
+                .code == 0);
+    d.write("s.toml", "[platform]\nfile = \"g.xml\"\n[training]\nmax_rounds = 1\n");
+    const Proc p = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
+    REQUIRE_MESSAGE(p.code == 0, p.err);
+    const std::string s = testutil::read(d.path() / "o/summary.json");
+    CHECK(s.find("\"energy_complete\": true") != std::string::npos);
+    CHECK(s.find("\"links_energy_unknown\": 0,") != std::string::npos);
+    CHECK(s.find("\"hosts_energy_unknown\": 0,") != std::string::npos);
+    CHECK(p.err.find("no wattage_range") == std::string::npos);
+  }
+}
+
+TEST_CASE("generate: a cluster's link power lands on its backbone and its hosts' own link halves") {
+  // One trainer in a cluster: private link 10 MB/s, 10 ms, split up and down; backbone 10 MB/s;
+  // the site's NIC and the access link are faster and unmetered. The conventions give the up half
+  // 0:5 W, the down half 0:7 W, the backbone 1:3 W. CM02 without crosstraffic: a transfer takes
+  // latency + S / 10 MB/s, and every metered link on its path is fully busy for all of it.
+  TempDir d;
+  d.write("p.xml", std::string(kHead) + kSite + R"(
+  <cluster id="c" prefix="n-" suffix="" radical="0-0" speed="1Gf" bw="10MBps" lat="10ms" bb_bw="10MBps" bb_lat="0" sharing_policy="SPLITDUPLEX">
+    <prop id="role" value="trainer"/><prop id="wattage_per_state" value="1:2"/>
+    <prop id="uplink_watts" value="0:5"/><prop id="downlink_watts" value="0:7"/><prop id="bb_wattage_range" value="1:3"/>
+  </cluster>
+  <link id="access" bandwidth="1GBps" latency="0"/>
+  <zoneRoute src="c" dst="site" gw_src="n-c_router" gw_dst="gw"><link_ctn id="access"/></zoneRoute>
+</zone></platform>)");
+  d.write("s.toml", "[platform]\nfile = \"p.xml\"\nsimgrid_cfg = [\"network/model:CM02\", "
+                    "\"network/crosstraffic:0\"]\n[training]\nlocal_steps = 2\nbatch = 4\nmax_rounds = 1\n");
+  const Proc p = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
+  REQUIRE_MESSAGE(p.code == 0, p.err);
+  const double transfer = 0.010 + 61706.0 * 4 / 1e7;                     // LeNet-5, float32
+  const double round = 2 * transfer + 8 * 2263920.0 / 1e9 + 2 * 61706.0 / 2e9; // + compute + aggregation
+  CHECK(summary_number(d.path() / "o", "sim_time_s") == doctest::Approx(round).epsilon(1e-9));
+  // Backbone: 1 W all round, +2 W during both transfers; up half 5 W during the upload, down half 7 W
+  // during the download.
+  CHECK(summary_number(d.path() / "o", "energy_network_j") ==
+        doctest::Approx(1 * round + 2 * 2 * transfer + 5 * transfer + 7 * transfer).epsilon(1e-9));
+  // nic and access carry nothing: 2 links unknown.
+  CHECK(summary_number(d.path() / "o", "links_energy_unknown") == 2);
+}
+
+TEST_CASE("examples: on every shipped platform only WiFi links may lack power figures") {
+  // The links edgetrain cannot meter are named in the run's warning. Only WIFI links (whose energy
+  // the wifi plugin keeps private in SimGrid 3.32) may be among them; once those are metered the
+  // warning goes and links_energy_unknown must be 0.
+  for (const auto& e : fs::directory_iterator(testutil::source_dir() / "platforms")) {
+    if (e.path().extension() != ".xml") continue;
+    CAPTURE(e.path().string());
+    const std::string xml = testutil::read(e.path());
+    TempDir d;
+    d.write("s.toml", "[platform]\nfile = \"" + e.path().string() +
+                          "\"\n[training]\nmax_rounds = 1\nround_timeout_s = 120\n");
+    const Proc p = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
+    REQUIRE_MESSAGE(p.code == 0, p.err);
+    const double unknown = summary_number(d.path() / "o", "links_energy_unknown");
+    const std::size_t at = p.err.find(" link(s) (");
+    if (unknown == 0) {
+      CHECK(at == std::string::npos);
+      continue;
+    }
+    REQUIRE(at != std::string::npos);
+    const std::size_t open = at + 10, close = p.err.find(") carry", open);
+    const std::string names = p.err.substr(open, close - open);
+    CHECK_MESSAGE(names.find(" more") == std::string::npos, names); // all named: a few WiFi links
+    int wifi = 0;
+    std::stringstream list(names);
+    for (std::string name; std::getline(list, name, ',');) {
+      name.erase(0, name.find_first_not_of(' '));
+      const std::size_t link = xml.find("<link id=\"" + name + "\"");
+      REQUIRE_MESSAGE(link != std::string::npos, name);
+      const std::string tag = xml.substr(link, xml.find('>', link) - link);
+      CHECK_MESSAGE(tag.find("sharing_policy=\"WIFI\"") != std::string::npos, name << " has no power figures");
+      ++wifi;
+    }
+    CHECK(unknown == wifi);
+  }
 }

@@ -37,8 +37,10 @@ struct Reader {
       fail(n, table + "." + key, fmt::format("expected a finite number >= {}", min));
     return *v;
   }
-  // "idle:busy" watts, or "" for unknown.
-  std::string watts(const toml::table& t, const std::string& table, const char* key) const {
+  // "idle:busy" watts, or "" for unknown; a missing optional key is unknown too.
+  std::string watts(const toml::table& t, const std::string& table, const char* key,
+                    bool optional = false) const {
+    if (optional && !t.get(key)) return "";
     const std::string w = text(t, table, key);
     if (w.empty()) return w;
     const std::size_t colon = w.find(':');
@@ -91,16 +93,20 @@ Catalog load_catalog(const fs::path& file) {
       n.id = k.str();
       n.kind = r.text(t, key, "kind");
       n.latency_s = r.number(t, key, "latency_s", 0, 1e3);
+      const bool wired = n.kind == "wired"; // a wired class need not serve devices (metro, WAN)
+      n.up_watts = r.watts(t, key, "up_watts", wired), n.down_watts = r.watts(t, key, "down_watts", wired);
+      n.backbone_watts = r.watts(t, key, "backbone_watts", true);
       if (n.kind == "wifi") {
         n.rates_bps = r.numbers(t, key, "rates_bps");
         n.backhaul_bps = r.number(t, key, "backhaul_bps", 1);
         n.backhaul_watts = r.watts(t, key, "backhaul_watts");
       } else if (n.kind == "cellular") {
         n.up_bps = r.number(t, key, "up_bps", 1), n.down_bps = r.number(t, key, "down_bps", 1);
-        n.up_watts = r.watts(t, key, "up_watts"), n.down_watts = r.watts(t, key, "down_watts");
-      } else if (n.kind == "wired") {
+        if (t.get("access_j_per_bit")) n.access_j_per_bit = r.number(t, key, "access_j_per_bit", 0, 1);
+      } else if (wired) {
         n.bps = r.number(t, key, "bps", 1);
         n.watts = r.watts(t, key, "watts");
+        n.access_watts = r.watts(t, key, "access_watts", true);
       } else {
         r.fail(r.need(t, key, "kind"), key + ".kind",
                "expected wifi, cellular or wired, got '" + n.kind + "'");
@@ -119,13 +125,15 @@ Catalog load_catalog(const fs::path& file) {
     d.cores = static_cast<int>(r.number(t, key, "cores", 1, 4096));
     d.speeds = r.numbers(t, key, "speeds");
     d.watts_idle = r.numbers(t, key, "watts_idle");
-    d.watts_one_core = r.numbers(t, key, "watts_one_core");
+    d.watts_epsilon = r.numbers(t, key, "watts_epsilon");
     d.watts_all_cores = r.numbers(t, key, "watts_all_cores");
-    for (const auto* w : {&d.watts_idle, &d.watts_one_core, &d.watts_all_cores})
+    for (const auto* w : {&d.watts_idle, &d.watts_epsilon, &d.watts_all_cores})
       if (w->size() != d.speeds.size()) r.fail(t, key, "every watts list needs one entry per speed");
+    // As platform files (parse_wattage): Epsilon, an intercept, may sit below idle, but power must
+    // not fall as load grows.
     for (std::size_t i = 0; i < d.speeds.size(); ++i)
-      if (!(d.watts_idle[i] <= d.watts_one_core[i] && d.watts_one_core[i] <= d.watts_all_cores[i]))
-        r.fail(t, key, fmt::format("state {}: watts must grow idle <= one core <= all cores", i));
+      if (!(d.watts_idle[i] <= d.watts_all_cores[i] && d.watts_epsilon[i] <= d.watts_all_cores[i]))
+        r.fail(t, key, fmt::format("state {}: idle and epsilon watts must not exceed all-cores watts", i));
     d.watts_off = r.number(t, key, "watts_off", 0, 1e6);
     d.battery_wh = r.number(t, key, "battery_wh", 0, 1e6);
     d.network = r.text(t, key, "network");

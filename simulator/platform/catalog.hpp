@@ -11,7 +11,9 @@ struct DeviceClass {
   std::string id, name;
   int cores = 1;
   std::vector<double> speeds; // FLOP/s per core, per pstate, fastest first
-  std::vector<double> watts_idle, watts_one_core, watts_all_cores;
+  // SimGrid's Idle:Epsilon:AllCores per pstate: k of `cores` busy draw
+  // epsilon + (all_cores - epsilon) x k / cores (Epsilon: power at a vanishing load).
+  std::vector<double> watts_idle, watts_epsilon, watts_all_cores;
   double watts_off = 0;
   double battery_wh = 0; // 0: mains
   std::string network;   // default network class
@@ -23,7 +25,11 @@ struct NetworkClass {
   double up_bps = 0, down_bps = 0, bps = 0;
   double latency_s = 0;
   double backhaul_bps = 0;
-  std::string backhaul_watts, up_watts, down_watts, watts; // "idle:busy" or ""
+  // Link power, "idle:busy" or "" (unknown). watts: a standalone wired link. up/down_watts: a
+  // device's private link halves; backbone_watts: a group's cluster backbone; backhaul_watts (wifi)
+  // and access_watts (wired): the group's access link.
+  std::string backhaul_watts, up_watts, down_watts, watts, backbone_watts, access_watts;
+  double access_j_per_bit = 0; // cellular: the base station's load-dependent J/bit; 0 = unknown
 };
 
 struct Catalog {

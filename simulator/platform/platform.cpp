@@ -227,7 +227,9 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
 // Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
 // figures in XML; these host properties give them, and apply to the host's first hop up and last
 // hop down (its private link halves): uplink_bw (a SimGrid bandwidth), uplink_watts and
-// downlink_watts ("idle:busy", the device radio's power while it sends or receives).
+// downlink_watts ("idle:busy": the device's radio or port power while it sends or receives; on a
+// private link that is not split, both land on the one link, downlink_watts last). The backbone
+// is apply_cluster_power's.
 void apply_link_conventions(const sg4::Host* h, const std::vector<sg4::Link*>& up,
                             const std::vector<sg4::Link*>& down) {
   const char* up_bw = h->get_property("uplink_bw");
@@ -284,6 +286,7 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
     throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
   }
   check_hosts_and_links(engine, s);
+  apply_cluster_power(engine, loaded.scan.clusters, plat(s));
   check_traces_attached(engine, traces);
   loaded.has_state_traces =
       std::any_of(traces.begin(), traces.end(), [](const TraceSection& t) { return t.kind == "state"; });

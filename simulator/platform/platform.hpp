@@ -11,6 +11,7 @@
 #include <simgrid/s4u/Link.hpp>
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,10 +72,21 @@ Platform build_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, 
 // Both. Each throws InputError naming the platform file, or the scenario key, at fault.
 Platform load_platform(simgrid::s4u::Engine& engine, const Scenario& scenario, int classes);
 
-// "wattage_per_state" parsing, shared with validation: one idle:one_core:all_cores (or
-// idle:busy) entry per pstate. Throws std::invalid_argument with a readable message.
+// "wattage_per_state" parsing, shared with validation: one Idle:Epsilon:AllCores (or
+// Idle:AllCores, Epsilon = Idle) entry per pstate, as SimGrid 3.32 reads it: with k of n cores
+// busy a host draws Epsilon + (AllCores - Epsilon) x k / n, and Idle with none. `busy` gets
+// AllCores. Throws std::invalid_argument with a readable message.
 void parse_wattage(const std::string& text, std::size_t pstates, std::vector<double>& idle,
                    std::vector<double>& busy);
+
+// edgetrain's cluster link-power convention. A <cluster> makes its links itself, so no XML can
+// put a wattage_range on them. Its property bb_wattage_range="idle:busy" becomes its backbone's
+// wattage_range; its hosts' own links take the host properties uplink_watts (the up half, first
+// hop up) and downlink_watts (the down half, last hop down), applied with the routes. Called once
+// the platform is loaded, before anything is simulated (the link_energy plugin reads
+// wattage_range at a link's first transfer). Throws InputError naming `shown`.
+void apply_cluster_power(const simgrid::s4u::Engine& engine, const std::set<std::string>& clusters,
+                         const std::string& shown);
 
 // Whether SimGrid reports this link's energy (wattage_range set, and not a WiFi link).
 bool link_energy_known(const simgrid::s4u::Link* link);

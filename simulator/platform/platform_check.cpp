@@ -39,6 +39,13 @@ bool leading_number(const std::string& text, double& value) {
   return end != begin;
 }
 
+// A number and nothing after it (leading spaces allowed, as strtod skips them).
+bool whole_number(const std::string& text, double& value) {
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0';
+}
+
 bool whole_int(const std::string& text, long& value) {
   char* end = nullptr;
   value = std::strtol(text.c_str(), &end, 10);
@@ -163,11 +170,14 @@ private:
     }
   }
 
+  // A link's "idle:busy" watts (wattage_range, and the conventions edgetrain turns into one).
+  // SimGrid aborts on an entry that is not two figures (a trailing ',' makes an empty one), so
+  // each figure must be a whole number, nothing after it.
   void check_idle_busy(const pugi::xml_node& n, const std::string& who, const char* what,
                        const std::string& w) {
     const std::vector<std::string> parts = split(w, ':');
     double idle = 0, busy = 0;
-    if (parts.size() != 2 || !leading_number(parts[0], idle) || !leading_number(parts[1], busy) ||
+    if (parts.size() != 2 || !whole_number(parts[0], idle) || !whole_number(parts[1], busy) ||
         !std::isfinite(idle) || !std::isfinite(busy) || idle < 0 || busy < 0)
       add(n, fmt::format("{}: property {} '{}' must be idle:busy, two numbers >= 0", who, what, w));
     else if (idle > busy)
@@ -231,6 +241,7 @@ private:
           positive_list(n, who, a);
         for (const char* a : {"lat", "bb_lat"})
           non_negative(n, who, a);
+        cluster_backbone_power(n, who);
       } else if (tag == "link" || tag == "backbone") {
         link(n, fmt::format("link '{}'", id));
       } else if (tag == "trace") {
@@ -239,6 +250,19 @@ private:
         walk(n, routing);
       }
     }
+  }
+
+  // edgetrain's convention for a cluster's backbone power (applied by apply_cluster_power): the
+  // figures must read, and the cluster must have a backbone (SimGrid makes one only for bb_bw or
+  // bb_lat > 0).
+  void cluster_backbone_power(const pugi::xml_node& n, const std::string& who) {
+    if (!has_prop(n, "bb_wattage_range")) return;
+    check_idle_busy(n, who, "bb_wattage_range", prop(n, "bb_wattage_range"));
+    double bw = 0, lat = 0;
+    const bool backbone = (leading_number(n.attribute("bb_bw").value(), bw) && bw > 0) ||
+                          (leading_number(n.attribute("bb_lat").value(), lat) && lat > 0);
+    if (!backbone)
+      add(n, fmt::format("{}: property bb_wattage_range, but the cluster has no backbone (no bb_bw)", who));
   }
 
   // Stations' wifi_rate must index the WIFI link's rate list (SimGrid aborts otherwise).

@@ -1,6 +1,11 @@
 // Parsing of the host properties edgetrain reads (power, battery), shared by the platform check
-// (on the XML, with line numbers) and the loader (on what SimGrid loaded).
+// (on the XML, with line numbers) and the loader (on what SimGrid loaded), and the cluster
+// link-power convention.
 #include "simulator/platform/platform.hpp"
+
+#include "simulator/common/error.hpp"
+
+#include <simgrid/s4u/NetZone.hpp>
 
 #include <fmt/format.h>
 
@@ -40,7 +45,11 @@ void parse_wattage(const std::string& text, std::size_t pstates, std::vector<dou
   idle.clear(), busy.clear();
   std::stringstream entries(text);
   std::string entry;
+  // getline drops a last empty field, SimGrid's split does not (and aborts on it): catch those.
+  if (!text.empty() && text.back() == ',') throw std::invalid_argument("an empty entry after the last ','");
   while (std::getline(entries, entry, ',')) {
+    if (!entry.empty() && entry.back() == ':')
+      throw std::invalid_argument(fmt::format("entry '{}' ends with an empty figure", entry));
     std::vector<double> w;
     std::stringstream parts(entry);
     std::string part;
@@ -52,21 +61,42 @@ void parse_wattage(const std::string& text, std::size_t pstates, std::vector<dou
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used == 0 || part.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(v))
+      // SimGrid parses each figure with strtod and rejects anything after it, a space included.
+      if (used == 0 || used != part.size() || !std::isfinite(v))
         throw std::invalid_argument(fmt::format("'{}' is not a number", part));
       if (v < 0) throw std::invalid_argument(fmt::format("negative power {} W", v));
       w.push_back(v);
     }
     if (w.size() != 2 && w.size() != 3)
-      throw std::invalid_argument(
-          fmt::format("entry '{}' needs idle:busy or idle:one_core:all_cores", entry));
+      throw std::invalid_argument(fmt::format("entry '{}' needs Idle:AllCores or Idle:Epsilon:AllCores", entry));
+    // SimGrid itself checks no order. Idle above AllCores, or Epsilon above it (power falling as
+    // cores get busy), is nonsense; Epsilon below Idle is not: it is the intercept of power
+    // against busy cores, and a deep idle state may draw more than that line's start.
     if (w.front() > w.back())
       throw std::invalid_argument(fmt::format("entry '{}': idle power above busy power", entry));
+    if (w.size() == 3 && w[1] > w[2])
+      throw std::invalid_argument(fmt::format("entry '{}': Epsilon above AllCores (power would fall with load)", entry));
     idle.push_back(w.front());
     busy.push_back(w.back());
   }
   if (idle.size() != pstates)
     throw std::invalid_argument(fmt::format("{} entries for {} pstates", idle.size(), pstates));
+}
+
+void apply_cluster_power(const simgrid::s4u::Engine& engine, const std::set<std::string>& clusters,
+                         const std::string& shown) {
+  for (const std::string& id : clusters) {
+    const simgrid::s4u::NetZone* zone = engine.netzone_by_name_or_null(id);
+    const char* watts = zone ? zone->get_property("bb_wattage_range") : nullptr;
+    if (!watts) continue;
+    // SimGrid 3.32 (sg_platf_new_cluster_flat) names a cluster's backbone "<id>_backbone".
+    simgrid::s4u::Link* backbone = engine.link_by_name_or_null(id + "_backbone");
+    if (!backbone) // the platform check refuses this first; kept for platforms built otherwise
+      throw InputError(shown, fmt::format("link '{}_backbone': cluster '{}' has property bb_wattage_range "
+                                          "but no backbone",
+                                          id, id));
+    backbone->set_property("wattage_range", watts);
+  }
 }
 
 BatterySpec parse_battery(const std::function<const char*(const char*)>& property) {
