@@ -82,6 +82,12 @@ private:
   double round_s_, quantile_;
 };
 
+// Federated Dropout as Caldas et al. (2018) publish it: per sampled client and round the server
+// removes the same fraction of units at random from every prunable layer (the filters of conv
+// layers, the units of hidden dense layers), sends only that sub-model, and maps the client's
+// sub-model update back into the global model (masked averaging in the trained process). Download,
+// compute and upload all shrink (Compression::Mode::Submodel). The output layer is never prunable:
+// the catalog marks it so and nn::net_shape refuses a prunable last layer, so every class stays.
 class FedDropout final : public Baseline {
 public:
   explicit FedDropout(const PolicyContext& ctx)
@@ -91,7 +97,7 @@ public:
     for (NodeId id : sample(s)) {
       Assignment a = full_model_assignment(s, id, steps_, batch_);
       a.compression.keep.assign(s.model.prunable_count(), keep_);
-      a.compression.dropout = true;
+      a.compression.mode = Compression::Mode::Submodel;
       p.trainers.push_back(a);
     }
     return p;
@@ -123,7 +129,7 @@ public:
       Assignment a = full_model_assignment(s, id, steps_, batch_);
       if (width < 1) {
         a.compression.keep.assign(s.model.prunable_count(), width);
-        a.compression.nested = true;
+        a.compression.mode = Compression::Mode::Nested;
       }
       p.trainers.push_back(a);
     }
@@ -173,11 +179,14 @@ PolicyInfo fedavg_deadline_policy_info() {
 }
 
 PolicyInfo fed_dropout_policy_info() {
-  return {
-      "fed-dropout",
-      "Federated Dropout: one uniform keep fraction on every device, units dropped at random",
-      {k_key(), key_float("keep", 0.75, 0, 1, "", "fraction of units kept on every prunable layer", true)},
-      [](const PolicyContext& ctx) { return std::make_unique<FedDropout>(ctx); }};
+  return {"fed-dropout",
+          "Federated Dropout (Caldas et al.): each device gets a random sub-model of `keep` of every "
+          "prunable layer's units, fixed for the round; only the sub-model moves",
+          {k_key(), key_float("keep", 0.75, 0, 1, "",
+                              "fraction of units (filters, hidden neurons) of every prunable layer in each "
+                              "device's sub-model",
+                              true)},
+          [](const PolicyContext& ctx) { return std::make_unique<FedDropout>(ctx); }};
 }
 
 PolicyInfo heterofl_policy_info() {

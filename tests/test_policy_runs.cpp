@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
+using testutil::csv_rows;
 using testutil::Proc;
 using testutil::TempDir;
 
@@ -77,21 +77,6 @@ Run run(const std::string& policy, double target, double deadline, int max_round
   return r;
 }
 
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line); // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, ',');)
-      cells.push_back(c);
-    out.push_back(cells);
-  }
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("planning policies: each runs from a scenario and reaches a reachable target") {
@@ -108,7 +93,7 @@ TEST_CASE("planning policies: PACT's pruning level never goes back, and every tr
   REQUIRE(r.proc.code == 0);
   // nodes.csv: round,node,host,role,trained,finished,...,keep_mean (column 12)
   std::map<int, std::vector<double>> keep;
-  for (const auto& c : rows(r.nodes))
+  for (const auto& c : csv_rows(r.nodes))
     if (c[3] == "trainer" && c[4] == "1") keep[std::stoi(c[0])].push_back(std::stod(c[12]));
   REQUIRE(keep.size() >= 2);
   double previous = 1.0;
@@ -127,7 +112,7 @@ TEST_CASE("planning policies: an unreachable target is a warning and the fallbac
   REQUIRE(r.proc.code == 0);
   CHECK(r.proc.err.find("is at or below the predicted floor") != std::string::npos);
   CHECK(r.proc.err.find("falling back to the plan reaching the lowest predicted loss") != std::string::npos);
-  const auto rs = rows(r.rounds);
+  const auto rs = csv_rows(r.rounds);
   REQUIRE(rs.size() >= 2);
   CHECK(std::stod(rs.back()[5]) < std::stod(rs.front()[5])); // the loss went down
   CHECK(r.summary.find("\"reached_target\": false") != std::string::npos);
@@ -163,7 +148,7 @@ struct Row {
 };
 std::map<std::string, Row> first_round(const Run& r) {
   std::map<std::string, Row> out;
-  for (const auto& c : rows(r.nodes))
+  for (const auto& c : csv_rows(r.nodes))
     if (c[0] == "1" && c[3] == "trainer" && c[4] == "1")
       out[c[2]] = {c[5] == "1", std::stod(c[8]), std::stod(c[12])};
   return out;

@@ -33,6 +33,21 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line); // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');)
+      cells.push_back(c);
+    out.push_back(cells);
+  }
+  return out;
+}
+
 Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
   const fs::path out = cwd / ".proc.out", err = cwd / ".proc.err";
   const std::string cmd = "cd '" + cwd.string() + "' && '" + EDGETRAIN_BIN + "' " + args + " >'" +

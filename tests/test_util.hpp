@@ -3,6 +3,7 @@
 // program as a subprocess (SimGrid allows one engine per process, so whole runs go there).
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace testutil {
 
@@ -20,6 +21,8 @@ private:
 };
 
 std::string read(const std::filesystem::path& p);
+// The rows of a CSV text (no quoting), its header left out, each split into cells.
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv);
 
 struct Proc {
   int code = -1;

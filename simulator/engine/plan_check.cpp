@@ -14,7 +14,7 @@ void check_options(const Assignment& a, const ModelDescriptor& model, const std:
     throw std::invalid_argument(fmt::format("node '{}': options and a device chooser go together", who));
   for (std::size_t i = 0; i < a.options.size(); ++i) {
     const Compression& c = a.options[i];
-    if (!c.dropout || c.nested || c.bits != a.compression.bits)
+    if (c.mode != Compression::Mode::Dropout || c.bits != a.compression.bits)
       throw std::invalid_argument(fmt::format(
           "node '{}': option {} is not a dropout compression with the assignment's bits", who, i));
     try {
@@ -23,7 +23,8 @@ void check_options(const Assignment& a, const ModelDescriptor& model, const std:
       throw std::invalid_argument(fmt::format("node '{}': option {}: {}", who, i, e.what()));
     }
   }
-  if (!a.options.empty() && (a.options[0].keep != a.compression.keep || !a.compression.dropout))
+  if (!a.options.empty() &&
+      (a.options[0].keep != a.compression.keep || a.compression.mode != Compression::Mode::Dropout))
     throw std::invalid_argument(
         fmt::format("node '{}': options[0] must be the assignment's compression", who));
 }
