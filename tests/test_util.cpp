@@ -33,12 +33,10 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
-std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+std::vector<std::vector<std::string>> csv_cells(const std::string& text) {
   std::vector<std::vector<std::string>> out;
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line); // header
-  while (std::getline(in, line)) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
     std::vector<std::string> cells;
     std::stringstream ss(line);
     for (std::string c; std::getline(ss, c, ',');)
@@ -46,6 +44,12 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
     out.push_back(cells);
   }
   return out;
+}
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+  auto rows = csv_cells(csv);
+  if (!rows.empty()) rows.erase(rows.begin()); // the header
+  return rows;
 }
 
 Proc run_edgetrain(const std::string& args, const fs::path& cwd) {

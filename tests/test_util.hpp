@@ -21,7 +21,9 @@ private:
 };
 
 std::string read(const std::filesystem::path& p);
-// The rows of a CSV text (no quoting), its header left out, each split into cells.
+// Every line of a text split at its commas (CSV without quoting).
+std::vector<std::vector<std::string>> csv_cells(const std::string& text);
+// The same, a CSV's header line left out.
 std::vector<std::vector<std::string>> csv_rows(const std::string& csv);
 
 struct Proc {
