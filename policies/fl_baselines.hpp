@@ -11,9 +11,10 @@
 //                    the widest of `widths` whose cost (width^2 of the full model's, conv layers
 //                    scaling with in x out) fits its share of the fastest device's; nested
 //                    sub-models (the first channels), averaged over the devices that hold them;
-//   fedprox-partial  FedProx's partial work (Li et al. 2020): each device runs the local steps that
-//                    fit in round_s (default: the median predicted time of a full round), at least
-//                    one; no proximal term.
+//   fedprox-partial  FedProx (Li et al. 2020): each device runs the local steps that fit in
+//                    round_s (default: the median predicted time of a full round), at least one,
+//                    and trains with the proximal term mu (the trained process applies it; the
+//                    surrogate's loss model has no term for it).
 #include "policies/policy.hpp"
 
 namespace edgetrain {

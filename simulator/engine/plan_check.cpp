@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <stdexcept>
 
 namespace edgetrain {
@@ -47,6 +48,9 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
     seen[a.node] = true;
     if (a.local_steps < 1 || a.batch < 1)
       throw std::invalid_argument(fmt::format("node '{}': local_steps and batch must be >= 1", who));
+    if (!(a.prox_mu >= 0 && a.prox_mu < std::numeric_limits<double>::infinity()))
+      throw std::invalid_argument(
+          fmt::format("node '{}': prox_mu {} must be finite and >= 0", who, a.prox_mu));
     const auto pstates = static_cast<int>(n.host->get_pstate_count());
     if (a.pstate < 0 || a.pstate >= pstates)
       throw std::invalid_argument(

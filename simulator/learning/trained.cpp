@@ -176,6 +176,8 @@ private:
     nn::Params local = global_, velocity = nn::Params::zeros(shape_);
     Rng rng(seed_, fmt::format("learning.trained.node.{}.round.{}", a.node, round));
     LocalUnits units(shape_, alive_, seed_, a.node, round);
+    nn::SgdConfig sgd = sgd_;
+    sgd.prox_mu = a.prox_mu; // FedProx: towards the global model the round started from
     std::vector<int> order = node_samples_[a.node];
     const std::size_t batch = std::min(order.size(), static_cast<std::size_t>(std::max(1, a.batch)));
     std::size_t next = order.size(); // forces a shuffle before the first batch
@@ -193,7 +195,8 @@ private:
                                  ? a.compression
                                  : a.options[job.o->step_option[static_cast<std::size_t>(step)]];
       const nn::Selection& sel = units.next(c, rng);
-      trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd_);
+      trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd,
+                   &global_);
     }
     touched = units.touched();
     return local;
