@@ -204,16 +204,18 @@ PolicyInfo heterofl_policy_info() {
 }
 
 PolicyInfo fedprox_partial_policy_info() {
-  return {"fedprox-partial",
-          "FedProx: each device runs the local steps that fit in round_s (at least one), with the "
-          "proximal term mu",
-          {k_key(),
-           key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
-                     "time budget of a round (0: the median predicted time of a full round)"),
-           key_float("mu", 0.01, 0, 1000, "",
-                     "proximal term: each device minimises loss + mu/2 ||w - w_global||^2 (trained process "
-                     "only; FedProx tunes it per data set in {0.001, 0.01, 0.1, 0.5, 1}; 0: none)")},
-          [](const PolicyContext& ctx) { return std::make_unique<FedProxPartial>(ctx); }};
+  return {
+      "fedprox-partial",
+      "FedProx: each device runs the local steps that fit in round_s (at least one), with the "
+      "proximal term mu",
+      {k_key(),
+       key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
+                 "time budget of a round (0: the median predicted time of a full round)"),
+       key_float("mu", 0.01, 0, 1000, "",
+                 "proximal term: each device minimises its loss + mu/2 x the squared distance to the global "
+                 "model (trained process only; FedProx tunes it per data set in {0.001, 0.01, 0.1, 0.5, 1}; "
+                 "0: none)")},
+      [](const PolicyContext& ctx) { return std::make_unique<FedProxPartial>(ctx); }};
 }
 
 } // namespace edgetrain
