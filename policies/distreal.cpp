@@ -106,7 +106,7 @@ public:
     std::sort(pareto_.begin(), pareto_.end(),
               [](const DsePoint& a, const DsePoint& b) { return a.speed > b.speed; });
     for (const DsePoint& p : pareto_) {
-      const Compression c{p.keep, 32, true};
+      const Compression c{p.keep, 32, Compression::Mode::Dropout};
       options_.push_back(c);
       step_flops_.push_back(model_cost(ctx.model, c).train_flops * batch_);
     }

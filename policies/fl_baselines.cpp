@@ -77,6 +77,12 @@ private:
   double round_s_, quantile_;
 };
 
+// Federated Dropout as Caldas et al. (2018) publish it: per sampled client and round the server
+// removes the same fraction of units at random from every prunable layer (the filters of conv
+// layers, the units of hidden dense layers), sends only that sub-model, and maps the client's
+// sub-model update back into the global model (masked averaging in the trained process). Download,
+// compute and upload all shrink (Compression::Mode::Submodel). The output layer is never prunable:
+// the catalog marks it so and nn::net_shape refuses a prunable last layer, so every class stays.
 class FedDropout final : public Baseline {
 public:
   explicit FedDropout(const PolicyContext& ctx)
@@ -86,7 +92,7 @@ public:
     for (NodeId id : sample(s)) {
       Assignment a = full_model_assignment(s, id, steps_, batch_);
       a.compression.keep.assign(s.model.prunable_count(), keep_);
-      a.compression.dropout = true;
+      a.compression.mode = Compression::Mode::Submodel;
       p.trainers.push_back(a);
     }
     return p;
@@ -118,7 +124,7 @@ public:
       Assignment a = full_model_assignment(s, id);
       if (width < 1) {
         a.compression.keep.assign(s.model.prunable_count(), width);
-        a.compression.nested = true;
+        a.compression.mode = Compression::Mode::Nested;
       }
       p.trainers.push_back(a);
     }
@@ -129,10 +135,13 @@ private:
   std::vector<double> widths_;
 };
 
+// FedProx (Li et al. 2020): every sampled device does the local work it can in the round's time
+// budget (its partial solution is used, never dropped), and trains with the proximal term mu.
 class FedProxPartial final : public Baseline {
 public:
   explicit FedProxPartial(const PolicyContext& ctx)
-      : Baseline(ctx, "fedprox-partial"), round_s_(ctx.params.number("round_s")) {}
+      : Baseline(ctx, "fedprox-partial"), round_s_(ctx.params.number("round_s")),
+        mu_(ctx.params.number("mu")) {}
   RoundPlan decide(const RoundState& s) override {
     RoundPlan p = plan_for(s);
     const ModelCost c = model_cost(s.model);
@@ -148,12 +157,13 @@ public:
       const double fits = (budget - t[i].comm) / t[i].compute * steps_;
       const int steps = std::clamp(static_cast<int>(std::floor(std::isfinite(fits) ? fits : 1.0)), 1, steps_);
       p.trainers.push_back(full_model_assignment(s, who[i], steps, batch_));
+      p.trainers.back().prox_mu = mu_;
     }
     return p;
   }
 
 private:
-  double round_s_;
+  double round_s_, mu_;
 };
 } // namespace
 
@@ -168,11 +178,14 @@ PolicyInfo fedavg_deadline_policy_info() {
 }
 
 PolicyInfo fed_dropout_policy_info() {
-  return {
-      "fed-dropout",
-      "Federated Dropout: one uniform keep fraction on every device, units dropped at random",
-      {k_key(), key_float("keep", 0.75, 0, 1, "", "fraction of units kept on every prunable layer", true)},
-      [](const PolicyContext& ctx) { return std::make_unique<FedDropout>(ctx); }};
+  return {"fed-dropout",
+          "Federated Dropout (Caldas et al.): each device gets a random sub-model of `keep` of every "
+          "prunable layer's units, fixed for the round; only the sub-model moves",
+          {k_key(), key_float("keep", 0.75, 0, 1, "",
+                              "fraction of units (filters, hidden neurons) of every prunable layer in each "
+                              "device's sub-model",
+                              true)},
+          [](const PolicyContext& ctx) { return std::make_unique<FedDropout>(ctx); }};
 }
 
 PolicyInfo heterofl_policy_info() {
@@ -186,11 +199,18 @@ PolicyInfo heterofl_policy_info() {
 }
 
 PolicyInfo fedprox_partial_policy_info() {
-  return {"fedprox-partial",
-          "FedProx partial work: each device runs the local steps that fit in round_s (at least one)",
-          {k_key(), key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
-                              "time budget of a round (0: the median predicted time of a full round)")},
-          [](const PolicyContext& ctx) { return std::make_unique<FedProxPartial>(ctx); }};
+  return {
+      "fedprox-partial",
+      "FedProx: each device runs the local steps that fit in round_s (at least one), with the "
+      "proximal term mu",
+      {k_key(),
+       key_float("round_s", 0, 0, std::numeric_limits<double>::infinity(), "s",
+                 "time budget of a round (0: the median predicted time of a full round)"),
+       key_float("mu", 0.01, 0, 1000, "",
+                 "proximal term: each device minimises its loss + mu/2 x the squared distance to the global "
+                 "model (trained process only; FedProx tunes it per data set in {0.001, 0.01, 0.1, 0.5, 1}; "
+                 "0: none)")},
+      [](const PolicyContext& ctx) { return std::make_unique<FedProxPartial>(ctx); }};
 }
 
 } // namespace edgetrain

@@ -15,11 +15,11 @@
 #include <csignal>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 
 using namespace edgetrain;
+using testutil::csv_cells;
 using testutil::Proc;
 using testutil::TempDir;
 namespace fs = std::filesystem;
@@ -31,19 +31,6 @@ std::string campaign(const std::string& axes, const std::string& seeds = "[1, 2]
   return fmt::format("[campaign]\nname = \"t\"\nscenario = \"{}\"\nseeds = {}\n[campaign.set]\n"
                      "\"training.max_rounds\" = 3\n{}",
                      testutil::quickstart(), seeds, axes);
-}
-
-std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    for (std::string x; std::getline(ss, x, ',');)
-      f.push_back(x);
-    out.push_back(f);
-  }
-  return out;
 }
 
 std::size_t column(const std::vector<std::string>& header, const std::string& name) {
@@ -191,7 +178,7 @@ values = ["fedavg", "optimum"]
   d.write("c.toml", text);
   const Proc p = testutil::run_edgetrain("campaign c.toml -o out -j 2", d.path());
   CHECK(p.code == 1);
-  const auto rows = csv_rows(testutil::read(d.path() / "out/runs.csv"));
+  const auto rows = csv_cells(testutil::read(d.path() / "out/runs.csv"));
   REQUIRE(rows.size() == 3);
   const std::size_t status = column(rows[0], "status"), failure = column(rows[0], "failure");
   CHECK(rows[1][status] == "ok");
@@ -266,7 +253,7 @@ TEST_CASE("campaign: Ctrl-C stops its runs, merges what finished, ends it by SIG
     CHECK(e.path().filename().string()[0] != '.'); // stopped runs removed their hidden folders
   }
   // The tables were merged from what finished.
-  const auto rows = csv_rows(testutil::read(d.path() / "stopped/runs.csv"));
+  const auto rows = csv_cells(testutil::read(d.path() / "stopped/runs.csv"));
   REQUIRE(rows.size() == 5);
   std::size_t ok = 0, missing = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
@@ -301,7 +288,7 @@ TEST_CASE("campaign: a run killed by a signal is recorded with it, the others co
   const int code = testutil::signal_when(d.path(), "campaign c.toml -o crash -j 1",
                                          "child=$(pgrep -P $pid) && kill -KILL $child", "0");
   CHECK(code == 1);
-  const auto rows = csv_rows(testutil::read(d.path() / "crash/runs.csv"));
+  const auto rows = csv_cells(testutil::read(d.path() / "crash/runs.csv"));
   REQUIRE(rows.size() == 4);
   const std::size_t status = column(rows[0], "status"), failure = column(rows[0], "failure");
   CHECK(rows[1][status] == "failed");
@@ -369,7 +356,7 @@ TEST_CASE(
   d.write("c.toml",
           campaign("[[axis]]\nkey = \"scenario.name\"\nvalues = [\"a\\nb\", \"q\\\"x,y\"]\n", "[1]"));
   REQUIRE(testutil::run_edgetrain("campaign c.toml -o out", d.path()).code == 0);
-  const auto rows = csv_rows(testutil::read(d.path() / "out/commands.txt"));
+  const auto rows = csv_cells(testutil::read(d.path() / "out/commands.txt"));
   CHECK(rows.size() == 2); // a command per line
   const std::string runs = testutil::read(d.path() / "out/runs.csv");
   CHECK(runs.find(",a\\u000Ab,") != std::string::npos);    // the newline stays escaped
@@ -377,7 +364,7 @@ TEST_CASE(
   const std::string names = testutil::read(d.path() / "out/runs.csv");
   CHECK(names.find(",a\nb,") == std::string::npos);
   // The run really got the name a<newline>b.
-  const auto plan = csv_rows(testutil::read(d.path() / "out/plan.csv"));
+  const auto plan = csv_cells(testutil::read(d.path() / "out/plan.csv"));
   REQUIRE(plan.size() == 3);
   CHECK(testutil::read(d.path() / "out/runs" / plan[1][1] / "summary.json")
             .find("\"scenario\": \"a\\u000ab\"") != std::string::npos);

@@ -51,16 +51,47 @@ TEST_CASE("cost model: LeNet-5 with half the filters and units kept, 8-bit updat
 TEST_CASE("cost model: under dropout the sub-model's FLOPs but the whole model moves and is averaged") {
   // Filters drawn anew each mini-batch: the device holds all 61,706 parameters (see the full-model
   // case) and sends them all back; it computes with the half model's FLOPs.
-  const ModelCost c = model_cost(model("lenet5"), Compression{{0.5, 0.5, 0.5, 0.5}, 8, true});
+  const ModelCost c =
+      model_cost(model("lenet5"), Compression{{0.5, 0.5, 0.5, 0.5}, 8, Compression::Mode::Dropout});
   CHECK(c.params == 15738);
   CHECK(c.sent_params == 61706);
   CHECK(c.train_flops == doctest::Approx(6.0 * 133740 - 2.0 * 58800));
   CHECK(c.model_bytes == doctest::Approx(61706.0 * 4));
   CHECK(c.update_bytes == doctest::Approx(61706.0));
   // HeteroFL's nested sub-model is the same every mini-batch: only it moves.
-  Compression nested{{0.5, 0.5, 0.5, 0.5}, 8};
-  nested.nested = true;
+  const Compression nested{{0.5, 0.5, 0.5, 0.5}, 8, Compression::Mode::Nested};
   CHECK(model_cost(model("lenet5"), nested).sent_params == 15738);
+}
+
+TEST_CASE("cost model: Federated Dropout's sub-model at keep 0.75 moves and trains only itself") {
+  // keep 0.75 of LeNet-5's prunable layers: conv1 round(4.5) = 5 filters, conv2 12, fc1 90,
+  // fc2 63; fc3 keeps its 10 outputs.
+  // conv1 1->5 5x5 on 28x28 (pad 2): 5*1*25 = 125 weights + 5 = 130 params; MACs 784*125 = 98,000
+  // conv2 5->12 5x5, 10x10 out:     12*5*25 = 1,500 + 12 = 1,512;           MACs 100*1,500 = 150,000
+  // flatten 12*5*5 = 300; fc1 300->90: 27,000 + 90 = 27,090;                MACs 27,000
+  // fc2 90->63: 5,670 + 63 = 5,733;                                          MACs 5,670
+  // fc3 63->10: 630 + 10 = 640;                                              MACs 630
+  // Params 130+1,512+27,090+5,733+640 = 35,105; MACs 281,300; forward 562,600 FLOPs;
+  // training 3 x 562,600 - conv1's 196,000 = 1,491,800 FLOPs per sample.
+  // Down: 35,105 x 4 = 140,420 B; up at 32 bits the same, at 8 bits 35,105 B.
+  const ModelCost c =
+      model_cost(model("lenet5"), Compression{{0.75, 0.75, 0.75, 0.75}, 32, Compression::Mode::Submodel});
+  CHECK(c.params == 35105);
+  CHECK(c.sent_params == 35105);
+  CHECK(c.layers[2].in_units == 300);
+  CHECK(c.forward_flops == doctest::Approx(562600.0).epsilon(1e-12));
+  CHECK(c.train_flops == doctest::Approx(1491800.0).epsilon(1e-12));
+  CHECK(c.model_bytes == doctest::Approx(140420.0));
+  CHECK(c.update_bytes == doctest::Approx(140420.0));
+  const ModelCost c8 =
+      model_cost(model("lenet5"), Compression{{0.75, 0.75, 0.75, 0.75}, 8, Compression::Mode::Submodel});
+  CHECK(c8.model_bytes == doctest::Approx(140420.0)); // the model goes down in float32
+  CHECK(c8.update_bytes == doctest::Approx(35105.0));
+  // Against per-mini-batch dropout at the same keep: the same FLOPs, but the whole model moves.
+  const ModelCost d =
+      model_cost(model("lenet5"), Compression{{0.75, 0.75, 0.75, 0.75}, 32, Compression::Mode::Dropout});
+  CHECK(d.train_flops == c.train_flops);
+  CHECK(d.model_bytes == doctest::Approx(61706.0 * 4));
 }
 
 TEST_CASE("cost model: a conv layer's cost scales with keep(in) x keep(out)") {
@@ -90,6 +121,7 @@ TEST_CASE("cost model: bad compressions are rejected") {
   CHECK_THROWS_AS(model_cost(m, {{1.5, 1.0, 1.0, 1.0}, 32}), std::invalid_argument); // keep > 1
   CHECK_THROWS_AS(model_cost(m, {{}, 0}), std::invalid_argument);                    // bits
   CHECK_THROWS_AS(model_cost(m, {{}, 33}), std::invalid_argument);
+  CHECK_THROWS_AS(model_cost(m, {{}, 32, static_cast<Compression::Mode>(7)}), std::invalid_argument); // mode
 }
 
 TEST_CASE("model catalog: unknown names are not found") {

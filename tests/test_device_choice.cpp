@@ -44,7 +44,7 @@ std::vector<double> keep_all(double k) {
 double step_flops(double keep, int batch) { // one mini-batch of LeNet-5 at `keep` on every layer
   ModelDescriptor m;
   REQUIRE(find_model("lenet5", m));
-  return model_cost(m, Compression{keep_all(keep), 32, true}).train_flops * batch;
+  return model_cost(m, Compression{keep_all(keep), 32, Compression::Mode::Dropout}).train_flops * batch;
 }
 
 struct Capture final : RunObserver {
@@ -95,8 +95,10 @@ public:
     RoundPlan p;
     p.round_timeout_s = timeout_;
     Assignment a = full_model_assignment(s, 1, 4, 4);
-    a.compression = Compression{keep_all(1), 32, true};
-    a.options = {a.compression, Compression{keep_all(0.5), 32, !pruned_option_}};
+    a.compression = Compression{keep_all(1), 32, Compression::Mode::Dropout};
+    a.options = {a.compression,
+                 Compression{keep_all(0.5), 32,
+                             pruned_option_ ? Compression::Mode::Prune : Compression::Mode::Dropout}};
     a.chooser = c_;
     p.trainers.push_back(a);
     return p;

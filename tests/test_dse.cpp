@@ -39,7 +39,7 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
     DsePoint p;
     for (int l = 0, code = i; l < 4; ++l, code /= 4)
       p.keep.push_back(o.grid[static_cast<std::size_t>(code % 4)]);
-    Compression comp{p.keep, 32, true};
+    Compression comp{p.keep, 32, Compression::Mode::Dropout};
     p.flops_per_batch = model_cost(m, comp).train_flops * 32;
     p.speed = std::pow(comp.mean_keep(), c);
     all.push_back(p);

@@ -11,11 +11,11 @@
 
 #include <filesystem>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 using edgetrain::PolicyInfo;
+using testutil::csv_rows;
 using testutil::Proc;
 using testutil::TempDir;
 
@@ -81,21 +81,6 @@ Run run(const std::string& policy, double target, double deadline, int max_round
   return r;
 }
 
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line); // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, ',');)
-      cells.push_back(c);
-    out.push_back(cells);
-  }
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("planning policies: each runs from a scenario and reaches a reachable target") {
@@ -112,7 +97,7 @@ TEST_CASE("planning policies: PACT's pruning level never goes back, and every tr
   REQUIRE(r.proc.code == 0);
   // nodes.csv: round,node,host,role,trained,finished,...,keep_mean (column 12)
   std::map<int, std::vector<double>> keep;
-  for (const auto& c : rows(r.nodes))
+  for (const auto& c : csv_rows(r.nodes))
     if (c[3] == "trainer" && c[4] == "1") keep[std::stoi(c[0])].push_back(std::stod(c[12]));
   REQUIRE(keep.size() >= 2);
   double previous = 1.0;
@@ -131,7 +116,7 @@ TEST_CASE("planning policies: an unreachable target is a warning and the fallbac
   REQUIRE(r.proc.code == 0);
   CHECK(r.proc.err.find("is at or below the predicted floor") != std::string::npos);
   CHECK(r.proc.err.find("falling back to the plan reaching the lowest predicted loss") != std::string::npos);
-  const auto rs = rows(r.rounds);
+  const auto rs = csv_rows(r.rounds);
   REQUIRE(rs.size() >= 2);
   CHECK(std::stod(rs.back()[5]) < std::stod(rs.front()[5])); // the loss went down
   CHECK(r.summary.find("\"reached_target\": false") != std::string::npos);
@@ -167,7 +152,7 @@ struct Row {
 };
 std::map<std::string, Row> first_round(const Run& r) {
   std::map<std::string, Row> out;
-  for (const auto& c : rows(r.nodes))
+  for (const auto& c : csv_rows(r.nodes))
     if (c[0] == "1" && c[3] == "trainer" && c[4] == "1")
       out[c[2]] = {c[5] == "1", std::stod(c[8]), std::stod(c[12])};
   return out;
@@ -253,12 +238,12 @@ TEST_CASE("run rules: every registered policy is held to the deadline, the timeo
     const auto at = r.summary.find("\"sim_time_s\": ");
     CHECK(std::stod(r.summary.substr(at + 14)) <= deadline);
     // rounds.csv: round,start_s,end_s,...
-    for (const auto& row : rows(r.rounds)) {
+    for (const auto& row : csv_rows(r.rounds)) {
       CHECK(std::stod(row[2]) <= deadline);
       CHECK(std::stod(row[2]) - std::stod(row[1]) <= timeout + 1e-3); // + the aggregation
     }
     // nodes.csv: round,node,host,role,trained,finished,compute_s,comm_s,flops,...
-    for (const auto& row : rows(r.nodes)) {
+    for (const auto& row : csv_rows(r.nodes)) {
       if (row[3] != "trainer" || row[4] != "1") continue;
       CHECK(std::stod(row[6]) + std::stod(row[7]) <= timeout * (1 + 1e-9));
       CHECK(std::stod(row[8]) <= 15 * 24 * kSampleFlops * (1 + 1e-9));

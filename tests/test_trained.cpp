@@ -85,21 +85,22 @@ TEST_CASE("trained process: dropout and pruning train differently, and pruning d
   Setup st;
   const std::vector<double> keep = {0.25};
   auto prune = st.make(), drop = st.make();
-  const double pruned = round(*prune, {1, 2, 3}, {1, 2, 3}, {keep, 32, false}).loss;
-  const double dropped = round(*drop, {1, 2, 3}, {1, 2, 3}, {keep, 32, true}).loss;
+  const double pruned = round(*prune, {1, 2, 3}, {1, 2, 3}, {keep, 32, Compression::Mode::Prune}).loss;
+  const double dropped = round(*drop, {1, 2, 3}, {1, 2, 3}, {keep, 32, Compression::Mode::Dropout}).loss;
   CHECK(pruned != dropped);
   // After pruning to a quarter, asking for the full model trains the same quarter: the result
   // equals a process that keeps asking for a quarter.
   auto again = st.make();
-  round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false});
+  round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, Compression::Mode::Prune});
   CHECK(round(*prune, {1, 2, 3}, {1, 2, 3}).loss ==
-        round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, false}).loss);
+        round(*again, {1, 2, 3}, {1, 2, 3}, {keep, 32, Compression::Mode::Prune}).loss);
 }
 
 TEST_CASE(
     "trained process: a device that chose its vector per mini-batch trains each with the one it chose") {
   Setup st;
-  const Compression whole{{1.0}, 32, true}, quarter{{0.25}, 32, true};
+  const Compression whole{{1.0}, 32, Compression::Mode::Dropout},
+      quarter{{0.25}, 32, Compression::Mode::Dropout};
   // Node 1 trains 5 mini-batches; with options {whole, quarter}, `steps` says which each used.
   const auto chosen = [&](LearningProcess& p, const std::vector<std::size_t>& steps) {
     RoundPlan plan;

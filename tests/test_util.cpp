@@ -33,6 +33,25 @@ std::string read(const fs::path& p) {
   return s.str();
 }
 
+std::vector<std::vector<std::string>> csv_cells(const std::string& text) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');)
+      cells.push_back(c);
+    out.push_back(cells);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+  auto rows = csv_cells(csv);
+  if (!rows.empty()) rows.erase(rows.begin()); // the header
+  return rows;
+}
+
 Proc run_edgetrain(const std::string& args, const fs::path& cwd) {
   const fs::path out = cwd / ".proc.out", err = cwd / ".proc.err";
   const std::string cmd = "cd '" + cwd.string() + "' && '" + EDGETRAIN_BIN + "' " + args + " >'" +

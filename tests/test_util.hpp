@@ -3,6 +3,7 @@
 // program as a subprocess (SimGrid allows one engine per process, so whole runs go there).
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace testutil {
 
@@ -20,6 +21,10 @@ private:
 };
 
 std::string read(const std::filesystem::path& p);
+// Every line of a text split at its commas (CSV without quoting).
+std::vector<std::vector<std::string>> csv_cells(const std::string& text);
+// The same, a CSV's header line left out.
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv);
 
 struct Proc {
   int code = -1;

@@ -65,7 +65,7 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
   std::vector<ModelCost> costs;
   for (double k : p.keep)
     costs.push_back(
-        model_cost(s.model, Compression{std::vector<double>(s.model.prunable_count(), k), 32, false}));
+        model_cost(s.model, Compression{std::vector<double>(s.model.prunable_count(), k), 32, Compression::Mode::Prune}));
   for (const NodeView& v : s.nodes) {
     if (v.role != Role::Trainer || !v.online || v.samples <= 0 || v.flops_peak <= 0 || v.flops_now <= 0)
       continue;

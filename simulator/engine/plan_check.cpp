@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <stdexcept>
 
 namespace edgetrain {
@@ -14,7 +15,7 @@ void check_options(const Assignment& a, const ModelDescriptor& model, const std:
     throw std::invalid_argument(fmt::format("node '{}': options and a device chooser go together", who));
   for (std::size_t i = 0; i < a.options.size(); ++i) {
     const Compression& c = a.options[i];
-    if (!c.dropout || c.nested || c.bits != a.compression.bits)
+    if (c.mode != Compression::Mode::Dropout || c.bits != a.compression.bits)
       throw std::invalid_argument(fmt::format(
           "node '{}': option {} is not a dropout compression with the assignment's bits", who, i));
     try {
@@ -23,7 +24,8 @@ void check_options(const Assignment& a, const ModelDescriptor& model, const std:
       throw std::invalid_argument(fmt::format("node '{}': option {}: {}", who, i, e.what()));
     }
   }
-  if (!a.options.empty() && (a.options[0].keep != a.compression.keep || !a.compression.dropout))
+  if (!a.options.empty() &&
+      (a.options[0].keep != a.compression.keep || a.compression.mode != Compression::Mode::Dropout))
     throw std::invalid_argument(
         fmt::format("node '{}': options[0] must be the assignment's compression", who));
 }
@@ -46,6 +48,9 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
     seen[a.node] = true;
     if (a.local_steps < 1 || a.batch < 1)
       throw std::invalid_argument(fmt::format("node '{}': local_steps and batch must be >= 1", who));
+    if (!(a.prox_mu >= 0 && a.prox_mu < std::numeric_limits<double>::infinity()))
+      throw std::invalid_argument(
+          fmt::format("node '{}': prox_mu {} must be finite and >= 0", who, a.prox_mu));
     const auto pstates = static_cast<int>(n.host->get_pstate_count());
     if (a.pstate < 0 || a.pstate >= pstates)
       throw std::invalid_argument(

@@ -113,6 +113,10 @@ struct Assignment {
   // update, so switching changes only the FLOPs of its next mini-batches. `compression` is options[0].
   std::vector<Compression> options;
   std::shared_ptr<const DeviceChooser> chooser;
+  // FedProx's proximal term (Li et al. 2020): the trainer minimises its loss + prox_mu / 2 x
+  // ||w - w_global||^2, which keeps its update near the model it downloaded. 0: plain SGD. Only
+  // the trained learning process applies it; it costs no FLOPs the cost model counts.
+  double prox_mu = 0;
 };
 
 struct RoundPlan {

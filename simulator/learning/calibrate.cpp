@@ -73,7 +73,7 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
       n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
       out.nodes.push_back(n);
       contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         keep, label_skew(data[id].label_mix), c.dropout || c.nested});
+                         keep, label_skew(data[id].label_mix), c.keeps_model_whole()});
     }
     const LearningSnapshot snap = process->advance(plan, out);
     trace.rounds.push_back(contrib);
@@ -104,7 +104,7 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   s.data.label_shards = run.split == "shards-2" ? 2 : 0;
   Compression c;
   c.keep.assign(model.prunable_count(), run.keep);
-  c.dropout = run.dropout;
+  c.mode = run.dropout ? Compression::Mode::Dropout : Compression::Mode::Prune;
   run.trace = trained_trace(s, model, o.nodes, o.rounds, run.participation, c, o.eval_samples);
   return run;
 }

@@ -31,6 +31,10 @@ ModelCost model_cost(const ModelDescriptor& model, const Compression& compressio
       throw std::invalid_argument(fmt::format("keep fraction {} is outside (0, 1]", k));
   if (compression.bits < 1 || compression.bits > 32)
     throw std::invalid_argument(fmt::format("update bits {} is outside [1, 32]", compression.bits));
+  using Mode = Compression::Mode;
+  const Mode mode = compression.mode;
+  if (mode != Mode::Prune && mode != Mode::Dropout && mode != Mode::Nested && mode != Mode::Submodel)
+    throw std::invalid_argument(fmt::format("unknown compression mode {}", static_cast<int>(mode)));
 
   ModelCost cost;
   int c = model.in_channels, h = model.in_h, w = model.in_w;
@@ -80,7 +84,8 @@ ModelCost model_cost(const ModelDescriptor& model, const Compression& compressio
   }
   cost.train_flops =
       3.0 * cost.forward_flops - (cost.layers.empty() ? 0.0 : cost.layers.front().forward_flops);
-  const bool whole = compression.dropout && !compression.nested && !compression.keep.empty();
+  // Only per-mini-batch dropout needs the whole model on the device (cost_model.hpp).
+  const bool whole = mode == Mode::Dropout && !compression.keep.empty();
   cost.sent_params = whole ? model_cost(model, Compression{{}, compression.bits}).params : cost.params;
   cost.model_bytes = static_cast<double>(cost.sent_params) * 4.0;
   cost.update_bytes = static_cast<double>(cost.sent_params) * compression.bits / 8.0;

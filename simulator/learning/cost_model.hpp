@@ -12,8 +12,9 @@
 //   3 x forward - forward of the first weighted layer. The trainer performs exactly these GEMMs;
 // - a pruned layer keeps max(1, round(n x keep)) of its n filters/units; the next layer's inputs
 //   shrink with it (a conv layer's cost scales with keep(in) x keep(out));
-// - model and update bytes = kept parameters x bits / 8. Masks are not sent: they derive from a
-//   seed both ends know (structured dropout is seeded), so they cost no bytes.
+// - model and update bytes = sent parameters x bits / 8 (ModelCost::sent_params). Masks are not
+//   sent: they derive from a seed both ends know (dropout and sub-models are seeded), so they
+//   cost no bytes.
 #include "simulator/learning/model.hpp"
 
 #include <cstdint>
@@ -23,17 +24,32 @@
 namespace edgetrain {
 
 struct Compression {
+  // How the trained learning process applies `keep`, and so what moves over the network. Every
+  // mode trains the same sub-model FLOPs; they differ in which units, for how long, and whether
+  // the device needs the whole model.
+  enum class Mode {
+    // PACT: the server prunes units by L1 weight magnitude, for good (a pruned unit never comes
+    // back); the pruned model moves.
+    Prune,
+    // DISTREAL's structured dropout: units dropped at random anew for every mini-batch. The
+    // device needs the whole model and, after many mini-batches, has touched nearly all of it:
+    // the whole model moves both ways.
+    Dropout,
+    // HeteroFL's nested sub-model: the first units of each layer for the whole round; only the
+    // sub-model moves.
+    Nested,
+    // Federated Dropout (Caldas et al. 2018): a sub-model of units drawn at random once per
+    // device and round, trained for the whole round; only the sub-model moves.
+    Submodel,
+  };
   std::vector<double> keep; // per prunable layer, fraction of filters/units kept; empty = all kept
   int bits = 32;            // bits per value of the update sent back (the model goes down in float32)
-  // How the trained learning process applies `keep`: false, pruned by weight magnitude for good
-  // (PACT; a pruned unit never comes back); true, dropped at random anew for every mini-batch
-  // (DISTREAL's structured dropout). The cost is the same either way.
-  bool dropout = false;
-  // HeteroFL's nested sub-models: the first units of each layer, the same every mini-batch; like
-  // dropout, the global model stays whole. Takes precedence over `dropout`.
-  bool nested = false;
+  Mode mode = Mode::Prune;
 
   [[nodiscard]] double mean_keep() const; // 1 when keep is empty
+  // Every mode but Prune leaves the global model whole: nothing is removed for good, so the
+  // surrogate's floor does not rise.
+  [[nodiscard]] bool keeps_model_whole() const { return mode != Mode::Prune; }
 };
 
 struct LayerCost {
@@ -46,8 +62,9 @@ struct LayerCost {
 struct ModelCost {
   std::int64_t params = 0; // of the (sub-)model trained
   // Parameters moved each way and averaged by the aggregator. The sub-model's, except under
-  // dropout: filters are drawn anew for every mini-batch, so the device needs the whole model and,
-  // after a round's many mini-batches, has touched nearly all of it (DISTREAL sends it whole).
+  // Mode::Dropout: filters are drawn anew for every mini-batch, so the device needs the whole
+  // model and, after a round's many mini-batches, has touched nearly all of it (DISTREAL sends it
+  // whole). Mode::Submodel's units are fixed for the round: only they move (Federated Dropout).
   std::int64_t sent_params = 0;
   double forward_flops = 0; // per sample
   double train_flops = 0;   // per sample, forward + backward
@@ -57,7 +74,8 @@ struct ModelCost {
 };
 
 // Throws std::invalid_argument when the keep vector does not match the model's prunable layers,
-// a keep fraction is outside (0, 1], bits is outside [1, 32], or a layer does not fit its input.
+// a keep fraction is outside (0, 1], bits is outside [1, 32], the mode is none of Mode's, or a layer
+// does not fit its input.
 ModelCost model_cost(const ModelDescriptor& model, const Compression& compression = {});
 
 } // namespace edgetrain

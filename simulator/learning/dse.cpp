@@ -43,7 +43,7 @@ public:
     if (const auto it = index_.find(k); it != index_.end()) return points_[it->second];
     DsePoint p;
     p.keep = keep;
-    Compression c{keep, 32, true};
+    Compression c{keep, 32, Compression::Mode::Dropout};
     p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(run_.batch);
     if (o_.source == "predictor") {
       const LossModel& m = run_.predictor;
@@ -77,7 +77,11 @@ private:
     const std::string k = key_of(keep);
     if (const auto it = drops_.find(k); it != drops_.end()) return it->second;
     const LossTrace t =
+<<<<<<< HEAD
         trained_trace(*run_.base, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, true}, 1000);
+=======
+        trained_trace(s_, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, Compression::Mode::Dropout}, 1000);
+>>>>>>> fed-dropout
     ++measured_;
     return drops_[k] = t.initial_loss - t.loss.back();
   }

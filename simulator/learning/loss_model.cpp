@@ -40,7 +40,7 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
     const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
     const double w = std::pow(c.keep, m.compression_rate) * distinct;
-    c_sum += w, pruned_sum += w * (c.dropout ? 1.0 : c.keep), skew_sum += w * c.label_skew;
+    c_sum += w, pruned_sum += w * (c.whole_model ? 1.0 : c.keep), skew_sum += w * c.label_skew;
     ++n;
   }
   if (c_sum <= 0) return loss;

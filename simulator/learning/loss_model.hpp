@@ -10,7 +10,8 @@
 // model fits less) and compression makes each update worth less. Averaging more clients' updates
 // mostly lowers the update's variance, so progress grows sublinearly with their number. Per
 // round, with the n finished trainers i, their samples processed w_i over own data n_i, mean keep
-// k_i, label skew h_i, and p_i = k_i if the model was pruned, 1 if units were only dropped:
+// k_i, label skew h_i, and p_i = k_i if the model was pruned, 1 if it stayed whole (units only
+// dropped, or a sub-model trained):
 //     c_i  = k_i^compression_rate x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
 //     C    = sum c_i,  p = sum c_i p_i / C,  H = sum c_i h_i / C
 //     F    = floor_loss + compression_floor (1 - p)
@@ -45,7 +46,9 @@ struct Contribution {           // one trainer whose update arrived
   double own_samples = 0;       // samples it holds
   double keep = 1;              // mean keep fraction of its (sub-)model
   double label_skew = 0;        // total-variation distance of its label mix from uniform
-  bool dropout = false;         // its units were dropped at random, not pruned: the floor stays
+  // The global model stayed whole (Compression::keeps_model_whole: units dropped, or a nested or
+  // random sub-model trained, not pruned): the floor stays.
+  bool whole_model = false;
 };
 
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).

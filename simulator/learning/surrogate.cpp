@@ -44,7 +44,7 @@ public:
                                   [&](const Assignment& x) { return x.node == n.node; });
       round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
                        n.keep_mean, label_skew(data_[n.node].label_mix),
-                       a != plan.trainers.end() && (a->compression.dropout || a->compression.nested)});
+                       a != plan.trainers.end() && a->compression.keeps_model_whole()});
     }
     const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
     loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));

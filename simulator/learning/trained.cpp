@@ -4,6 +4,7 @@
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data/dataset.hpp"
 #include "simulator/learning/data_split.hpp"
+#include "simulator/learning/local_units.hpp"
 #include "simulator/learning/nn/masked_average.hpp"
 #include "simulator/scenario/scenario.hpp"
 
@@ -132,7 +133,7 @@ public:
     for (std::size_t first = 0; first < jobs.size(); first += trainers.size()) {
       const std::size_t n = std::min(trainers.size(), jobs.size() - first);
       std::vector<nn::Params> local(n);
-      std::vector<nn::Touched> touched(n, nn::Touched::zeros(shape_));
+      std::vector<nn::Touched> touched(n); // each set by its training
       // An exception must not escape a thread (std::terminate): each is kept and rethrown here.
       std::vector<std::exception_ptr> failed(n);
       const auto work = [&](std::size_t k) {
@@ -166,7 +167,7 @@ private:
       if (!a.compression.keep.empty()) nn::check_keep(shape_, a.compression.keep); // before any thread
       for (const Compression& c : a.options)
         if (!c.keep.empty()) nn::check_keep(shape_, c.keep);
-      if (a.compression.dropout || a.compression.nested || a.compression.keep.empty()) continue;
+      if (a.compression.keeps_model_whole() || a.compression.keep.empty()) continue;
       for (std::size_t i = 0; i < keep.size(); ++i)
         keep[i] = std::min(keep[i], a.compression.keep[i]);
       asked = true;
@@ -183,6 +184,9 @@ private:
     const Assignment& a = *job.a;
     nn::Params local = global_, velocity = nn::Params::zeros(shape_);
     Rng rng(seed_, fmt::format("learning.trained.node.{}.round.{}", a.node, round));
+    LocalUnits units(shape_, alive_, seed_, a.node, round);
+    nn::SgdConfig sgd = sgd_;
+    sgd.prox_mu = a.prox_mu; // FedProx: towards the global model the round started from
     std::vector<int> order = node_samples_[a.node];
     const std::size_t batch = std::min(order.size(), static_cast<std::size_t>(std::max(1, a.batch)));
     std::size_t next = order.size(); // forces a shuffle before the first batch
@@ -199,13 +203,11 @@ private:
       const Compression& c = job.o->step_option.empty()
                                  ? a.compression
                                  : a.options[job.o->step_option[static_cast<std::size_t>(step)]];
-      const bool sub = !c.keep.empty();
-      const nn::Selection sel = sub && c.nested    ? nn::Selection::first(shape_, c.keep, &alive_)
-                                : sub && c.dropout ? nn::Selection::random(shape_, c.keep, rng, &alive_)
-                                                   : alive_;
-      trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd_);
-      touched.mark(shape_, sel);
+      const nn::Selection& sel = units.next(c, rng);
+      trainer.step(local, velocity, gather_rows(src_->train.x, idx), gather(src_->train.y, idx), sel, sgd,
+                   &global_);
     }
+    touched = units.touched();
     return local;
   }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 namespace edgetrain::nn {
 
@@ -267,13 +268,14 @@ double Trainer::gradient(const Params& p, const MatrixXf& x, const std::vector<i
 }
 
 double Trainer::step(Params& p, Params& velocity, const MatrixXf& x, const std::vector<int>& labels,
-                     const Selection& s, const SgdConfig& cfg) {
+                     const Selection& s, const SgdConfig& cfg, const Params* anchor) {
+  if (cfg.prox_mu > 0 && anchor == nullptr) throw std::invalid_argument("a proximal term needs an anchor");
   forward(p, x, s, true);
   MatrixXf d_logits;
   const double loss = loss_and_grad(labels, &d_logits);
   backward(d_logits);
   const auto lr = static_cast<float>(cfg.lr), mu = static_cast<float>(cfg.momentum),
-             wd = static_cast<float>(cfg.weight_decay);
+             wd = static_cast<float>(cfg.weight_decay), prox = static_cast<float>(cfg.prox_mu);
   if (cfg.clip_norm > 0) {
     double sq = 0;
     for (std::size_t i = 0; i < shape_.ops.size(); ++i)
@@ -299,11 +301,14 @@ double Trainer::step(Params& p, Params& velocity, const MatrixXf& x, const std::
     for (std::size_t r = 0; r < k.rows.size(); ++r) {
       const Index row = k.rows[r];
       vb(row) = mu * vb(row) + k.d_b(static_cast<Index>(r));
+      if (prox > 0) vb(row) += prox * (bias(row) - anchor->b[at(op.weighted)](row));
       bias(row) -= lr * vb(row);
       for (std::size_t u = 0; u < k.in_units.size(); ++u) {
-        auto wseg = w.row(row).segment(Index{k.in_units[u]} * g, g);
-        auto vseg = v.row(row).segment(Index{k.in_units[u]} * g, g);
+        const Index col = Index{k.in_units[u]} * g;
+        auto wseg = w.row(row).segment(col, g);
+        auto vseg = v.row(row).segment(col, g);
         vseg = mu * vseg + k.d_w.row(static_cast<Index>(r)).segment(static_cast<Index>(u) * g, g) + wd * wseg;
+        if (prox > 0) vseg += prox * (wseg - anchor->w[at(op.weighted)].row(row).segment(col, g));
         wseg -= lr * vseg;
       }
     }

@@ -24,6 +24,10 @@ struct SgdConfig {
   // Gradient-norm clipping: the mini-batch gradient (before weight decay) is scaled down to this
   // Euclidean norm when larger; 0 turns it off.
   double clip_norm = 0;
+  // FedProx's proximal term: prox_mu x (w - anchor) added to every selected parameter's gradient
+  // (after clipping, as weight decay), biases included, as FedProx's own optimiser does; needs
+  // step()'s anchor.
+  double prox_mu = 0;
 };
 
 struct Evaluation {
@@ -49,8 +53,9 @@ public:
                   const Selection& s, Params& grad);
   // One SGD step with momentum and weight decay on the selected sub-network: unselected
   // parameters and their velocities stay as they are. Returns the batch's loss before the step.
+  // `anchor`: the parameters the proximal term pulls towards (required when cfg.prox_mu > 0).
   double step(Params& p, Params& velocity, const Eigen::MatrixXf& x, const std::vector<int>& labels,
-              const Selection& s, const SgdConfig& cfg);
+              const Selection& s, const SgdConfig& cfg, const Params* anchor = nullptr);
   // Loss and accuracy of the sub-network `s` on a data set, in batches.
   Evaluation evaluate(const Params& p, const Eigen::MatrixXf& x, const std::vector<int>& labels,
                       const Selection& s, int batch = 500);
