@@ -114,16 +114,17 @@ TEST_CASE("wifi energy: rounds are charged the plugin's joules, worked out by ha
   sim.run({&cap});
   REQUIRE(cap.outcomes.size() == 3);
 
-  const double bytes = 61706.0 * 4;                 // LeNet-5, float32, down and up
-  const double air = bytes / 1048576;               // D: both transfers on air at 2^20 B/s
-  const double compute = 8 * 2263920.0 / 1073741824; // 8 samples of LeNet-5 on one core
+  const double bytes = 61706.0 * 4;                      // LeNet-5, float32, down and up
+  const double air = bytes / 1048576;                    // D: both transfers on air at 2^20 B/s
+  const double compute = 8 * 2263920.0 / 1073741824;     // 8 samples of LeNet-5 on one core
   const double aggregate = 2 * 2 * 61706.0 / 1073741824; // 2 FLOPs a parameter, 2 updates
   const double round = 2 * air + compute + aggregate;
   // The plugin, H = 2 stations, idle 0.5 W, tx 2 W, rx 1 W, control_duration 0.01:
   // - beacons over the whole round: round x 0.01 x H x rx;
   // - each transfer phase (down, up), the two flows on air for D: D x (H x rx + tx), no static part;
   // - computing and aggregating, idle: (compute + aggregate) x (1 - 0.01) x idle x (H + 1).
-  const double per_round = round * 0.01 * 2 * 1 + 2 * air * (2 * 1 + 2) + (compute + aggregate) * 0.99 * 0.5 * 3;
+  const double per_round =
+      round * 0.01 * 2 * 1 + 2 * air * (2 * 1 + 2) + (compute + aggregate) * 0.99 * 0.5 * 3;
   for (const RoundOutcome& o : cap.outcomes) {
     CHECK(o.end_s - o.start_s == doctest::Approx(round).epsilon(1e-12));
     CHECK(o.energy_network_j == doctest::Approx(per_round).epsilon(1e-9));

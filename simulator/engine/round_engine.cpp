@@ -79,10 +79,9 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
     for (std::size_t i : n.metered) {
       const simgrid::s4u::Link* l = platform_.metered_links[i];
       const auto [idle, busy] = link_watts(l);
-      // A WIFI link (its "bandwidth" is 1): the plugin charges the extra watts for the flow's
-      // airtime, bytes / its rate; the node's bottleneck rates stand for it (exact for a lone flow
-      // whose WiFi rate is the bottleneck; contention and the plugin's per-interval beacon term
-      // are left out), half the bytes each way.
+      // A WIFI link (whose bandwidth reads 1): the plugin charges the on-air watts over a flow's
+      // airtime, bytes / the flow's rate. Approximated with the node's bottleneck rates, half the
+      // bytes each way: exact for a lone flow limited by its WiFi rate; contention left out.
       views_[n.id].link_joules_per_byte +=
           is_wifi(l) ? wifi_energy::airtime_w(l) * 0.5 * (1 / n.up_bps + 1 / n.down_bps)
                      : (busy - idle) / l->get_bandwidth();
