@@ -4,6 +4,7 @@
 #include "simulator/engine/plan_check.hpp"
 #include "simulator/engine/round_play.hpp"
 #include "simulator/engine/run_rules.hpp"
+#include "simulator/engine/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 
 #include <fmt/format.h>
@@ -23,8 +24,14 @@ namespace sg4 = simgrid::s4u;
 namespace edgetrain {
 
 namespace {
-// A metered link's "idle:busy" wattage_range (validated when the platform was loaded).
+bool is_wifi(const simgrid::s4u::Link* l) {
+  return l->get_sharing_policy() == simgrid::s4u::Link::SharingPolicy::WIFI;
+}
+
+// A metered link's "idle:busy" wattage_range (validated when the platform was loaded); for a WIFI
+// link, the idle watts of the wifi energy plugin's formula (busy depends on airtime: see below).
 std::pair<double, double> link_watts(const simgrid::s4u::Link* l) {
+  if (is_wifi(l)) return {wifi_energy::idle_w(l), wifi_energy::idle_w(l)};
   const char* w = l->get_property("wattage_range");
   double idle = 0, busy = 0;
   if (w && std::sscanf(w, "%lf:%lf", &idle, &busy) == 2) return {idle, busy};
@@ -73,7 +80,12 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
     for (std::size_t i : n.metered) {
       const simgrid::s4u::Link* l = platform_.metered_links[i];
       const auto [idle, busy] = link_watts(l);
-      views_[n.id].link_joules_per_byte += (busy - idle) / l->get_bandwidth();
+      // A WIFI link (whose bandwidth reads 1): the plugin charges the on-air watts over a flow's
+      // airtime, bytes / the flow's rate. Approximated with the node's bottleneck rates, half the
+      // bytes each way: exact for a lone flow limited by its WiFi rate; contention left out.
+      views_[n.id].link_joules_per_byte +=
+          is_wifi(l) ? wifi_energy::airtime_w(l) * 0.5 * (1 / n.up_bps + 1 / n.down_bps)
+                     : (busy - idle) / l->get_bandwidth();
       if (users[i] == 1) views_[n.id].link_idle_w += idle;
     }
 }

@@ -1,5 +1,7 @@
 #include "simulator/engine/round_play.hpp"
 
+#include "simulator/engine/wifi_energy.hpp"
+
 #include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
@@ -235,7 +237,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   for (std::size_t i = 0; i < used.size(); ++i)
     if (used[i])
       link_start.emplace_back(platform.metered_links[i],
-                              sg_link_get_consumed_energy(platform.metered_links[i]));
+                              wifi_energy::link_consumed_j(platform.metered_links[i]));
   const double agg_start = host_energy(agg);
 
   std::vector<std::shared_ptr<TrainerRun>> runs;
@@ -314,7 +316,7 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
   }
   out.energy_compute_j = out.energy_aggregator_j + out.energy_trainers_j;
   for (const auto& [l, e0] : link_start)
-    out.energy_network_j += sg_link_get_consumed_energy(l) - e0;
+    out.energy_network_j += wifi_energy::link_consumed_j(l) - e0; // WIFI links: not SimGrid's getter
   return out;
 }
 

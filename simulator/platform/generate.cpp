@@ -40,8 +40,10 @@ namespace {
 
 std::string flops(const std::vector<double>& speeds) {
   std::string s;
-  for (double v : speeds)
-    s += (s.empty() ? "" : ",") + fmt::format("{}f", v);
+  for (double v : speeds) { // appended piece by piece: GCC 12 -O3 misreads a temporary's concatenation
+    if (!s.empty()) s += ',';
+    s += fmt::format("{}f", v);
+  }
   return s;
 }
 std::string bps(double bits) {

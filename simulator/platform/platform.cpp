@@ -1,6 +1,7 @@
 #include "simulator/platform/platform.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/engine/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/platform/platform_check.hpp"
 #include "simulator/platform/traces.hpp"
@@ -33,10 +34,10 @@ namespace fs = std::filesystem;
 namespace edgetrain {
 
 bool link_energy_known(const sg4::Link* l) {
-  // The wifi energy plugin keeps its figures private (only a log line at exit) and
-  // sg_link_get_consumed_energy crashes on WIFI links in 3.32: such links are never read.
-  return l->get_sharing_policy() != sg4::Link::SharingPolicy::WIFI &&
-         l->get_property("wattage_range") != nullptr;
+  // WIFI links: the wifi energy plugin keeps its figures private in 3.32 (and
+  // sg_link_get_consumed_energy crashes on them); engine/wifi_energy books them the plugin's way.
+  if (l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI) return wifi_energy::metered(l);
+  return l->get_property("wattage_range") != nullptr;
 }
 
 namespace {
@@ -145,6 +146,13 @@ bool is_wifi(const sg4::Link* l) {
   return l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI;
 }
 
+std::vector<std::string> names_of(const std::vector<sg4::Link*>& links) {
+  std::vector<std::string> names;
+  for (const sg4::Link* l : links)
+    names.push_back(l->get_name());
+  return names;
+}
+
 // SimGrid does not read station rates from the XML: the platform says them with the host property
 // wifi_rate (an index into the WIFI link's bandwidth list) and we apply it. A station without
 // one gets the first (fastest) rate, with a warning, rather than SimGrid's abort at its first comm.
@@ -168,7 +176,7 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
                     "rate 0 (the first bandwidth)",
                     h->get_name(), ap->get_name()));
   }
-  ap->set_host_wifi_rate(h, level);
+  wifi_energy::attach_station(ap, h, level);
   const auto it = scan.wifi_rates.find(ap->get_name());
   return it != scan.wifi_rates.end() && static_cast<std::size_t>(level) < it->second.size()
              ? it->second[static_cast<std::size_t>(level)]
@@ -368,11 +376,26 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
     }
     p.nodes.push_back(std::move(n));
   }
-  std::vector<std::string> unknown;
+  std::vector<sg4::Link*> wifi_used;
+  std::copy_if(used.begin(), used.end(), std::back_inserter(wifi_used), is_wifi);
+  try {
+    wifi_energy::meter(wifi_used);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(plat(s), e.what());
+  }
+  const bool many_wifi = wifi_used.size() > 1; // none metered: they get a warning of their own
+  if (many_wifi)
+    p.warnings.push_back(fmt::format(
+        "{} WiFi links are in use ({}): edgetrain meters a WiFi link only when it is the one in use "
+        "(SimGrid 3.32 does not say which WiFi link a transfer crosses): not counted in energy_network_j",
+        wifi_used.size(), abbreviate(names_of(wifi_used))));
+  std::vector<std::string> unknown; // links without power figures
   std::map<const sg4::Link*, std::size_t> index;
   for (sg4::Link* l : used) {
     if (link_energy_known(l))
       index[l] = p.metered_links.size(), p.metered_links.push_back(l);
+    else if (many_wifi && is_wifi(l))
+      ++p.links_energy_unknown;
     else
       unknown.push_back(l->get_name());
   }
@@ -383,11 +406,11 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
     std::sort(n.metered.begin(), n.metered.end());
     n.metered.erase(std::unique(n.metered.begin(), n.metered.end()), n.metered.end());
   }
-  p.links_energy_unknown = static_cast<int>(unknown.size());
+  p.links_energy_unknown += static_cast<int>(unknown.size());
   if (!unknown.empty())
     p.warnings.push_back(
-        fmt::format("{} link(s) ({}) carry no wattage_range or are WiFi links, whose energy SimGrid "
-                    "3.32 does not expose: not counted in energy_network_j",
+        fmt::format("{} link(s) ({}) carry no power figures (wattage_range, or wifi_watt_values on a "
+                    "WiFi link): not counted in energy_network_j",
                     unknown.size(), abbreviate(unknown)));
 
   for (const auto& [host, count] : s.data.by_host) {

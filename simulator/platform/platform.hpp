@@ -49,9 +49,8 @@ struct Platform {
   NodeId aggregator = 0;
   std::vector<NodeData> data; // indexed by NodeId
   std::vector<std::string> warnings;
-  std::vector<simgrid::s4u::Link*>
-      metered_links;             // links on used routes whose energy SimGrid reports, by name
-  int links_energy_unknown = 0;  // links on used routes whose energy it does not
+  std::vector<simgrid::s4u::Link*> metered_links; // links on used routes whose energy is known, by name
+  int links_energy_unknown = 0;                   // links on used routes whose energy is not
   bool has_state_traces = false; // hosts or links switch off and on: an empty round may be followed by others
 
   [[nodiscard]] std::size_t trainer_count() const { return nodes.size() - 1; }
@@ -88,7 +87,8 @@ void parse_wattage(const std::string& text, std::size_t pstates, std::vector<dou
 void apply_cluster_power(const simgrid::s4u::Engine& engine, const std::set<std::string>& clusters,
                          const std::string& shown);
 
-// Whether SimGrid reports this link's energy (wattage_range set, and not a WiFi link).
+// Whether this link's energy is known: wattage_range set (SimGrid's link_energy plugin), or a WIFI
+// link that engine/wifi_energy meters (wifi_watt_values set, the one WIFI link in use).
 bool link_energy_known(const simgrid::s4u::Link* link);
 
 // Natural order: "rpi-2" before "rpi-10".

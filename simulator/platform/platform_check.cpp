@@ -1,6 +1,7 @@
 #include "simulator/platform/platform_check.hpp"
 
 #include "simulator/common/text_file.hpp"
+#include "simulator/engine/wifi_energy.hpp"
 
 #include "simulator/platform/platform.hpp"
 
@@ -196,6 +197,14 @@ private:
         add(n,
             fmt::format("{}: a WIFI link cannot have a latency (SimGrid forbids it); put it on the next link",
                         who));
+      // The wifi energy plugin aborts on some malformed figures and misreads others.
+      const std::string watts = prop(n, "wifi_watt_values"), beacons = prop(n, "control_duration");
+      try {
+        (void)wifi_energy::read_power(has_prop(n, "wifi_watt_values") ? watts.c_str() : nullptr,
+                                      has_prop(n, "control_duration") ? beacons.c_str() : nullptr);
+      } catch (const std::invalid_argument& e) {
+        add(n, fmt::format("{}: {}", who, e.what()));
+      }
     }
     if (has_prop(n, "wattage_range")) check_idle_busy(n, who, "wattage_range", prop(n, "wattage_range"));
     for (const char* f : {"bandwidth_file", "latency_file", "state_file"})
