@@ -172,7 +172,7 @@ void RoundEngine::coordinate() {
         --round; // no round was played
         continue;
       }
-      for (const std::string& clip : apply_rules(plan, limits))
+      for (const std::string& clip : apply_rules(plan, limits, views_))
         XBT_INFO("round %d: policy '%s': %s", round, scenario_.policy.c_str(), clip.c_str());
       try {
         check_plan(plan, platform_, model_, views_);

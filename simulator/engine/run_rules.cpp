@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
 namespace edgetrain {
 
 TrainingLimits limits_of(const TrainingSpec& t) {
@@ -19,17 +21,19 @@ TrainingLimits limits_of(const TrainingSpec& t) {
 
 namespace {
 // 0: the default; above a ceiling (0: none), the default included: the ceiling.
-int bounded(int asked, int fallback, int ceiling, const char* what, NodeId node, std::vector<std::string>& log) {
+int bounded(int asked, int fallback, int ceiling, const char* what, const std::string& node,
+            std::vector<std::string>& log) {
   if (asked == 0) asked = fallback;
   if (ceiling > 0 && asked > ceiling) {
-    log.push_back(fmt::format("node {}: {} {} clipped to {}", node, what, asked, ceiling));
+    log.push_back(fmt::format("node '{}': {} {} clipped to training.max_{} = {}", node, what, asked, what, ceiling));
     return ceiling;
   }
   return asked;
 }
 } // namespace
 
-std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limits) {
+std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limits,
+                                     const std::vector<NodeView>& nodes) {
   std::vector<std::string> log;
   const double ceiling = limits.round_timeout_s;
   if (ceiling > 0 && (plan.round_timeout_s <= 0 || plan.round_timeout_s > ceiling)) {
@@ -39,8 +43,10 @@ std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limi
     plan.round_timeout_s = ceiling;
   }
   for (Assignment& a : plan.trainers) {
-    a.local_steps = bounded(a.local_steps, limits.local_steps, limits.max_local_steps, "local_steps", a.node, log);
-    a.batch = bounded(a.batch, limits.batch, limits.max_batch, "batch", a.node, log);
+    // An unknown node is left for check_plan to report as the policy bug it is.
+    const std::string who = a.node < nodes.size() ? nodes[a.node].host : std::to_string(a.node);
+    a.local_steps = bounded(a.local_steps, limits.local_steps, limits.max_local_steps, "local_steps", who, log);
+    a.batch = bounded(a.batch, limits.batch, limits.max_batch, "batch", who, log);
   }
   return log;
 }

@@ -15,7 +15,9 @@ namespace edgetrain {
 
 TrainingLimits limits_of(const TrainingSpec& t);
 
-// Fills in and clips `plan` in place; returns one line per change, for the log.
-std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limits);
+// Fills in and clips `plan` in place; returns one line per change (naming the hosts of `nodes`),
+// for the log.
+std::vector<std::string> apply_rules(RoundPlan& plan, const TrainingLimits& limits,
+                                     const std::vector<NodeView>& nodes);
 
 } // namespace edgetrain

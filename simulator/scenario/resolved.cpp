@@ -19,6 +19,18 @@ std::string bare_or_quoted(const std::string& key) {
                                         std::string::npos;
   return bare ? key : value_to_string(Value{key});
 }
+// What a planner's predictor resolves to, said beside it: under the surrogate process it is
+// not the process's own parameters, unless "oracle" (an upper bound).
+std::string note(const Scenario& s, const std::string& path, const Value& v) {
+  const auto* text = std::get_if<std::string>(&v);
+  if (!text || path.size() < 10 || path.compare(path.size() - 10, 10, ".predictor") != 0) return "";
+  if (*text == "auto")
+    return fmt::format("  # configs/predictors/{}-{}.toml: fitted on another design and seed than "
+                       "learning.surrogate.*",
+                       s.model, s.data.dataset);
+  if (*text == "oracle") return "  # learning.surrogate.* itself: an upper bound, not a fair comparison";
+  return "";
+}
 } // namespace
 
 std::string resolved_toml(const Scenario& s) {
@@ -34,7 +46,7 @@ std::string resolved_toml(const Scenario& s) {
     Value v = value;
     if (path == "scenario.name") v = s.name;
     if (path == "platform.file") v = s.platform_file.string();
-    out += fmt::format("{} = {}\n", key, value_to_string(v));
+    out += fmt::format("{} = {}{}\n", key, value_to_string(v), note(s, path, v));
   }
   if (!s.data.by_host.empty()) {
     out += "\n[data.samples]\n";
