@@ -99,7 +99,7 @@ public:
     } else {
       const auto path = (ctx.base_dir / file).lexically_normal();
       pareto_ = read_pareto(path.string(), ctx.model.prunable_count());
-      info_ = {{"pareto", path.string()}};
+      info_ = {{"pareto", file}}; // as given, not absolute: outputs stay the same across checkouts
     }
     // Fastest-converging first: a device takes the first that fits. A mini-batch's FLOPs are the
     // cost model's at this scenario's batch (the table's column may come from another batch).

@@ -35,7 +35,7 @@ class Baseline : public Policy {
 public:
   Baseline(const PolicyContext& ctx, const std::string& name)
       : rng_(ctx.seed, "policy." + name), k_(static_cast<std::size_t>(ctx.params.integer("k"))),
-        steps_(ctx.limits.local_steps), batch_(ctx.limits.batch) {}
+        steps_(ctx.limits.local_steps), batch_(ctx.limits.batch), timeout_(ctx.limits.round_timeout_s) {}
 
 protected:
   std::vector<NodeId> sample(const RoundState& s) { return sample_trainers(s, k_, rng_); }
@@ -48,6 +48,7 @@ protected:
   Rng rng_;
   std::size_t k_;
   int steps_, batch_;
+  double timeout_; // training.round_timeout_s: the engine cuts rounds there, so budgets fit in it
 };
 
 KeySpec k_key() {
@@ -152,7 +153,11 @@ public:
       t.push_back(predict(s, s.nodes[id], c, steps_, batch_));
       full.push_back(t.back().comm + t.back().compute);
     }
-    const double budget = round_s_ > 0 ? round_s_ : quantile(full, 0.5);
+    // Partial work is the point: the budget fits within the engine's cuts (timeout, deadline), or
+    // the work would be cut and lost.
+    double budget = round_s_ > 0 ? round_s_ : quantile(full, 0.5);
+    if (timeout_ > 0) budget = std::min(budget, timeout_);
+    budget = std::min(budget, s.deadline_s - s.now_s);
     for (std::size_t i = 0; i < who.size(); ++i) {
       const double fits = (budget - t[i].comm) / t[i].compute * steps_;
       const int steps = std::clamp(static_cast<int>(std::floor(std::isfinite(fits) ? fits : 1.0)), 1, steps_);

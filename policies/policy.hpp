@@ -39,8 +39,8 @@ struct PolicyContext {
   std::filesystem::path base_dir; // the scenario's folder: files a policy names are relative to it
   // Where a key was given ("file:line:col", "--set key", or the scenario file), for errors.
   std::function<std::string(const std::string& key)> where;
-  // The surrogate process's own parameters, or null under another process: only for a planner
-  // told to use predictor = "oracle", an upper bound that every output labels as such.
+  // The surrogate process's own parameters, given only to a policy whose predictor parameter is
+  // "oracle" under the surrogate process (null otherwise): an upper bound every output labels.
   const LossModel* ground_truth = nullptr;
 };
 

@@ -226,17 +226,24 @@ TEST_CASE("distreal error: a Pareto table that does not fit the model") {
 
 // The engine's rules hold for every registered policy, so a new policy is covered without a new
 // test: nothing past the deadline, no trainer past the scenario's round timeout, no trainer past
-// the step and batch bounds. The deadline (0.5 s) falls inside a round of every policy here.
+// the step bound (30, under PACT's 2 x 20 steps). The deadline (0.5 s) falls inside a round of
+// every policy here.
 TEST_CASE("run rules: every registered policy is held to the deadline, the timeout and the bounds") {
   const double deadline = 0.5, timeout = 0.3;
   for (const PolicyInfo& info : edgetrain::policy_registry()) {
     CAPTURE(info.name);
     const Run r = run(info.name, 0.05, deadline, 60, "",
-                      fmt::format("round_timeout_s = {}\nmax_local_steps = 15\nmax_batch = 24", timeout));
+                      fmt::format("round_timeout_s = {}\nmax_local_steps = 30\nmax_batch = 32", timeout));
     REQUIRE(r.proc.code == 0);
-    CHECK(r.summary.find("\"sim_time_s\": ") != std::string::npos);
+    // The target (0.05) is out of reach: every policy trains until the deadline stops it.
+    CHECK(r.summary.find("\"stop_reason\": \"deadline\"") != std::string::npos);
     const auto at = r.summary.find("\"sim_time_s\": ");
+    REQUIRE(at != std::string::npos);
     CHECK(std::stod(r.summary.substr(at + 14)) <= deadline);
+    const auto rounds = csv_rows(r.rounds);
+    REQUIRE(!rounds.empty());
+    CHECK(std::stod(rounds.back()[2]) == doctest::Approx(deadline).epsilon(1e-9)); // cut there
+    int trained = 0;
     // rounds.csv: round,start_s,end_s,...
     for (const auto& row : csv_rows(r.rounds)) {
       CHECK(std::stod(row[2]) <= deadline);
@@ -245,9 +252,11 @@ TEST_CASE("run rules: every registered policy is held to the deadline, the timeo
     // nodes.csv: round,node,host,role,trained,finished,compute_s,comm_s,flops,...
     for (const auto& row : csv_rows(r.nodes)) {
       if (row[3] != "trainer" || row[4] != "1") continue;
+      ++trained;
       CHECK(std::stod(row[6]) + std::stod(row[7]) <= timeout * (1 + 1e-9));
-      CHECK(std::stod(row[8]) <= 15 * 24 * kSampleFlops * (1 + 1e-9));
+      CHECK(std::stod(row[8]) <= 30 * 32 * kSampleFlops * (1 + 1e-9));
     }
+    CHECK(trained > 0);
   }
 }
 
@@ -272,6 +281,7 @@ TEST_CASE("predictor: planners plan with their own shipped predictor, not the su
 TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the trained process") {
   const Run r = run("pact", 0.9, 600, 3, "[policy.pact]\npredictor = \"oracle\"\n");
   REQUIRE(r.proc.code == 0);
+  CHECK(r.rounds != run("pact", 0.9, 600, 3).rounds); // the model played is the file's, not the oracle's
   CHECK(r.summary.find("\"policy_predictor\": \"oracle\"") != std::string::npos);
   CHECK(r.summary.find("\"policy_predictor_note\": \"an upper bound") != std::string::npos);
   CHECK(r.proc.out.find("upper bound") != std::string::npos); // on the console too
@@ -285,16 +295,21 @@ TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the t
 TEST_CASE("predictor error: a missing, malformed or other model's file, at its line, nothing written") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  d.write("bad.toml", "[learning.surrogate]\nfloor_loss = \"low\"\n");
+  const std::string fitted = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n";
+  d.write("bad.toml", fitted + "[learning.surrogate]\nfloor_loss = \"low\"\n");
+  d.write("nofit.toml", "[learning.surrogate]\nfloor_loss = 0.3\n");
+  d.write("table.toml", "fitted_for = \"lenet5\"\n[learning.surrogate]\nfloor_loss = 0.3\n");
   d.write("mlp.toml", testutil::read(testutil::source_dir() / "configs/calibration/mlp-fashion-mnist.toml"));
-  d.write("unknown.toml", "[learning.surrogate]\nfloor = 0.3\n");
+  d.write("unknown.toml", fitted + "[learning.surrogate]\nfloor = 0.3\n");
   const struct {
     const char* file;
     const char* expect;
   } cases[] = {
       {"nope.toml", "s.toml:18:13: policy.pact.predictor: no predictor file"},
-      {"bad.toml", "bad.toml:2:14: learning.surrogate.floor_loss: expected number, got string \"low\""},
-      {"unknown.toml", "unknown.toml:2:1: learning.surrogate.floor: unknown key"},
+      {"bad.toml", "bad.toml:5:14: learning.surrogate.floor_loss: expected number, got string \"low\""},
+      {"unknown.toml", "unknown.toml:5:1: learning.surrogate.floor: unknown key"},
+      {"nofit.toml", "nofit.toml: fitted_for: missing: the file must say what it was fitted for"},
+      {"table.toml", "table.toml:1:14: fitted_for: expected a table"},
       {"mlp.toml", "fitted_for: fitted for model 'mlp' on 'fashion-mnist', but the run trains 'lenet5'"},
   };
   for (const auto& c : cases) {
@@ -306,4 +321,17 @@ TEST_CASE("predictor error: a missing, malformed or other model's file, at its l
     CHECK(p.err.find(c.expect) != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(d.path() / "out"));
   }
+}
+
+TEST_CASE("predictor: a file named relative to the scenario, and resolved.toml repeats the run") {
+  TempDir d;
+  d.write("p.xml", kPlatform);
+  d.write("mine.toml", testutil::read(testutil::source_dir() / "configs/predictors/lenet5-fashion-mnist.toml"));
+  d.write("s.toml", scenario("pact", 0.9, 600, 3, "[policy.pact]\npredictor = \"mine.toml\"\n"));
+  REQUIRE(testutil::run_edgetrain("run s.toml --out a --no-progress", d.path()).code == 0);
+  CHECK(testutil::read(d.path() / "a/summary.json").find("\"policy_predictor\": \"mine.toml\"") != std::string::npos);
+  // From another folder, by its resolved.toml alone: the same rounds.
+  std::filesystem::create_directory(d.path() / "elsewhere");
+  REQUIRE(testutil::run_edgetrain("run ../a/resolved.toml --out ../b --no-progress", d.path() / "elsewhere").code == 0);
+  CHECK(testutil::read(d.path() / "a/rounds.csv") == testutil::read(d.path() / "b/rounds.csv"));
 }

@@ -3,6 +3,7 @@
 // round timeout is a ceiling on every plan, and steps and batch are filled in and clipped. Checked
 // over several rounds against joules worked out by hand, on a one-trainer platform under CM02
 // with crosstraffic off (a transfer of S bytes takes latency + S / bandwidth exactly).
+#include "simulator/common/error.hpp"
 #include "simulator/engine/simulation.hpp"
 
 #include "test_util.hpp"
@@ -50,10 +51,13 @@ struct Run {
   TempDir dir;
   Capture cap;
   RunResult result;
-  Run(const std::string& xml, const std::string& training, std::unique_ptr<Policy> policy = nullptr) {
+  Run(const std::string& xml, const std::string& training, std::unique_ptr<Policy> policy = nullptr,
+      const std::string& trace = "") {
     dir.write("p.xml", xml);
-    const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n"
-                                       "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
+    dir.write("t.trace", trace);
+    const auto f = dir.write("s.toml", "[platform]\nfile = \"p.xml\"\n" +
+                                           std::string(trace.empty() ? "" : "traces = [\"t.trace\"]\n") +
+                                           "simgrid_cfg = [\"network/model:CM02\", \"network/crosstraffic:0\"]\n"
                                        "[training]\nlocal_steps = 2\nbatch = 4\nstop_at_target = false\n" +
                                            training);
     Simulation sim(load_scenario(f), {}, false, std::move(policy));
@@ -149,23 +153,25 @@ TEST_CASE("run rules: a round whose aggregation the deadline cuts counts no upda
 
 TEST_CASE("run rules: no round starts once the deadline is reached") {
   Run r(platform(), fmt::format("max_rounds = 10\ndeadline_s = {:.17g}\n", kRound));
-  CHECK(r.cap.records.size() == 1);
+  REQUIRE(r.cap.records.size() == 1);
+  CHECK(r.cap.records[0].trainers_finished == 1); // its aggregation ends at the deadline: in time
   CHECK(r.result.stop_reason == "deadline");
   CHECK(r.result.sim_time_s == doctest::Approx(kRound).epsilon(1e-9));
 }
 
-TEST_CASE("run rules: steps and batch left at 0 are the scenario's; above the bounds, clipped") {
+// (No ';' in test names: CTest would cut the name there, and the test would run nothing.)
+TEST_CASE("run rules: steps and batch left at 0 are the scenario's, and clipped to the bounds") {
   const std::string t2 = R"(
   <host id="t2" speed="1Gf"><prop id="role" value="trainer"/><prop id="wattage_per_state" value="10:20"/></host>
 )";
   Run r(platform(t2, R"(<link id="l2" bandwidth="10MBps" latency="10ms"/>)",
-                 R"(<route src="agg" dst="t2"><link_ctn id="l2"/></route>)"), "max_rounds = 3\nmax_local_steps = 3\nmax_batch = 2\n",
+                 R"(<route src="agg" dst="t2"><link_ctn id="l2"/></route>)"), "max_rounds = 3\nmax_local_steps = 3\nmax_batch = 4\n",
         std::make_unique<AskingPolicy>(1000, 1000, 0));
   REQUIRE(r.cap.records.size() == 3);
   for (std::size_t k = 0; k < 3; ++k) {
-    CHECK(r.node(k, 1).flops == doctest::Approx(3 * 2 * kTrainFlops)); // clipped to 3 steps of 2
+    CHECK(r.node(k, 1).flops == doctest::Approx(3 * 4 * kTrainFlops)); // clipped to 3 steps of 4
     CHECK(r.node(k, 2).flops == doctest::Approx(2 * 4 * kTrainFlops)); // the scenario's 2 of 4
-    CHECK(r.node(k, 1).samples_processed == 6);
+    CHECK(r.node(k, 1).samples_processed == 12);
     CHECK(r.node(k, 2).samples_processed == 8);
   }
 }
@@ -188,5 +194,33 @@ TEST_CASE("run rules: training.round_timeout_s caps a policy's longer timeout") 
     CHECK_FALSE(s.finished);
     CHECK(s.compute_s == doctest::Approx(0.5 - kDown).epsilon(1e-6));
     CHECK(s.energy_j == doctest::Approx(10 * kDown + 20 * (0.5 - kDown)).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("run rules: with every trainer off, the engine waits up to the deadline, not past it") {
+  // t1 is off from the start (a state trace): no round can be played. With idle_wait_s 30 and the
+  // deadline at 100 s the engine asks at 0, 30, 60 and 90 s, waits the last 10 s and stops at 100.
+  Run r(platform(), "max_rounds = 10\ndeadline_s = 100\nidle_wait_s = 30\n", nullptr,
+        "[host t1 state]\n0 0\n");
+  CHECK(r.cap.records.empty());
+  CHECK(r.result.stop_reason == "deadline");
+  CHECK(r.result.sim_time_s == doctest::Approx(100).epsilon(1e-12));
+}
+
+TEST_CASE("run rules error: the scenario's own steps or batch above their ceilings") {
+  TempDir d;
+  d.write("p.xml", platform());
+  for (const auto& [keys, expect] :
+       {std::pair{"local_steps = 20\nmax_local_steps = 15\n",
+                  "s.toml:4:15: training.local_steps: 20 is above training.max_local_steps = 15"},
+        std::pair{"batch = 32\nmax_batch = 16\n", "s.toml:4:9: training.batch: 32 is above training.max_batch = 16"}}) {
+    CAPTURE(keys);
+    const auto f = d.write("s.toml", std::string("[platform]\nfile = \"p.xml\"\n[training]\n") + keys);
+    try {
+      (void)load_scenario(f);
+      FAIL("no error");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find(expect) != std::string::npos);
+    }
   }
 }

@@ -1,8 +1,8 @@
-// WiFi link energy (engine/wifi_energy) against SimGrid's own wifi energy plugin, which only logs
+// WiFi link energy (platform/wifi_energy) against SimGrid's own wifi energy plugin, which only logs
 // its figure when the link is destroyed, and against joules worked out by hand from the plugin's
 // formula (src/plugins/link_energy_wifi.cpp, LinkEnergyWifi::update).
 #include "simulator/engine/simulation.hpp"
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 
 #include "test_util.hpp"
 #include <simgrid/s4u/Link.hpp>

@@ -4,7 +4,6 @@
 #include "policies/pact/planner.hpp"
 #include "policies/pact/planning_policy.hpp"
 #include "simulator/common/error.hpp"
-#include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 

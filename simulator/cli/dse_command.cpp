@@ -30,6 +30,8 @@ int dse_command(const DseArgs& args) {
           args.predictor == "auto"
               ? fmt::format("{}/{}-{}.toml", EDGETRAIN_PREDICTOR_DIR, s.model, s.data.dataset)
               : args.predictor;
+      if (!std::filesystem::is_regular_file(file))
+        throw InputError("--predictor", fmt::format("no such file: {}", file));
       predictor =
           surrogate_model(read_calibration_file(file, file, s.model, s.data.dataset), model.classes);
     }

@@ -86,7 +86,7 @@ struct RoundState {
 // What a device knows before each mini-batch when it chooses its own compression during the round.
 struct DeviceNow {
   int steps_done = 0, steps_left = 0;
-  double seconds_left = 0; // until the round's timeout (infinity when the round has none)
+  double seconds_left = 0; // until the round is cut: its timeout or the run's deadline (infinity: neither)
   double flops_now = 0;    // FLOP/s it has now at its DVFS state, all cores (speed trace applied)
   std::size_t current = 0; // the option of its last mini-batch (Assignment::compression's before the first)
   double download_s = 0;   // how long its model download took this round (contention included)

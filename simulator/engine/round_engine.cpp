@@ -4,7 +4,7 @@
 #include "simulator/engine/plan_check.hpp"
 #include "simulator/engine/round_play.hpp"
 #include "simulator/engine/run_rules.hpp"
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 
 #include <fmt/format.h>
@@ -164,11 +164,8 @@ void RoundEngine::coordinate() {
           result_.stop_reason = "no_trainers";
           break;
         }
-        if (sg4::Engine::get_clock() + t.idle_wait_s > t.deadline_s) {
-          result_.stop_reason = "deadline";
-          break;
-        }
-        sg4::this_actor::sleep_for(t.idle_wait_s);
+        // Wait, but not past the deadline: the loop's first check then ends the run there.
+        sg4::this_actor::sleep_for(std::min(t.idle_wait_s, t.deadline_s - sg4::Engine::get_clock()));
         --round; // no round was played
         continue;
       }

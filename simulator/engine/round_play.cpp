@@ -1,6 +1,6 @@
 #include "simulator/engine/round_play.hpp"
 
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 
 #include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
@@ -166,8 +166,10 @@ bool aggregate(double flops, double deadline_s) {
     exec->wait_for(std::isfinite(left) ? left : -1.0);
     return true;
   } catch (const simgrid::TimeoutException&) {
+    // Ending at the deadline itself, to rounding, is ending in time.
+    const bool done = exec->get_remaining() <= 1e-9 * flops;
     exec->cancel();
-    return false;
+    return done;
   }
 }
 

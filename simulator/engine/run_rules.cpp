@@ -20,10 +20,11 @@ TrainingLimits limits_of(const TrainingSpec& t) {
 }
 
 namespace {
-// 0: the default; above a ceiling (0: none), the default included: the ceiling.
+// 0: the default (never above the ceiling: the scenario loader checks it); above a ceiling
+// (0: none): the ceiling.
 int bounded(int asked, int fallback, int ceiling, const char* what, const std::string& node,
             std::vector<std::string>& log) {
-  if (asked == 0) asked = fallback;
+  if (asked == 0) return fallback;
   if (ceiling > 0 && asked > ceiling) {
     log.push_back(fmt::format("node '{}': {} {} clipped to training.max_{} = {}", node, what, asked, what, ceiling));
     return ceiling;

@@ -21,7 +21,10 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
   if (!policy_) {
     // The policy gets the run's limits, its own parameters and the model, not the scenario. The
     // surrogate's parameters are handed over only for a planner's explicit "oracle" predictor.
-    if (scenario_.learning == "surrogate")
+    const auto& own = scenario_.policy_params.values();
+    const auto asked = own.find("predictor");
+    if (scenario_.learning == "surrogate" && asked != own.end() &&
+        std::get<std::string>(asked->second) == "oracle")
       ground_truth_ = std::make_unique<LossModel>(calibrated_loss_model(scenario_, model_.classes));
     const PolicyContext ctx{limits_of(scenario_.training),
                             model_,

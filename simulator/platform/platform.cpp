@@ -1,7 +1,7 @@
 #include "simulator/platform/platform.hpp"
 
 #include "simulator/common/error.hpp"
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/platform/platform_check.hpp"
 #include "simulator/platform/traces.hpp"
@@ -35,7 +35,7 @@ namespace edgetrain {
 
 bool link_energy_known(const sg4::Link* l) {
   // WIFI links: the wifi energy plugin keeps its figures private in 3.32 (and
-  // sg_link_get_consumed_energy crashes on them); engine/wifi_energy books them the plugin's way.
+  // sg_link_get_consumed_energy crashes on them); platform/wifi_energy books them the plugin's way.
   if (l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI) return wifi_energy::metered(l);
   return l->get_property("wattage_range") != nullptr;
 }

@@ -88,7 +88,7 @@ void apply_cluster_power(const simgrid::s4u::Engine& engine, const std::set<std:
                          const std::string& shown);
 
 // Whether this link's energy is known: wattage_range set (SimGrid's link_energy plugin), or a WIFI
-// link that engine/wifi_energy meters (wifi_watt_values set, the one WIFI link in use).
+// link that platform/wifi_energy meters (wifi_watt_values set, the one WIFI link in use).
 bool link_energy_known(const simgrid::s4u::Link* link);
 
 // Natural order: "rpi-2" before "rpi-10".

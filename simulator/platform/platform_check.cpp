@@ -1,7 +1,7 @@
 #include "simulator/platform/platform_check.hpp"
 
 #include "simulator/common/text_file.hpp"
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 
 #include "simulator/platform/platform.hpp"
 

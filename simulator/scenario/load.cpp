@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 namespace edgetrain {
 
@@ -255,12 +256,21 @@ const Value& given_or_default(const Loader& l, const std::string& path) {
 
 // A calibration file (edgetrain calibrate) is a scenario fragment holding learning.surrogate.*
 // keys only, checked like the scenario itself, and a [fitted_for] table naming the model and data
-// set it was fitted for: a file for another model is refused, not played.
+// set it was fitted for: a file for another model is refused, not played. `required`: a file
+// without the table is refused too (predictors); a surrogate calibration of an older edgetrain
+// may lack it.
 Loader read_fragment(const fs::path& cal, const std::string& shown, const std::string& model,
-                     const std::string& dataset) {
+                     const std::string& dataset, bool required) {
   toml::table table = parse_toml_file(cal.string(), shown);
-  if (const toml::node* f = table.get("fitted_for")) {
+  const toml::node* f = table.get("fitted_for");
+  if (!f && required)
+    throw InputError(shown, "fitted_for: missing: the file must say what it was fitted for ([fitted_for] with "
+                            "model and dataset, as edgetrain calibrate writes it)");
+  if (f) {
     const toml::table* ft = f->as_table();
+    if (!ft)
+      throw InputError(fmt::format("{}:{}:{}", shown, f->source().begin.line, f->source().begin.column),
+                       "fitted_for: expected a table ([fitted_for] with model and dataset)");
     const auto text = [&](const char* key) -> std::string {
       const toml::node* n = ft ? ft->get(key) : nullptr;
       if (!n || !n->is_string())
@@ -308,7 +318,7 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   } else {
     return;
   }
-  const Loader fragment = read_fragment(cal, cal.string(), model, dataset);
+  const Loader fragment = read_fragment(cal, cal.string(), model, dataset, false);
   for (const auto& [path, value] : fragment.values_) {
     if (loader.values_.count(path)) continue; // the scenario's own setting wins
     loader.values_[path] = value;
@@ -393,6 +403,14 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.training.batch = integer("training.batch");
   s.training.max_local_steps = integer("training.max_local_steps");
   s.training.max_batch = integer("training.max_batch");
+  // The ceilings bound what a policy may ask; the scenario's own defaults must sit under them, or
+  // policies would plan with steps and batches the engine then changes.
+  for (const auto& [key, value, ceiling] :
+       {std::tuple{"training.local_steps", s.training.local_steps, s.training.max_local_steps},
+        std::tuple{"training.batch", s.training.batch, s.training.max_batch}})
+    if (ceiling > 0 && value > ceiling)
+      throw InputError(where(key), fmt::format("{}: {} is above {} = {}", key, value,
+                                               std::string(key).replace(9, 0, "max_"), ceiling));
   s.training.target_loss = num("training.target_loss");
   s.training.deadline_s = num("training.deadline_s");
   s.training.max_rounds = integer("training.max_rounds");
@@ -412,7 +430,7 @@ Params read_calibration_file(const fs::path& file, const std::string& shown, con
                              const std::string& dataset) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) throw InputError(shown, "no such file");
-  const Loader fragment = read_fragment(file, shown, model, dataset);
+  const Loader fragment = read_fragment(file, shown, model, dataset, true);
   std::map<std::string, Value> out;
   const std::string prefix = "learning.surrogate.";
   for (const KeySpec& k : scenario_schema()) // every parameter, the file's or the default

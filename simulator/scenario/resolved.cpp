@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <string>
+#include <vector>
+
 namespace edgetrain {
 
 std::string Scenario::where(const std::string& key) const {
@@ -19,6 +22,18 @@ std::string bare_or_quoted(const std::string& key) {
                                         std::string::npos;
   return bare ? key : value_to_string(Value{key});
 }
+// Files named relative to the scenario are written absolute, like platform.file, so that
+// `edgetrain run DIR/resolved.toml` finds them from the output folder.
+Value absolute_if_file(const Scenario& s, const std::string& path, const Value& v) {
+  const auto* text = std::get_if<std::string>(&v);
+  const auto ends = [&](const std::string& tail) {
+    return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  const bool names_file = ends(".predictor") || ends(".pareto") || path == "learning.surrogate.calibration";
+  if (!text || !names_file || text->empty() || *text == "auto" || *text == "oracle") return v;
+  return (s.file.parent_path() / *text).lexically_normal().string();
+}
+
 // What a planner's predictor resolves to, said beside it: under the surrogate process it is
 // not the process's own parameters, unless "oracle" (an upper bound).
 std::string note(const Scenario& s, const std::string& path, const Value& v) {
@@ -46,6 +61,13 @@ std::string resolved_toml(const Scenario& s) {
     Value v = value;
     if (path == "scenario.name") v = s.name;
     if (path == "platform.file") v = s.platform_file.string();
+    if (path == "platform.traces") {
+      std::vector<std::string> traces;
+      for (const auto& trace : s.traces)
+        traces.push_back(trace.string());
+      v = traces;
+    }
+    v = absolute_if_file(s, path, v);
     out += fmt::format("{} = {}{}\n", key, value_to_string(v), note(s, path, v));
   }
   if (!s.data.by_host.empty()) {

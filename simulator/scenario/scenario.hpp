@@ -79,8 +79,8 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
 
 // A calibration file's learning.surrogate.* parameters (the defaults for those it does not set),
-// checked like a scenario; InputError at "shown:line:col" when malformed, or fitted (its
-// [fitted_for] table) for another model or data set.
+// checked like a scenario; InputError at "shown:line:col" when malformed, without a [fitted_for]
+// table, or fitted for another model or data set.
 Params read_calibration_file(const std::filesystem::path& file, const std::string& shown,
                              const std::string& model, const std::string& dataset);
 

@@ -1,4 +1,4 @@
-#include "simulator/engine/wifi_energy.hpp"
+#include "simulator/platform/wifi_energy.hpp"
 
 #include <fmt/format.h>
 #include <simgrid/kernel/resource/Action.hpp>
