@@ -32,7 +32,7 @@ Predictor load_predictor(const PolicyContext& ctx, const std::string& name) {
   std::filesystem::path file;
   std::string shown;
   if (given == "auto") {
-    file = std::filesystem::path(EDGETRAIN_PREDICTOR_DIR) / (ctx.model.name + "-" + ctx.dataset + ".toml");
+    file = shipped_predictor(ctx.model.name, ctx.dataset);
     shown = file.string();
   } else {
     file = (ctx.base_dir / given).lexically_normal();

@@ -63,7 +63,7 @@ name = "{}"
 
 struct Run {
   Proc proc;
-  std::string summary, rounds, nodes;
+  std::string summary, rounds, nodes, resolved;
 };
 
 Run run(const std::string& policy, double target, double deadline, int max_rounds = 60,
@@ -77,6 +77,7 @@ Run run(const std::string& policy, double target, double deadline, int max_round
     r.summary = testutil::read(d.path() / "out/summary.json");
     r.rounds = testutil::read(d.path() / "out/rounds.csv");
     r.nodes = testutil::read(d.path() / "out/nodes.csv");
+    r.resolved = testutil::read(d.path() / "out/resolved.toml");
   }
   return r;
 }
@@ -268,6 +269,8 @@ TEST_CASE("predictor: planners plan with their own shipped predictor, not the su
     CHECK(r.summary.find("\"policy_predictor\": \"auto: configs/predictors/lenet5-fashion-mnist.toml\"") !=
           std::string::npos);
     CHECK(r.summary.find("upper bound") == std::string::npos);
+    CHECK(r.resolved.find("predictor = \"auto\"  # configs/predictors/lenet5-fashion-mnist.toml: fitted on "
+                          "another design and seed than learning.surrogate.*") != std::string::npos);
   }
   // The shipped predictor is a calibration apart from the surrogate's (another design and seed).
   const std::string cal = testutil::read(testutil::source_dir() / "configs/calibration/lenet5-fashion-mnist.toml");
@@ -285,6 +288,8 @@ TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the t
   CHECK(r.summary.find("\"policy_predictor\": \"oracle\"") != std::string::npos);
   CHECK(r.summary.find("\"policy_predictor_note\": \"an upper bound") != std::string::npos);
   CHECK(r.proc.out.find("upper bound") != std::string::npos); // on the console too
+  CHECK(r.resolved.find("predictor = \"oracle\"  # learning.surrogate.* itself: an upper bound") !=
+        std::string::npos); // and in resolved.toml
   const Run t = run("pact", 0.9, 600, 3, "[policy.pact]\npredictor = \"oracle\"\n[learning]\nprocess = \"trained\"\n");
   CAPTURE(t.proc.err);
   CHECK(t.proc.code == 2);

@@ -27,9 +27,7 @@ int dse_command(const DseArgs& args) {
     LossModel predictor;
     if (o.source == "predictor") { // a calibration of its own, not the surrogate process's parameters
       const std::string file =
-          args.predictor == "auto"
-              ? fmt::format("{}/{}-{}.toml", EDGETRAIN_PREDICTOR_DIR, s.model, s.data.dataset)
-              : args.predictor;
+          args.predictor == "auto" ? shipped_predictor(s.model, s.data.dataset).string() : args.predictor;
       if (!std::filesystem::is_regular_file(file))
         throw InputError("--predictor", fmt::format("no such file: {}", file));
       predictor =

@@ -426,6 +426,10 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   return s;
 }
 
+fs::path shipped_predictor(const std::string& model, const std::string& dataset) {
+  return fs::path(EDGETRAIN_PREDICTOR_DIR) / (model + "-" + dataset + ".toml");
+}
+
 Params read_calibration_file(const fs::path& file, const std::string& shown, const std::string& model,
                              const std::string& dataset) {
   std::error_code ec;

@@ -26,10 +26,8 @@ std::string bare_or_quoted(const std::string& key) {
 // `edgetrain run DIR/resolved.toml` finds them from the output folder.
 Value absolute_if_file(const Scenario& s, const std::string& path, const Value& v) {
   const auto* text = std::get_if<std::string>(&v);
-  const auto ends = [&](const std::string& tail) {
-    return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  const bool names_file = ends(".predictor") || ends(".pareto") || path == "learning.surrogate.calibration";
+  const bool names_file =
+      path.ends_with(".predictor") || path.ends_with(".pareto") || path == "learning.surrogate.calibration";
   if (!text || !names_file || text->empty() || *text == "auto" || *text == "oracle") return v;
   return (s.file.parent_path() / *text).lexically_normal().string();
 }
@@ -38,11 +36,10 @@ Value absolute_if_file(const Scenario& s, const std::string& path, const Value& 
 // not the process's own parameters, unless "oracle" (an upper bound).
 std::string note(const Scenario& s, const std::string& path, const Value& v) {
   const auto* text = std::get_if<std::string>(&v);
-  if (!text || path.size() < 10 || path.compare(path.size() - 10, 10, ".predictor") != 0) return "";
+  if (!text || !path.ends_with(".predictor")) return "";
   if (*text == "auto")
-    return fmt::format("  # configs/predictors/{}-{}.toml: fitted on another design and seed than "
-                       "learning.surrogate.*",
-                       s.model, s.data.dataset);
+    return fmt::format("  # configs/predictors/{}: fitted on another design and seed than learning.surrogate.*",
+                       shipped_predictor(s.model, s.data.dataset).filename().string());
   if (*text == "oracle") return "  # learning.surrogate.* itself: an upper bound, not a fair comparison";
   return "";
 }

@@ -83,6 +83,9 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<Over
 // table, or fitted for another model or data set.
 Params read_calibration_file(const std::filesystem::path& file, const std::string& shown,
                              const std::string& model, const std::string& dataset);
+// The planners' shipped default predictor for a model and data set (configs/predictors/), which
+// may not exist for a model nobody calibrated.
+std::filesystem::path shipped_predictor(const std::string& model, const std::string& dataset);
 
 // The schema: core keys, then each policy's and learning process's parameters as
 // "policy.<name>.<param>" and "learning.<name>.<param>".
