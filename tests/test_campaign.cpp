@@ -382,7 +382,7 @@ TEST_CASE("campaign: every shipped campaign expands, each run's scenario valid")
     CAPTURE(e.path().string());
     ++files;
     const Campaign c = load_campaign(e.path());
-    CHECK(expand_campaign(c).size() >= 24);
+    CHECK(expand_campaign(c).size() >= 12); // several policies over several seeds
   }
-  CHECK(files == 3);
+  CHECK(files == 4);
 }

@@ -1,5 +1,6 @@
 #include "simulator/campaign/campaign_dir.hpp"
 
+#include "simulator/common/csv_field.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/common/text_file.hpp"
 #include "simulator/metrics/output_dir.hpp"
@@ -19,28 +20,6 @@ namespace edgetrain {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char ch : v)
-    out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
-
-// A TOML value text as a table cell: strings without their quotes and escapes (toml_text's
-// \" and \\; control characters stay escaped, so a cell stays on one line).
-std::string cell(const std::string& toml_value) {
-  if (toml_value.size() < 2 || toml_value.front() != '"' || toml_value.back() != '"') return toml_value;
-  std::string out;
-  for (std::size_t i = 1; i + 1 < toml_value.size(); ++i) {
-    if (toml_value[i] == '\\' && i + 2 < toml_value.size() &&
-        (toml_value[i + 1] == '"' || toml_value[i + 1] == '\\'))
-      ++i;
-    out += toml_value[i];
-  }
-  return out;
-}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -95,6 +74,20 @@ std::vector<std::string> axis_keys(const Campaign& c) {
 }
 
 } // namespace
+
+// A TOML value text as a table cell: strings without their quotes and escapes (toml_text's
+// \" and \\; control characters stay escaped, so a cell stays on one line).
+std::string table_cell(const std::string& toml_value) {
+  if (toml_value.size() < 2 || toml_value.front() != '"' || toml_value.back() != '"') return toml_value;
+  std::string out;
+  for (std::size_t i = 1; i + 1 < toml_value.size(); ++i) {
+    if (toml_value[i] == '\\' && i + 2 < toml_value.size() &&
+        (toml_value[i + 1] == '"' || toml_value[i + 1] == '\\'))
+      ++i;
+    out += toml_value[i];
+  }
+  return out;
+}
 
 std::string shell_quote(const std::vector<std::string>& argv) {
   std::string out;
@@ -162,7 +155,7 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
   for (const CampaignRun& r : runs) {
     plan += fmt::format("{},{},{}", r.index + 1, r.id, r.seed);
     for (const auto& [k, v] : r.axis_values)
-      (plan += ',') += csv_field(cell(v));
+      (plan += ',') += csv_field(table_cell(v));
     plan += "\n";
   }
   write_file_atomic(root_ / "plan.csv", plan);
@@ -208,7 +201,7 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
     Row row;
     row.head = fmt::format("{},{}", r.index + 1, r.id);
     for (const auto& [k, v] : r.axis_values)
-      (row.head += ',') += csv_field(cell(v));
+      (row.head += ',') += csv_field(table_cell(v));
     row.head += fmt::format(",{}", r.seed);
     if (st.kind != RunStatus::Done) {
       ++(st.kind == RunStatus::Failed ? failed : missing);

@@ -57,6 +57,9 @@ private:
 std::vector<std::string> run_command_line(const std::string& edgetrain, const Campaign& c,
                                           const CampaignRun& r, const CampaignDir& dir);
 
+// A TOML value text as a table cell: a string without its quotes and escapes.
+std::string table_cell(const std::string& toml_value);
+
 // argv quoted for a POSIX shell.
 std::string shell_quote(const std::vector<std::string>& argv);
 

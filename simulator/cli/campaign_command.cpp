@@ -59,11 +59,13 @@ std::string describe(const PoolResult& r) {
   return r.signal != 0 ? fmt::format("signal {}", r.signal) : fmt::format("exit {}", r.exit_code);
 }
 
+// `argv[i]`: the command of `pending[i]`.
 int run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
               const std::vector<std::vector<std::string>>& argv, const CampaignDir& dir, int jobs,
               bool progress) {
   std::vector<PoolJob> pool;
-  for (const CampaignRun* r : pending) {
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const CampaignRun* r = pending[i];
     // The same run as argv says (commands.txt), made by a fork of this process: see PoolJob::body.
     RunArgs ra;
     ra.scenario = c.scenario.string();
@@ -71,7 +73,7 @@ int run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
     ra.seed = r->seed;
     ra.sets = r->sets;
     ra.progress = false;
-    pool.push_back({argv[r->index], dir.log_file(*r), [ra] { return run_command(ra); }});
+    pool.push_back({argv[i], dir.log_file(*r), [ra] { return run_command(ra); }});
   }
   Progress bar(pending.size(), progress && ::isatty(2));
   return run_pool(pool, jobs, [&](std::size_t i, const PoolResult& res) {
@@ -146,7 +148,10 @@ int campaign(const CampaignArgs& a) {
   int interrupted = 0;
   if (!a.merge_only && !pending.empty()) {
     if (a.backend == "local") {
-      interrupted = run_local(c, pending, argv, dir, a.jobs, a.progress);
+      std::vector<std::vector<std::string>> pending_argv;
+      for (const CampaignRun* r : pending)
+        pending_argv.push_back(argv[r->index]);
+      interrupted = run_local(c, pending, pending_argv, dir, a.jobs, a.progress);
     } else if (a.backend == "slurm") {
       for (std::size_t i = 0; i < scripts.size(); ++i)
         write_file_atomic(script_files[i], scripts[i]);
@@ -182,6 +187,24 @@ int campaign(const CampaignArgs& a) {
   return done == static_cast<int>(runs.size()) ? 0 : 1;
 }
 } // namespace
+
+int run_campaign_local(const Campaign& c, const std::vector<CampaignRun>& runs, const CampaignDir& dir,
+                       int jobs, bool progress, bool merge_only, const std::string& command_line) {
+  const std::string self = self_executable();
+  std::vector<std::vector<std::string>> argv, pending_argv;
+  std::vector<const CampaignRun*> pending;
+  for (const CampaignRun& r : runs) {
+    argv.push_back(run_command_line(self, c, r, dir));
+    if (dir.status(r).kind != RunStatus::Done) pending.push_back(&r), pending_argv.push_back(argv.back());
+  }
+  dir.prepare(c, runs, argv);
+  fmt::print(stderr, "{}: {} runs, {} already complete, {} to run{}\n", dir.root().string(), runs.size(),
+             runs.size() - pending.size(), pending.size(), merge_only ? " (merge only)" : "");
+  const int interrupted =
+      merge_only || pending.empty() ? 0 : run_local(c, pending, pending_argv, dir, jobs, progress);
+  dir.merge(c, runs, command_line);
+  return interrupted;
+}
 
 int campaign_command(const CampaignArgs& args) {
   return report_errors([&] { return campaign(args); });

@@ -2,6 +2,9 @@
 // `edgetrain campaign`: every run of a campaign file (campaign/campaign.hpp), locally in a pool
 // of processes, as a Slurm job array, or through GNU parallel; then the merged tables. Every
 // argument in one struct, as RunArgs.
+#include "simulator/campaign/campaign.hpp"
+#include "simulator/campaign/campaign_dir.hpp"
+
 #include <string>
 #include <vector>
 
@@ -22,5 +25,11 @@ struct CampaignArgs {
 
 // 0: every run complete; 1: some failed (recorded, merged); 2: bad input, nothing run.
 int campaign_command(const CampaignArgs& args);
+
+// The local back end on a given plan (any subset of a campaign's runs): prepares `dir`, runs in a
+// pool of `jobs` processes what is not complete yet (unless `merge_only`), merges. Returns the
+// signal that interrupted it, 0 when every pending run ran. For commands built on campaigns.
+int run_campaign_local(const Campaign& c, const std::vector<CampaignRun>& runs, const CampaignDir& dir,
+                       int jobs, bool progress, bool merge_only, const std::string& command_line);
 
 } // namespace edgetrain

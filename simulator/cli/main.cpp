@@ -3,6 +3,7 @@
 #include "simulator/cli/calibrate_command.hpp"
 #include "simulator/cli/campaign_command.hpp"
 #include "simulator/cli/dse_command.hpp"
+#include "simulator/cli/fidelity_command.hpp"
 #include "simulator/cli/platform_command.hpp"
 #include "simulator/cli/report_command.hpp"
 #include "simulator/cli/run_command.hpp"
@@ -208,6 +209,24 @@ int main(int argc, char** argv) {
   cmd_camp->add_flag("!--no-progress", camp.progress, "no progress bar");
   for (int i = 0; i < argc; ++i)
     camp.argv.emplace_back(argv[i]);
+  edgetrain::FidelityArgs fid;
+  CLI::App* cmd_fid = app.add_subcommand(
+      "fidelity", "a campaign's runs under the trained and a fast learning process: how far the fast "
+                  "process's rankings and figures are from training's");
+  cmd_fid->add_option("campaign", fid.campaign, "campaign TOML file")->required();
+  cmd_fid->add_option("-o,--out", fid.out, "folder (re-running resumes it)")->required();
+  cmd_fid->add_option("-j,--jobs", fid.jobs, "runs at once")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd_fid->add_option("--sample", fid.sample,
+                      "about this many runs, drawn as whole groups and seeds (every policy kept); 0: all")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  cmd_fid->add_option("--sample-seed", fid.sample_seed, "seed of the sample's draw")->capture_default_str();
+  cmd_fid->add_option("--fast", fid.fast,
+                      "the fast learning process (default: the campaign's learning.process, else surrogate)");
+  cmd_fid->add_flag("--merge-only", fid.merge_only, "only measure the runs already complete");
+  cmd_fid->add_flag("!--no-progress", fid.progress, "no progress bar");
+  for (int i = 0; i < argc; ++i)
+    fid.argv.emplace_back(argv[i]);
   std::string report_dir;
   CLI::App* cmd_report = app.add_subcommand(
       "report", "figures (PNG, SVG) and report.md of a campaign folder, with python3-matplotlib");
@@ -227,6 +246,7 @@ int main(int argc, char** argv) {
   if (cmd_cal->parsed()) return edgetrain::calibrate_command(cal);
   if (cmd_dse->parsed()) return edgetrain::dse_command(dse);
   if (cmd_camp->parsed()) return edgetrain::campaign_command(camp);
+  if (cmd_fid->parsed()) return edgetrain::fidelity_command(fid);
   if (cmd_report->parsed()) return edgetrain::report_command(report_dir);
   if (cmd_validate->parsed()) return edgetrain::validate_command(validate_platform, validate_scenario);
   if (cmd_run->parsed()) {

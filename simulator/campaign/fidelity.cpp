@@ -1,0 +1,150 @@
+#include "simulator/campaign/fidelity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace edgetrain {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+int compare(const RankScore& x, const RankScore& y) {
+  if (x.primary != y.primary) return x.primary < y.primary ? -1 : 1;
+  if (x.secondary != y.secondary) return x.secondary < y.secondary ? -1 : 1;
+  return 0;
+}
+
+double rel_error(double fast, double trained) {
+  return trained != 0 ? std::abs(fast - trained) / std::abs(trained) : (fast == 0 ? 0.0 : kNaN);
+}
+
+// A policy's score over its seeds: on reaching the target (more seeds first, then the lower mean
+// of `value` over them), or on a value where higher is better.
+RankScore reach_score(const std::vector<const RunVerdict*>& runs, double RunVerdict::*value) {
+  int reached = 0;
+  double sum = 0;
+  for (const RunVerdict* r : runs)
+    if (r->reached) ++reached, sum += r->*value;
+  const double share = static_cast<double>(reached) / static_cast<double>(runs.size());
+  return {-share, reached ? sum / reached : 0.0};
+}
+
+RankScore accuracy_score(const std::vector<const RunVerdict*>& runs) {
+  double sum = 0;
+  for (const RunVerdict* r : runs)
+    sum += r->accuracy;
+  return {-sum / static_cast<double>(runs.size()), 0};
+}
+
+std::vector<int> ranks(const std::vector<RankScore>& s) {
+  std::vector<int> r(s.size(), 1);
+  for (std::size_t i = 0; i < s.size(); ++i)
+    for (std::size_t j = 0; j < s.size(); ++j)
+      r[i] += compare(s[j], s[i]) < 0;
+  return r;
+}
+
+struct Errors {
+  std::vector<double> time, energy, accuracy;
+  void add(const FidelityPair& p) {
+    accuracy.push_back(100 * std::abs(p.fast.accuracy - p.trained.accuracy));
+    if (!p.trained.reached || !p.fast.reached) return;
+    time.push_back(rel_error(p.fast.time_s, p.trained.time_s));
+    energy.push_back(rel_error(p.fast.energy_j, p.trained.energy_j));
+  }
+};
+
+std::optional<double> worst(std::optional<double> acc, std::optional<double> v) {
+  if (!v) return acc;
+  return acc ? std::min(*acc, *v) : v;
+}
+} // namespace
+
+ErrorStats error_stats(std::vector<double> e) {
+  e.erase(std::remove_if(e.begin(), e.end(), [](double x) { return std::isnan(x); }), e.end());
+  if (e.empty()) return {0, kNaN, kNaN};
+  std::sort(e.begin(), e.end());
+  const std::size_t n = e.size();
+  const double median = n % 2 ? e[n / 2] : 0.5 * (e[n / 2 - 1] + e[n / 2]);
+  return {static_cast<int>(n), median, e.back()};
+}
+
+std::optional<double> kendall_tau_b(const std::vector<RankScore>& a, const std::vector<RankScore>& b) {
+  const std::size_t n = a.size();
+  if (n < 2 || b.size() != n) return std::nullopt;
+  long long s = 0, pairs = 0, ties_a = 0, ties_b = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const int ca = compare(a[i], a[j]), cb = compare(b[i], b[j]);
+      ++pairs;
+      ties_a += ca == 0;
+      ties_b += cb == 0;
+      s += ca * cb;
+    }
+  if (ties_a == pairs && ties_b == pairs) return 1.0;
+  if (ties_a == pairs || ties_b == pairs) return 0.0;
+  return static_cast<double>(s) /
+         std::sqrt(static_cast<double>(pairs - ties_a) * static_cast<double>(pairs - ties_b));
+}
+
+Fidelity measure_fidelity(const std::vector<FidelityPair>& pairs) {
+  Fidelity f;
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const FidelityPair*>> by_group;
+  Errors all;
+  for (const FidelityPair& p : pairs) {
+    if (!by_group.count(p.group)) order.push_back(p.group);
+    by_group[p.group].push_back(&p);
+    all.add(p);
+    ++f.runs;
+    f.reached_trained += p.trained.reached;
+    f.reached_fast += p.fast.reached;
+    f.reached_both += p.trained.reached && p.fast.reached;
+  }
+  for (const std::string& name : order) {
+    GroupFidelity g;
+    g.group = name;
+    std::map<std::string, std::vector<const FidelityPair*>> by_policy;
+    Errors e;
+    for (const FidelityPair* p : by_group[name]) {
+      if (!by_policy.count(p->policy)) g.policies.push_back(p->policy);
+      by_policy[p->policy].push_back(p);
+      e.add(*p);
+      ++g.runs;
+      g.reached_trained += p->trained.reached;
+      g.reached_fast += p->fast.reached;
+    }
+    std::vector<RankScore> time_t, time_f, energy_t, energy_f, acc_t, acc_f;
+    for (const std::string& pol : g.policies) {
+      std::vector<const RunVerdict*> t, fa;
+      for (const FidelityPair* p : by_policy[pol])
+        t.push_back(&p->trained), fa.push_back(&p->fast);
+      time_t.push_back(reach_score(t, &RunVerdict::time_s));
+      time_f.push_back(reach_score(fa, &RunVerdict::time_s));
+      energy_t.push_back(reach_score(t, &RunVerdict::energy_j));
+      energy_f.push_back(reach_score(fa, &RunVerdict::energy_j));
+      acc_t.push_back(accuracy_score(t));
+      acc_f.push_back(accuracy_score(fa));
+    }
+    g.rank_trained = ranks(time_t);
+    g.rank_fast = ranks(time_f);
+    g.tau_time = kendall_tau_b(time_t, time_f);
+    g.tau_energy = kendall_tau_b(energy_t, energy_f);
+    g.tau_accuracy = kendall_tau_b(acc_t, acc_f);
+    g.rel_time = error_stats(e.time);
+    g.rel_energy = error_stats(e.energy);
+    g.abs_accuracy = error_stats(e.accuracy);
+    f.tau_time = worst(f.tau_time, g.tau_time);
+    f.tau_energy = worst(f.tau_energy, g.tau_energy);
+    f.tau_accuracy = worst(f.tau_accuracy, g.tau_accuracy);
+    f.groups.push_back(std::move(g));
+  }
+  f.rel_time = error_stats(all.time);
+  f.rel_energy = error_stats(all.energy);
+  f.abs_accuracy = error_stats(all.accuracy);
+  return f;
+}
+
+} // namespace edgetrain

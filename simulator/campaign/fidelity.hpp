@@ -1,0 +1,68 @@
+#pragma once
+// How far a fast learning process's verdicts are from the trained process's on the same runs
+// (`edgetrain fidelity`): the same campaign played under both, each run paired with its twin of the
+// same axes and seed. A study's verdict is a ranking of policies, so per group of the non-policy
+// axes (one deadline, one platform, ...) we compare the two rankings with Kendall's tau-b, and over
+// every run the errors of the figures a table would print.
+//
+// Ranking on time (or energy) to target: a policy that reaches the target in more seeds ranks
+// first; among those reaching it equally often, the lower mean over the seeds that reached it.
+// Ranking on final accuracy: the higher mean.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+struct RunVerdict {      // one run's figures, from its summary.json
+  bool reached = false;  // the target loss
+  double time_s = 0;     // to the target (when reached)
+  double energy_j = 0;   // to the target (when reached)
+  double accuracy = 0;   // final, in [0, 1]
+};
+
+struct FidelityPair {
+  std::size_t run = 0;   // plan index, from 0
+  std::string group;     // the non-policy axes' values, "key=value, ..." ("" with none)
+  std::string policy;    // the policy axis's values ("" without one)
+  std::int64_t seed = 0;
+  RunVerdict trained, fast;
+};
+
+// Median and maximum of a set of errors (NaN for both when empty).
+struct ErrorStats {
+  int count = 0;
+  double median = 0, max = 0;
+};
+ErrorStats error_stats(std::vector<double> errors);
+
+// Kendall's tau-b between two scorings of the same items (lower is better, ties allowed). Two
+// scorings that tie every item agree (1); one that ties every item while the other does not
+// agrees with nothing (0). Fewer than two items: nullopt.
+struct RankScore {
+  double primary = 0, secondary = 0; // compared in that order
+};
+std::optional<double> kendall_tau_b(const std::vector<RankScore>& a, const std::vector<RankScore>& b);
+
+struct GroupFidelity {
+  std::string group;
+  std::vector<std::string> policies;           // in first-seen order
+  std::vector<int> rank_trained, rank_fast;    // on time to target, 1 = best (ties share)
+  std::optional<double> tau_time, tau_energy, tau_accuracy;
+  ErrorStats rel_time, rel_energy, abs_accuracy;
+  int runs = 0, reached_trained = 0, reached_fast = 0;
+};
+
+struct Fidelity {
+  std::vector<GroupFidelity> groups; // in first-seen order
+  // Worst group (nullopt when no group ranks two policies).
+  std::optional<double> tau_time, tau_energy, tau_accuracy;
+  // Over every run: relative errors where both processes reached the target; accuracy in points.
+  ErrorStats rel_time, rel_energy, abs_accuracy;
+  int runs = 0, reached_trained = 0, reached_fast = 0, reached_both = 0;
+};
+
+Fidelity measure_fidelity(const std::vector<FidelityPair>& pairs);
+
+} // namespace edgetrain
