@@ -386,3 +386,17 @@ TEST_CASE("campaign: every shipped campaign expands, each run's scenario valid")
   }
   CHECK(files == 4);
 }
+
+TEST_CASE("campaign: a run's id ignores another learning process's keys, not its own") {
+  TempDir d;
+  const auto ids = [&](const std::string& process, const std::string& floor) {
+    const auto f = d.write("c.toml", campaign(fmt::format("\"learning.process\" = \"{}\"\n"
+                                                          "\"learning.surrogate.floor_loss\" = {}\n",
+                                                          process, floor),
+                                              "[1]"));
+    return expand_campaign(load_campaign(f)).at(0).id;
+  };
+  CHECK(ids("trained", "0.3") == ids("trained", "0.4"));     // the surrogate's keys do not decide it
+  CHECK(ids("surrogate", "0.3") != ids("surrogate", "0.4")); // they decide this one
+  CHECK(ids("trained", "0.3") != ids("surrogate", "0.3"));
+}

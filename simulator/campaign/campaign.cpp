@@ -258,12 +258,16 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
       // (a Pareto table, a calibration), relative to the scenario's folder as keys are.
       std::vector<fs::path> files{s.platform_file};
       files.insert(files.end(), s.traces.begin(), s.traces.end());
+      bool shipped = false; // a planner's predictor "auto": the shipped file for the model
       for (const auto& [key, value] : s.resolved)
         if (const auto* text = std::get_if<std::string>(&value); text && !text->empty()) {
           std::error_code ec;
           const fs::path f = s.file.parent_path() / *text;
           if (fs::is_regular_file(f, ec)) files.push_back(f);
+          shipped |= key.ends_with(".predictor") && *text == "auto";
         }
+      if (const fs::path f = shipped_predictor(s.model, s.data.dataset); shipped && fs::is_regular_file(f))
+        files.push_back(f);
       // Each file is read once per campaign (a trace may be tens of MB, shared by every run).
       std::vector<std::string> file_digests;
       for (const fs::path& f : files) {
@@ -271,7 +275,15 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
         if (fresh) it->second = digest(read_file(f));
         file_digests.push_back(it->second);
       }
-      r.id = run_id(resolved_toml(s), file_digests);
+      // Another learning process's keys decide nothing: a trained run keeps its id when the
+      // surrogate's calibration changes (fidelity studies reuse their trained runs).
+      Scenario identity = s;
+      const std::string own = "learning." + s.learning + ".";
+      std::erase_if(identity.resolved, [&](const auto& kv) {
+        return kv.first.rfind("learning.", 0) == 0 && kv.first.rfind(own, 0) != 0 &&
+               kv.first != "learning.process";
+      });
+      r.id = run_id(resolved_toml(identity), file_digests);
       runs.push_back(std::move(r));
     }
     std::size_t a = c.axes.size();
