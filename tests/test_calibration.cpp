@@ -52,6 +52,29 @@ TEST_CASE("calibration error: a missing file, a foreign key, a bad value, malfor
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("cal.toml:1:"), InputError);
 }
 
+TEST_CASE("calibration: a form-1 file's one compression rate applies to every mode, a newer form is refused") {
+  TempDir d;
+  d.write("s.toml", scenario("calibration = \"cal.toml\"\n"));
+  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n"
+                      "[learning.surrogate]\ncompression_rate = 1.7\nnested_rate = 0.2\n");
+  Scenario s = load_scenario(d.path() / "s.toml");
+  CHECK(param(s, "dropout_rate") == 1.7);
+  CHECK(param(s, "submodel_rate") == 1.7);
+  CHECK(param(s, "nested_rate") == 0.2); // set in the file: its own
+  CHECK(param(s, "plateau") == 0);
+  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 2\n"
+                      "[learning.surrogate]\ncompression_rate = 1.7\n");
+  s = load_scenario(d.path() / "s.toml");
+  CHECK(param(s, "dropout_rate") == 0.5); // form 2: the default
+  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 9\n"
+                      "[learning.surrogate]\ncompression_rate = 1.7\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
+                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 9"), InputError);
+  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = \"x\"\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("fitted_for.form: expected a positive"),
+                       InputError);
+}
+
 TEST_CASE("calibrate: a small design on synthetic data writes a file the surrogate then runs with") {
   TempDir d;
   d.write(
@@ -60,11 +83,11 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
           "\"\n[model]\nname = \"synthetic-mlp\"\n[data]\ndataset = \"synthetic\"\nsamples_per_node = 100\n"
           "[training]\nlocal_steps = 5\nbatch = 20\nmax_rounds = 3\n");
   const auto c = testutil::run_edgetrain(
-      "calibrate s.toml -o cal.toml --runs 6 --rounds 4 --nodes 3 --heldout-every 3 --eval-samples 100",
+      "calibrate s.toml -o cal.toml --runs 6 --rounds 6 --nodes 3 --heldout-every 3 --eval-samples 100",
       d.path());
   REQUIRE_MESSAGE(c.code == 0, c.err);
   const std::string cal = testutil::read(d.path() / "cal.toml");
-  CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 6") != std::string::npos);
+  CHECK(cal.find("#   edgetrain calibrate s.toml -o cal.toml --runs 6 --rounds 6") != std::string::npos);
   CHECK(cal.find("[learning.surrogate]") != std::string::npos);
   CHECK(cal.find("samples_scale = ") != std::string::npos);
   // The traces are written beside it, and refitting them gives the same parameters.
@@ -87,7 +110,13 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   const auto bad = testutil::run_edgetrain("calibrate s.toml -o bad.toml --runs 1", d.path());
   CHECK(bad.code == 2);
   CHECK_FALSE(std::filesystem::exists(d.path() / "bad.toml"));
-  // Two fitted runs of two rounds cannot determine seven parameters.
+  // An older layout of traces (a dropout flag, no sample counts, steps or batch) is refused by name.
+  d.write("old.csv", "run,split,keep,dropout,participation,heldout,initial_loss,round,loss,accuracy,"
+                     "samples_processed,own_samples,trainer_keep,label_skew\n0,iid,1,0,1,0,2.3,1,2,0.2,640,600,1,0\n");
+  const auto old = testutil::run_edgetrain("calibrate s.toml -o r3.toml --from-traces old.csv", d.path());
+  CHECK(old.code == 2);
+  CHECK(old.err.find("old.csv:1: traces of an older edgetrain") != std::string::npos);
+  // Two fitted runs of two rounds cannot determine eleven parameters.
   const auto few =
       testutil::run_edgetrain("calibrate s.toml -o few.toml --runs 3 --rounds 2 --heldout-every 3", d.path());
   CHECK(few.code == 2);

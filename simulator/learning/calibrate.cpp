@@ -73,7 +73,7 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
       n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
       out.nodes.push_back(n);
       contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         keep, label_skew(data[id].label_mix), c.keeps_model_whole()});
+                         keep, label_skew(data[id].label_mix), c.mode});
     }
     const LearningSnapshot snap = process->advance(plan, out);
     trace.rounds.push_back(contrib);
@@ -89,22 +89,33 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   Rng design(base.seed, fmt::format("calibrate.design.{}", index));
   CalibrationRun run;
   static const double kKeeps[] = {1.0, 0.75, 0.5, 0.3};
+  static const Compression::Mode kModes[] = {Compression::Mode::Prune, Compression::Mode::Dropout,
+                                             Compression::Mode::Nested, Compression::Mode::Submodel};
   // Down to a single trainer: planners weigh small sets against large ones, and how much one
   // trainer's round is worth is what pins participation_exponent down.
   static const double kParticipation[] = {1.0, 0.6, 0.3, 0.1};
   static const char* kSplits[] = {"iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"};
+  // Sample counts, steps and batches as the shipped scenarios have them, and around: the fit must
+  // not extrapolate from one regime (600 samples per node) to another (6,000 on the quickstart).
+  static const std::int64_t kSamples[] = {600, 2000, 6000}, kSteps[] = {10, 20, 40}, kBatch[] = {16, 32, 64};
   run.keep = kKeeps[design.below(4)];
-  run.dropout = run.keep < 1 && design.below(2) == 1;
+  run.mode = run.keep < 1 ? kModes[design.below(4)] : Compression::Mode::Prune;
   run.participation = kParticipation[design.below(4)];
   run.split = kSplits[design.below(4)];
+  run.samples_per_node = kSamples[design.below(3)];
+  run.local_steps = kSteps[design.below(3)];
+  run.batch = kBatch[design.below(3)];
   run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
 
   Scenario s = base;
   s.data.label_alpha = run.split == "dirichlet-0.5" ? 0.5 : run.split == "dirichlet-0.1" ? 0.1 : 0.0;
   s.data.label_shards = run.split == "shards-2" ? 2 : 0;
+  s.data.samples_per_node = run.samples_per_node;
+  s.training.local_steps = run.local_steps;
+  s.training.batch = run.batch;
   Compression c;
   c.keep.assign(model.prunable_count(), run.keep);
-  c.mode = run.dropout ? Compression::Mode::Dropout : Compression::Mode::Prune;
+  c.mode = run.mode;
   run.trace = trained_trace(s, model, o.nodes, o.rounds, run.participation, c, o.eval_samples);
   return run;
 }
@@ -141,8 +152,8 @@ void fit_calibration(Calibration& cal, int classes, int rounds) {
   std::size_t points = 0;
   for (const LossTrace& t : fit_on)
     points += t.loss.size();
-  if (points < 14) // seven parameters: at least two rounds per parameter
-    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's seven "
+  if (points < 22) // eleven parameters: at least two rounds per parameter
+    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's eleven "
                                               "parameters: use more runs or rounds",
                                               points));
   LossModel start;
@@ -175,17 +186,35 @@ void fit_calibration(Calibration& cal, int classes, int rounds) {
   }
 }
 
+const char* mode_name(Compression::Mode m) {
+  switch (m) {
+  case Compression::Mode::Prune: return "prune";
+  case Compression::Mode::Dropout: return "dropout";
+  case Compression::Mode::Nested: return "nested";
+  case Compression::Mode::Submodel: return "submodel";
+  }
+  return "prune";
+}
+
+namespace {
+const char* kTracesHeader = "run,split,keep,mode,participation,samples_per_node,local_steps,batch,heldout,"
+                            "initial_loss,round,loss,accuracy,samples_processed,own_samples,trainer_keep,"
+                            "label_skew";
+constexpr std::size_t kTracesFields = 17;
+constexpr Compression::Mode kAllModes[] = {Compression::Mode::Prune, Compression::Mode::Dropout,
+                                           Compression::Mode::Nested, Compression::Mode::Submodel};
+} // namespace
+
 std::string traces_csv(const Calibration& c) {
-  std::string out = "run,split,keep,dropout,participation,heldout,initial_loss,round,loss,accuracy,"
-                    "samples_processed,own_samples,trainer_keep,label_skew\n";
+  std::string out = std::string(kTracesHeader) + "\n";
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
     for (std::size_t k = 0; k < r.trace.rounds.size(); ++k)
       for (const Contribution& x : r.trace.rounds[k])
-        out +=
-            fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep, r.dropout ? 1 : 0,
-                        r.participation, r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k],
-                        r.trace.accuracy[k], x.samples_processed, x.own_samples, x.keep, x.label_skew);
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep,
+                           mode_name(r.mode), r.participation, r.samples_per_node, r.local_steps, r.batch,
+                           r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k], r.trace.accuracy[k],
+                           x.samples_processed, x.own_samples, x.keep, x.label_skew);
   }
   return out;
 }
@@ -195,26 +224,30 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
   if (!in) throw InputError(path, "cannot read");
   std::string line;
   std::getline(in, line);
-  if (line.rfind("run,split,keep,dropout,", 0) != 0)
-    throw InputError(path + ":1", "not a calibration traces file");
+  if (line.rfind("run,split,keep,dropout,", 0) == 0)
+    throw InputError(path + ":1", "traces of an older edgetrain (one dropout flag, no sample counts, steps or "
+                                  "batch): they cannot fit this loss model; run edgetrain calibrate without "
+                                  "--from-traces");
+  if (line != kTracesHeader) throw InputError(path + ":1", "not a calibration traces file (its header differs)");
   Calibration c;
   rounds = 0;
   for (int n = 2; std::getline(in, line); ++n) {
     const std::vector<std::string> f = split(line);
     const std::string where = fmt::format("{}:{}", path, n);
-    if (f.size() != 14) throw InputError(where, fmt::format("expected 14 fields, found {}", f.size()));
+    if (f.size() != kTracesFields)
+      throw InputError(where, fmt::format("expected {} fields, found {}", kTracesFields, f.size()));
     std::size_t run = 0, round = 0;
-    std::vector<double> v(14, 0.0);
+    std::vector<double> v(kTracesFields, 0.0);
     try {
       std::size_t used = 0;
       run = std::stoul(f[0], &used);
       if (used != f[0].size()) throw std::invalid_argument(f[0]);
-      round = std::stoul(f[7], &used);
-      if (used != f[7].size()) throw std::invalid_argument(f[7]);
-      for (std::size_t j : {2u, 4u, 6u, 8u, 9u, 10u, 11u, 12u, 13u}) {
+      round = std::stoul(f[10], &used);
+      if (used != f[10].size()) throw std::invalid_argument(f[10]);
+      for (std::size_t j : {2u, 4u, 5u, 6u, 7u, 9u, 11u, 12u, 13u, 14u, 15u, 16u}) {
         v[j] = std::stod(f[j], &used);
         // Only a round's loss may be non-finite: that of a diverged run.
-        if (used != f[j].size() || (!std::isfinite(v[j]) && j != 8)) throw std::invalid_argument(f[j]);
+        if (used != f[j].size() || (!std::isfinite(v[j]) && j != 11)) throw std::invalid_argument(f[j]);
       }
     } catch (const std::exception&) {
       throw InputError(where, "malformed or non-finite number");
@@ -223,19 +256,26 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");
     if (run == c.runs.size()) {
       CalibrationRun r;
-      r.split = f[1], r.keep = v[2], r.dropout = f[3] == "1", r.participation = v[4], r.heldout = f[5] == "1";
-      r.trace.initial_loss = v[6];
+      r.split = f[1], r.keep = v[2], r.participation = v[4];
+      const auto mode = std::find_if(std::begin(kAllModes), std::end(kAllModes),
+                                     [&](Compression::Mode m) { return f[3] == mode_name(m); });
+      if (mode == std::end(kAllModes))
+        throw InputError(where, fmt::format("mode '{}': expected prune, dropout, nested or submodel", f[3]));
+      r.mode = *mode;
+      r.samples_per_node = static_cast<std::int64_t>(v[5]), r.local_steps = static_cast<std::int64_t>(v[6]);
+      r.batch = static_cast<std::int64_t>(v[7]), r.heldout = f[8] == "1";
+      r.trace.initial_loss = v[9];
       c.runs.push_back(r);
     }
     LossTrace& t = c.runs[run].trace;
     if (round == t.rounds.size() + 1) {
       t.rounds.emplace_back();
-      t.loss.push_back(v[8]);
-      t.accuracy.push_back(v[9]);
+      t.loss.push_back(v[11]);
+      t.accuracy.push_back(v[12]);
     } else if (round != t.rounds.size()) {
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");
     }
-    t.rounds.back().push_back({v[10], v[11], v[12], v[13], c.runs[run].dropout});
+    t.rounds.back().push_back({v[13], v[14], v[15], v[16], c.runs[run].mode});
     rounds = std::max(rounds, static_cast<int>(round));
   }
   if (c.runs.empty()) throw InputError(path, "no traces");
@@ -248,14 +288,14 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
   std::string out = fmt::format(
       "# Calibration of the surrogate learning process (learning.surrogate.*), fitted to runs of the\n"
       "# trained process. Made by:\n#   {}\n"
-      "# model {}, data set {}, {} local steps of batch {}, seed {}\n"
+      "# model {}, data set {}, seed {}; each run's sample count, local steps and batch below\n"
       "# design: {} runs of {} rounds, {} trainers; one run in {} held out of the fit\n"
       "# fit: loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
       "# held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max "
       "{:.3f}\n"
-      "#\n# run  split          keep  mode     particip.  held-out  loss: first  last  fitted last  rounds "
-      "to target: observed  predicted\n",
-      command_line, s.model, s.data.dataset, s.training.local_steps, s.training.batch, s.seed, o.runs,
+      "#\n# run  split          keep  mode      particip.  samples  steps  batch  held-out  loss: first  last  "
+      "fitted last  rounds to target: observed  predicted\n",
+      command_line, s.model, s.data.dataset, s.seed, o.runs,
       o.rounds, o.nodes, o.heldout_every, c.fit.rmse,
       std::count_if(c.runs.begin(), c.runs.end(),
                     [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
@@ -263,8 +303,10 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
     out += fmt::format(
-        "# {:>3}  {:<13} {:>5.2f}  {:<8} {:>9.1f}  {:<8}  {:>11.4f} {:>6.4f} {:>12.4f}  {:>26}  {:>9}\n", i,
-        r.split, r.keep, r.keep < 1 ? (r.dropout ? "dropout" : "prune") : "-", r.participation,
+        "# {:>3}  {:<13} {:>5.2f}  {:<8} {:>10.1f}  {:>7}  {:>5}  {:>5}  {:<8}  {:>11.4f} {:>6.4f} {:>12.4f}  "
+        "{:>26}  {:>9}\n",
+        i, r.split, r.keep, r.keep < 1 ? mode_name(r.mode) : "-", r.participation, r.samples_per_node,
+        r.local_steps, r.batch,
         r.diverged  ? "diverged"
         : r.heldout ? "yes"
                     : "",
@@ -273,12 +315,17 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
         r.heldout ? std::to_string(r.rounds_predicted) : "");
   }
   // What it was fitted for, read back: a file for another model or data set is refused.
-  out += fmt::format("\n[fitted_for]\nmodel = \"{}\"\ndataset = \"{}\"\n", s.model, s.data.dataset);
+  out += fmt::format("\n[fitted_for]\nmodel = \"{}\"\ndataset = \"{}\"\nform = {}\n", s.model, s.data.dataset,
+                     kCalibrationForm);
   out += "\n[learning.surrogate]\n";
   for (const auto& [key, value] : {std::pair{"initial_loss", m.initial_loss},
                                    {"floor_loss", m.floor_loss},
                                    {"compression_floor", m.compression_floor},
                                    {"compression_rate", m.compression_rate},
+                                   {"dropout_rate", m.dropout_rate},
+                                   {"nested_rate", m.nested_rate},
+                                   {"submodel_rate", m.submodel_rate},
+                                   {"plateau", m.plateau},
                                    {"samples_scale", m.samples_scale},
                                    {"heterogeneity_penalty", m.heterogeneity_penalty},
                                    {"participation_exponent", m.participation_exponent},

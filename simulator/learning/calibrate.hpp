@@ -15,6 +15,9 @@ namespace edgetrain {
 // One federated run of the trained process, outside the engine: `nodes` trainers with the
 // scenario's data split (samples_per_node 600 unless set), a seeded share `participation` of
 // them each round, every one training with `c` for the scenario's local steps and batch.
+// The design (calibrate) draws per run: keep 1, 0.75, 0.5 or 0.3 by any of the four compression
+// modes; participation 1, 0.6, 0.3 or 0.1; IID, Dirichlet 0.5 or 0.1, or two-shard labels;
+// 600, 2000 or 6000 samples per node; 10, 20 or 40 local steps; batch 16, 32 or 64.
 LossTrace trained_trace(const Scenario& s, const ModelDescriptor& model, int nodes, int rounds,
                         double participation, const Compression& c, std::int64_t eval_samples);
 
@@ -29,8 +32,9 @@ struct CalibrationOptions {
 struct CalibrationRun { // one design point
   std::string split;    // "iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"
   double keep = 1;      // every prunable layer
-  bool dropout = false;
+  Compression::Mode mode = Compression::Mode::Prune;
   double participation = 1;
+  std::int64_t samples_per_node = 600, local_steps = 20, batch = 32;
   bool heldout = false;
   bool diverged = false; // its loss blew up: left out of the fit and of the errors
   LossTrace trace;
@@ -57,7 +61,9 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
 void fit_calibration(Calibration& c, int classes, int rounds);
 
 // The runs' traces as CSV, a row per trainer per round (what `--from-traces` reads back), and the
-// reader (InputError with file:line on anything malformed).
+// reader (InputError with file:line on anything malformed, or on a file of an older layout).
+// Compression modes are written by name: prune, dropout, nested, submodel.
+const char* mode_name(Compression::Mode m);
 std::string traces_csv(const Calibration& c);
 Calibration read_traces_csv(const std::string& path, int& rounds);
 

@@ -48,7 +48,7 @@ public:
     if (o_.source == "predictor") {
       const LossModel& m = run_.predictor;
       const double steps = static_cast<double>(run_.local_steps) * run_.batch, own = 600;
-      p.speed = trainer_value(m, steps, own, c.mean_keep(), 0) / trainer_value(m, steps, own, 1.0, 0);
+      p.speed = trainer_value(m, steps, own, c.mean_keep(), 0, c.mode) / trainer_value(m, steps, own, 1.0, 0, c.mode);
     } else {
       p.speed = full_drop_ > 0 ? drop(keep) / full_drop_ : 0;
     }

@@ -10,11 +10,21 @@
 
 namespace edgetrain {
 
+double mode_rate(const LossModel& m, Compression::Mode mode) {
+  switch (mode) {
+  case Compression::Mode::Prune: return m.compression_rate;
+  case Compression::Mode::Dropout: return m.dropout_rate;
+  case Compression::Mode::Nested: return m.nested_rate;
+  case Compression::Mode::Submodel: return m.submodel_rate;
+  }
+  return m.compression_rate;
+}
+
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
-                     double label_skew) {
+                     double label_skew, Compression::Mode mode) {
   if (samples_processed <= 0 || own_samples <= 0) return 0;
   const double distinct = own_samples * (1.0 - std::exp(-samples_processed / own_samples));
-  return std::pow(keep, m.compression_rate) * distinct *
+  return std::pow(keep, mode_rate(m, mode)) * distinct *
          std::max(0.0, 1.0 - m.heterogeneity_penalty * label_skew);
 }
 
@@ -26,11 +36,11 @@ double round_rate(const LossModel& m, double value_sum, int trainers) {
 double loss_step(const LossModel& m, double loss, double rate, double pruned_keep) {
   const double floor = m.floor_loss + m.compression_floor * (1.0 - pruned_keep);
   const double gap = loss - floor, initial_gap = m.initial_loss - floor;
-  // The tail factor applies to a gap that is closing (positive, below the initial one); a loss
-  // under a new, higher floor climbs back at the plain rate.
-  const double tail =
-      gap > 0 && initial_gap > 0 ? std::pow(std::min(1.0, gap / initial_gap), m.tail_exponent) : 1.0;
-  return floor + gap * std::exp(-rate * tail);
+  // The tail and plateau factors apply to a gap that is closing (positive, below the initial
+  // one); a loss under a new, higher floor climbs back at the plain rate.
+  if (!(gap > 0 && initial_gap > 0)) return floor + gap * std::exp(-rate);
+  const double g = std::min(1.0, gap / initial_gap);
+  return floor + gap * std::exp(-rate * std::pow(g, m.tail_exponent) * (1.0 - m.plateau * g));
 }
 
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
@@ -39,8 +49,8 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
   for (const Contribution& c : round) {
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
     const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
-    const double w = std::pow(c.keep, m.compression_rate) * distinct;
-    c_sum += w, pruned_sum += w * (c.whole_model ? 1.0 : c.keep), skew_sum += w * c.label_skew;
+    const double w = std::pow(c.keep, mode_rate(m, c.mode)) * distinct;
+    c_sum += w, pruned_sum += w * (c.mode != Compression::Mode::Prune ? 1.0 : c.keep), skew_sum += w * c.label_skew;
     ++n;
   }
   if (c_sum <= 0) return loss;
@@ -81,11 +91,13 @@ double logit(double v) {
 double logistic(double x) {
   return 1.0 / (1.0 + std::exp(-x));
 }
+constexpr int kFitted = 11;
 Eigen::VectorXd to_x(const LossModel& m) {
-  Eigen::VectorXd x(7);
-  x << std::log(std::max(m.floor_loss, 1e-6)), std::log(std::max(m.compression_floor, 1e-6)),
-      std::log(std::max(m.compression_rate, 1e-6)), std::log(m.samples_scale),
-      logit(m.participation_exponent), logit(m.heterogeneity_penalty), logit(m.tail_exponent / 3.0);
+  Eigen::VectorXd x(kFitted);
+  const auto lg = [](double v) { return std::log(std::max(v, 1e-6)); };
+  x << lg(m.floor_loss), lg(m.compression_floor), lg(m.compression_rate), lg(m.dropout_rate), lg(m.nested_rate),
+      lg(m.submodel_rate), std::log(m.samples_scale), logit(m.participation_exponent),
+      logit(m.heterogeneity_penalty), logit(m.tail_exponent / 3.0), logit(m.plateau);
   return x;
 }
 // The fit may wander far on data that cannot determine a parameter: values are kept inside the
@@ -97,8 +109,12 @@ LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
   m.floor_loss = bounded(std::exp(x(0)), 0, 0.999 * m.initial_loss); // the surrogate needs floor < initial
   m.compression_floor = bounded(std::exp(x(1)), 0, 1e3);
   m.compression_rate = bounded(std::exp(x(2)), 0, 10);
-  m.samples_scale = bounded(std::exp(x(3)), 1e-3, 1e15), m.participation_exponent = logistic(x(4)),
-  m.heterogeneity_penalty = logistic(x(5)), m.tail_exponent = 3.0 * logistic(x(6)); // tail in [0, 3]
+  m.dropout_rate = bounded(std::exp(x(3)), 0, 10);
+  m.nested_rate = bounded(std::exp(x(4)), 0, 10);
+  m.submodel_rate = bounded(std::exp(x(5)), 0, 10);
+  m.samples_scale = bounded(std::exp(x(6)), 1e-3, 1e15), m.participation_exponent = logistic(x(7)),
+  m.heterogeneity_penalty = logistic(x(8)), m.tail_exponent = 3.0 * logistic(x(9)); // tail in [0, 3]
+  m.plateau = std::min(0.99, logistic(x(10)));
   return m;
 }
 
@@ -106,7 +122,7 @@ struct Residuals : Eigen::DenseFunctor<double> {
   const std::vector<LossTrace>* traces;
   LossModel base;
   Residuals(const std::vector<LossTrace>& t, const LossModel& b, int values)
-      : DenseFunctor<double>(7, values), traces(&t), base(b) {}
+      : DenseFunctor<double>(kFitted, values), traces(&t), base(b) {}
   int operator()(const InputType& x, ValueType& r) const {
     const LossModel m = from_x(base, x);
     Eigen::Index i = 0;

@@ -12,28 +12,43 @@
 // round, with the n finished trainers i, their samples processed w_i over own data n_i, mean keep
 // k_i, label skew h_i, and p_i = k_i if the model was pruned, 1 if it stayed whole (units only
 // dropped, or a sub-model trained):
-//     c_i  = k_i^compression_rate x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
+//     c_i  = k_i^r_i x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
+// where r_i is the exponent of i's compression mode: compression_rate for a pruned model,
+// dropout_rate, nested_rate or submodel_rate for the modes that leave the global model whole
+// (they differ: a nested sub-model always trains the same first units, random ones spread the
+// training over the model);
 //     C    = sum c_i,  p = sum c_i p_i / C,  H = sum c_i h_i / C
 //     F    = floor_loss + compression_floor (1 - p)
 //     rate = (C / n) / samples_scale x n^participation_exponent
 //            x max(0, 1 - heterogeneity_penalty H) [x noise]
-//     L'   = F + (L - F) exp(-rate x ((L - F) / (initial_loss - F))^tail_exponent)
+//     g    = (L - F) / (initial_loss - F)
+//     L'   = F + (L - F) exp(-rate x g^tail_exponent x (1 - plateau x g))
 // tail_exponent 0 is the geometric decay of the PL bound; towards 1 the decay slows as the gap
 // closes, like the O(1/t) bounds of general smooth SGD (for a small rate per round the gap then
 // falls as 1 / (1 + rate t)), which is what trained curves show after their first rounds.
 // With participation_exponent 1 the rate is C / samples_scale: every sample counts the same
 // wherever it was processed.
+// plateau 0 is none; towards 1 the first rounds barely move the loss (small initial weights: the
+// gradients grow only once the loss has started to fall), as heavily compressed and non-IID
+// trained runs show.
 // Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
 // floor_loss).
+#include "simulator/learning/cost_model.hpp"
+
 #include <vector>
 
 namespace edgetrain {
+
 
 struct LossModel {
   double initial_loss = 2.302585; // ln(10)
   double floor_loss = 0.25;
   double compression_floor = 0.6;
-  double compression_rate = 0.5;
+  double compression_rate = 0.5; // pruned models
+  double dropout_rate = 0.5;
+  double nested_rate = 0.5;
+  double submodel_rate = 0.5;
+  double plateau = 0.0;
   double samples_scale = 30000;
   double heterogeneity_penalty = 0.5;
   double participation_exponent = 1.0;
@@ -46,10 +61,12 @@ struct Contribution {           // one trainer whose update arrived
   double own_samples = 0;       // samples it holds
   double keep = 1;              // mean keep fraction of its (sub-)model
   double label_skew = 0;        // total-variation distance of its label mix from uniform
-  // The global model stayed whole (Compression::keeps_model_whole: units dropped, or a nested or
-  // random sub-model trained, not pruned): the floor stays.
-  bool whole_model = false;
+  // How the keep was applied: every mode but Prune leaves the global model whole (the floor stays).
+  Compression::Mode mode = Compression::Mode::Prune;
 };
+
+// The exponent of keep in a trainer's value under a compression mode.
+double mode_rate(const LossModel& m, Compression::Mode mode);
 
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
 // With every trainer at the same penalty-weighted skew, rate = round_rate(sum of trainer_value, n):
@@ -58,7 +75,7 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
 double accuracy_of(const LossModel& m, double loss, int classes);
 // c_i (1 - heterogeneity_penalty h_i): one trainer's share of the round's rate numerator.
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
-                     double label_skew);
+                     double label_skew, Compression::Mode mode = Compression::Mode::Prune);
 // (sum of values / samples_scale) x n^(participation_exponent - 1).
 double round_rate(const LossModel& m, double value_sum, int trainers);
 // L' from L at a given rate, the floor set by the pruned keep fraction p (1: not pruned).
@@ -83,9 +100,8 @@ struct LossFit {
 };
 
 // Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
-// compression_floor, compression_rate, samples_scale, heterogeneity_penalty,
-// participation_exponent and tail_exponent on the traces'
-// losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
+// compression_floor, the four modes' rates, samples_scale, heterogeneity_penalty,
+// participation_exponent, tail_exponent and plateau on the traces' losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
 // of accuracy on the model's loss scale. Parameters a trace set cannot identify (no compression,
 // no skew) stay at `start`'s values.
 LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes);

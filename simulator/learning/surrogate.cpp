@@ -44,7 +44,7 @@ public:
                                   [&](const Assignment& x) { return x.node == n.node; });
       round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
                        n.keep_mean, label_skew(data_[n.node].label_mix),
-                       a != plan.trainers.end() && a->compression.keeps_model_whole()});
+                       a != plan.trainers.end() ? a->compression.mode : Compression::Mode::Prune});
     }
     const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
     loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));
@@ -68,6 +68,10 @@ LossModel surrogate_model(const Params& p, int classes) {
   m.floor_loss = p.number("floor_loss");
   m.compression_floor = p.number("compression_floor");
   m.compression_rate = p.number("compression_rate");
+  m.dropout_rate = p.number("dropout_rate");
+  m.nested_rate = p.number("nested_rate");
+  m.submodel_rate = p.number("submodel_rate");
+  m.plateau = p.number("plateau");
   m.samples_scale = p.number("samples_scale");
   m.heterogeneity_penalty = p.number("heterogeneity_penalty");
   m.participation_exponent = p.number("participation_exponent");
@@ -97,7 +101,13 @@ LearningInfo surrogate_learning_info() {
           key_float("initial_loss", 0, 0, 1e3, "", "loss before training (0: ln(classes))"),
           key_float("floor_loss", 0.25, 0, 1e3, "", "loss the full model tends to with unlimited data"),
           key_float("compression_floor", 0.6, 0, 1e3, "", "floor rise per unit of (1 - mean keep)"),
-          key_float("compression_rate", 0.5, 0, 10, "", "exponent of keep in a sub-model update's weight"),
+          key_float("compression_rate", 0.5, 0, 10, "", "exponent of keep in a pruned model's update weight"),
+          key_float("dropout_rate", 0.5, 0, 10, "", "the same for units dropped at every mini-batch (DISTREAL)"),
+          key_float("nested_rate", 0.5, 0, 10, "", "the same for a nested sub-model of first units (HeteroFL)"),
+          key_float("submodel_rate", 0.5, 0, 10, "",
+                    "the same for a random sub-model drawn per round (Federated Dropout)"),
+          key_float("plateau", 0, 0, 0.99, "",
+                    "0: the loss falls from the first round; towards 1: the first rounds barely move it"),
           key_float("samples_scale", 30000, 0, 1e15, "samples",
                     "distinct samples that cut the gap to the floor by a factor e", true),
           key_float("heterogeneity_penalty", 0.5, 0, 1, "", "slow-down per unit of label skew"),

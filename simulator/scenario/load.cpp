@@ -262,6 +262,7 @@ const Value& given_or_default(const Loader& l, const std::string& path) {
 Loader read_fragment(const fs::path& cal, const std::string& shown, const std::string& model,
                      const std::string& dataset, bool required) {
   toml::table table = parse_toml_file(cal.string(), shown);
+  std::int64_t form = 1;
   const toml::node* f = table.get("fitted_for");
   if (!f && required)
     throw InputError(shown, "fitted_for: missing: the file must say what it was fitted for ([fitted_for] with "
@@ -279,6 +280,18 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
       return n->as_string()->get();
     };
     const std::string m = text("model"), d = text("dataset");
+    if (const toml::node* fn = ft->get("form")) {
+      const auto v = fn->value<std::int64_t>();
+      if (!fn->is_integer() || !v || *v < 1)
+        throw InputError(fmt::format("{}:{}:{}", shown, fn->source().begin.line, fn->source().begin.column),
+                         "fitted_for.form: expected a positive integer");
+      if (*v > kCalibrationForm)
+        throw InputError(fmt::format("{}:{}:{}", shown, fn->source().begin.line, fn->source().begin.column),
+                         fmt::format("fitted_for.form: fitted to loss-model form {}, newer than this "
+                                     "edgetrain's {}: use a newer edgetrain or refit it",
+                                     *v, kCalibrationForm));
+      form = *v;
+    }
     if (m != model || d != dataset)
       throw InputError(fmt::format("{}:{}:{}", shown, f->source().begin.line, f->source().begin.column),
                        fmt::format("fitted_for: fitted for model '{}' on '{}', but the run trains '{}' on '{}'",
@@ -287,6 +300,15 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
   }
   Loader fragment(shown, {});
   fragment.walk(table, "");
+  // Form 1: the one compression_rate applied to every mode.
+  const std::string rate = "learning.surrogate.compression_rate";
+  if (form == 1 && fragment.values_.count(rate))
+    for (const char* mode : {"dropout_rate", "nested_rate", "submodel_rate"}) {
+      const std::string key = std::string("learning.surrogate.") + mode;
+      if (fragment.values_.count(key)) continue;
+      fragment.values_[key] = fragment.values_.at(rate);
+      fragment.where_[key] = fragment.where_.at(rate);
+    }
   if (!fragment.samples_.empty())
     throw InputError(fragment.samples_where_.begin()->second,
                      "data.samples: a calibration file sets learning.surrogate.* parameters only");
