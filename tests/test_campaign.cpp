@@ -399,4 +399,16 @@ TEST_CASE("campaign: a run's id ignores another learning process's keys, not its
   CHECK(ids("trained", "0.3") == ids("trained", "0.4"));     // the surrogate's keys do not decide it
   CHECK(ids("surrogate", "0.3") != ids("surrogate", "0.4")); // they decide this one
   CHECK(ids("trained", "0.3") != ids("surrogate", "0.3"));
+  // Nor the file its calibration key names.
+  d.write("cal-a.toml", "[learning.surrogate]\nfloor_loss = 0.3\n");
+  d.write("cal-b.toml", "[learning.surrogate]\nfloor_loss = 0.4\n");
+  const auto with_file = [&](const std::string& process, const std::string& file) {
+    const auto f = d.write("c.toml", campaign(fmt::format("\"learning.process\" = \"{}\"\n"
+                                                          "\"learning.surrogate.calibration\" = \"{}\"\n",
+                                                          process, (d.path() / file).string()),
+                                              "[1]"));
+    return expand_campaign(load_campaign(f)).at(0).id;
+  };
+  CHECK(with_file("trained", "cal-a.toml") == with_file("trained", "cal-b.toml"));
+  CHECK(with_file("surrogate", "cal-a.toml") != with_file("surrogate", "cal-b.toml"));
 }

@@ -259,8 +259,14 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
       std::vector<fs::path> files{s.platform_file};
       files.insert(files.end(), s.traces.begin(), s.traces.end());
       bool shipped = false; // a planner's predictor "auto": the shipped file for the model
+      // Another learning process's keys decide nothing: a trained run keeps its id when the
+      // surrogate's calibration changes (fidelity studies reuse their trained runs).
+      const std::string own = "learning." + s.learning + ".";
+      const auto unused = [&](const std::string& key) {
+        return key.rfind("learning.", 0) == 0 && key.rfind(own, 0) != 0 && key != "learning.process";
+      };
       for (const auto& [key, value] : s.resolved)
-        if (const auto* text = std::get_if<std::string>(&value); text && !text->empty()) {
+        if (const auto* text = std::get_if<std::string>(&value); text && !text->empty() && !unused(key)) {
           std::error_code ec;
           const fs::path f = s.file.parent_path() / *text;
           if (fs::is_regular_file(f, ec)) files.push_back(f);
@@ -275,14 +281,8 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
         if (fresh) it->second = digest(read_file(f));
         file_digests.push_back(it->second);
       }
-      // Another learning process's keys decide nothing: a trained run keeps its id when the
-      // surrogate's calibration changes (fidelity studies reuse their trained runs).
       Scenario identity = s;
-      const std::string own = "learning." + s.learning + ".";
-      std::erase_if(identity.resolved, [&](const auto& kv) {
-        return kv.first.rfind("learning.", 0) == 0 && kv.first.rfind(own, 0) != 0 &&
-               kv.first != "learning.process";
-      });
+      std::erase_if(identity.resolved, [&](const auto& kv) { return unused(kv.first); });
       r.id = run_id(resolved_toml(identity), file_digests);
       runs.push_back(std::move(r));
     }
