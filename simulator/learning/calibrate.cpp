@@ -275,7 +275,7 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
     } else if (round != t.rounds.size()) {
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");
     }
-    t.rounds.back().push_back({v[13], v[14], v[15], v[16], c.runs[run].mode});
+    t.rounds.back().push_back({v[13], v[14], v[15], v[16], c.runs[run].mode, {}});
     rounds = std::max(rounds, static_cast<int>(round));
   }
   if (c.runs.empty()) throw InputError(path, "no traces");
@@ -330,7 +330,9 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
                                    {"heterogeneity_penalty", m.heterogeneity_penalty},
                                    {"participation_exponent", m.participation_exponent},
                                    {"tail_exponent", m.tail_exponent},
-                                   {"max_accuracy", m.max_accuracy}})
+                                   {"max_accuracy", m.max_accuracy},
+                                   {"swing", m.swing},
+                                   {"swing_skew", m.swing_skew}})
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
   return out;
 }

@@ -43,21 +43,110 @@ double loss_step(const LossModel& m, double loss, double rate, double pruned_kee
   return floor + gap * std::exp(-rate * std::pow(g, m.tail_exponent) * (1.0 - m.plateau * g));
 }
 
+namespace {
+// A trainer's keep in layer l (its uniform keep when it has no per-layer vector).
+double keep_in(const Contribution& c, std::size_t l) {
+  return l < c.layer_keep.size() ? c.layer_keep[l] : c.keep;
+}
+// The layer-weighted mean keep: what discounts a trainer's update and, pruned, raises the floor.
+double weighted_keep(const LossModel& m, const Contribution& c) {
+  if (c.layer_keep.empty() || c.layer_keep.size() != m.layer_weight.size()) return c.keep;
+  double k = 0;
+  for (std::size_t l = 0; l < c.layer_keep.size(); ++l)
+    k += m.layer_weight[l] * c.layer_keep[l];
+  return k;
+}
+struct Covered {
+  double keep, value;
+};
+// The integral over one layer's units of V(u) N(u)^(beta - 1) (see the header): `spread_v` and
+// `spread_n` are what the trainers covering every unit alike add (Prune, Dropout, Submodel),
+// `nested` the trainers that cover [0, keep).
+double layer_integral(double spread_v, double spread_n, std::vector<Covered>& nested, double beta) {
+  std::sort(nested.begin(), nested.end(), [](const Covered& x, const Covered& y) { return x.keep > y.keep; });
+  const auto term = [beta](double v, double n) { return n > 0 ? v * std::pow(n, beta - 1.0) : 0.0; };
+  double sum = 0, v = spread_v, n = spread_n, upper = 1.0;
+  for (const Covered& c : nested) {
+    sum += (upper - c.keep) * term(v, n); // units above this keep: covered by the larger ones
+    v += c.value, n += 1, upper = c.keep;
+  }
+  return sum + upper * term(v, n);
+}
+} // namespace
+
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
-  double c_sum = 0, pruned_sum = 0, skew_sum = 0;
+  double c_sum = 0, pruned_sum = 0;
+  std::vector<double> value(round.size(), 0.0);
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    const Contribution& c = round[i];
+    if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
+    const double k = weighted_keep(m, c);
+    const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
+    const double w = std::pow(k, mode_rate(m, c.mode)) * distinct;
+    c_sum += w, pruned_sum += w * (c.mode != Compression::Mode::Prune ? 1.0 : k);
+    value[i] = w * std::max(0.0, 1.0 - m.heterogeneity_penalty * c.label_skew);
+  }
+  if (c_sum <= 0) return loss;
+  const std::size_t layers = std::max<std::size_t>(1, m.layer_weight.size());
+  double rate = 0;
+  std::vector<Covered> nested;
+  for (std::size_t l = 0; l < layers; ++l) {
+    double spread_v = 0, spread_n = 0;
+    nested.clear();
+    for (std::size_t i = 0; i < round.size(); ++i) {
+      const Contribution& c = round[i];
+      if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
+      const double k = std::clamp(keep_in(c, l), 0.0, 1.0);
+      switch (c.mode) {
+      case Compression::Mode::Prune: spread_v += value[i], spread_n += 1; break;
+      case Compression::Mode::Nested: nested.push_back({k, value[i]}); break;
+      case Compression::Mode::Dropout:
+      case Compression::Mode::Submodel: spread_v += k * value[i], spread_n += k; break;
+      }
+    }
+    const double weight = m.layer_weight.empty() ? 1.0 : m.layer_weight[l];
+    rate += weight * layer_integral(spread_v, spread_n, nested, m.participation_exponent);
+  }
+  return loss_step(m, loss, rate / m.samples_scale * noise, pruned_sum / c_sum);
+}
+
+double swing_sigma(const LossModel& m, const std::vector<Contribution>& round) {
+  double c_sum = 0, skew_sum = 0;
   int n = 0;
   for (const Contribution& c : round) {
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
-    const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
-    const double w = std::pow(c.keep, mode_rate(m, c.mode)) * distinct;
-    c_sum += w, pruned_sum += w * (c.mode != Compression::Mode::Prune ? 1.0 : c.keep), skew_sum += w * c.label_skew;
-    ++n;
+    const double w = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
+    c_sum += w, skew_sum += w * c.label_skew, ++n;
   }
-  if (c_sum <= 0) return loss;
-  const double p = pruned_sum / c_sum, h = skew_sum / c_sum;
-  // C (1 - penalty x H) is the sum of the trainers' values, C x H being sum c_i h_i.
-  const double value = c_sum * std::max(0.0, 1.0 - m.heterogeneity_penalty * h);
-  return loss_step(m, loss, round_rate(m, value, n) * noise, p);
+  if (n == 0 || c_sum <= 0) return 0;
+  return m.swing + m.swing_skew * skew_sum / c_sum / std::sqrt(static_cast<double>(n));
+}
+
+double swung_loss(const LossModel& m, double loss, double sigma, double z, double pruned_keep) {
+  const double floor = m.floor_loss + m.compression_floor * (1.0 - pruned_keep);
+  if (!(loss > floor) || sigma <= 0) return loss;
+  return floor + (loss - floor) * std::exp(sigma * z - 0.5 * sigma * sigma);
+}
+
+std::vector<double> layer_weights(const ModelDescriptor& model) {
+  // A prunable layer's units take part in its own FLOPs and in the next weighted layer's (as its
+  // inputs); model_cost lists the convolution and dense layers only, in order.
+  const ModelCost cost = model_cost(model);
+  std::vector<double> w;
+  std::size_t ci = 0;
+  for (const Layer& layer : model.layers) {
+    if (layer.kind != LayerKind::Conv2d && layer.kind != LayerKind::Dense) continue;
+    if (layer.prunable && ci < cost.layers.size())
+      w.push_back(cost.layers[ci].forward_flops +
+                  (ci + 1 < cost.layers.size() ? cost.layers[ci + 1].forward_flops : 0.0));
+    ++ci;
+  }
+  double total = 0;
+  for (double x : w)
+    total += x;
+  for (double& x : w)
+    x = total > 0 ? x / total : 1.0 / static_cast<double>(w.size());
+  return w;
 }
 
 double accuracy_of(const LossModel& m, double loss, int classes) {
@@ -97,7 +186,7 @@ Eigen::VectorXd to_x(const LossModel& m) {
   const auto lg = [](double v) { return std::log(std::max(v, 1e-6)); };
   x << lg(m.floor_loss), lg(m.compression_floor), lg(m.compression_rate), lg(m.dropout_rate), lg(m.nested_rate),
       lg(m.submodel_rate), std::log(m.samples_scale), logit(m.participation_exponent),
-      logit(m.heterogeneity_penalty), logit(m.tail_exponent / 3.0), logit(m.plateau);
+      logit(m.heterogeneity_penalty), logit(m.tail_exponent / 10.0), logit(m.plateau);
   return x;
 }
 // The fit may wander far on data that cannot determine a parameter: values are kept inside the
@@ -113,7 +202,7 @@ LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
   m.nested_rate = bounded(std::exp(x(4)), 0, 10);
   m.submodel_rate = bounded(std::exp(x(5)), 0, 10);
   m.samples_scale = bounded(std::exp(x(6)), 1e-3, 1e15), m.participation_exponent = logistic(x(7)),
-  m.heterogeneity_penalty = logistic(x(8)), m.tail_exponent = 3.0 * logistic(x(9)); // tail in [0, 3]
+  m.heterogeneity_penalty = logistic(x(8)), m.tail_exponent = 10.0 * logistic(x(9)); // tail in [0, 10]
   m.plateau = std::min(0.99, logistic(x(10)));
   return m;
 }
@@ -134,6 +223,44 @@ struct Residuals : Eigen::DenseFunctor<double> {
     return 0;
   }
 };
+} // namespace
+
+namespace {
+// The swings' sigma, from the rounds' departures from their neighbours on the log-gap scale, both
+// measured against the fitted trend: e_k = d_k - (d_{k-1} + d_{k+1}) / 2 with d = log(observed gap /
+// predicted gap) removes the fit's slow bias, and for independent swings of sigma s has variance
+// 1.5 s^2, so E|e_k| = s sqrt(1.5) sqrt(2 / pi). Least squares of that on (1, H / sqrt(n)), both
+// coefficients kept non-negative.
+void fit_swings(LossModel& m, const std::vector<LossTrace>& traces) {
+  LossModel unit = m;
+  unit.swing = 0, unit.swing_skew = 1; // swing_sigma then returns H / sqrt(n)
+  const double scale = 1.0 / (std::sqrt(1.5) * std::sqrt(2.0 / M_PI));
+  std::vector<double> xs, ys;
+  for (const LossTrace& t : traces) {
+    const std::vector<double> p = predict(m, t);
+    std::vector<double> d(p.size(), std::nan(""));
+    for (std::size_t k = 0; k < p.size(); ++k)
+      if (t.loss[k] > m.floor_loss && p[k] > m.floor_loss && std::isfinite(t.loss[k]))
+        d[k] = std::log((t.loss[k] - m.floor_loss) / (p[k] - m.floor_loss));
+    for (std::size_t k = 1; k + 1 < d.size(); ++k) {
+      const double e = d[k] - 0.5 * (d[k - 1] + d[k + 1]);
+      if (!std::isfinite(e)) continue;
+      xs.push_back(swing_sigma(unit, t.rounds[k])), ys.push_back(std::abs(e) * scale);
+    }
+  }
+  if (xs.empty()) return;
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    n += 1, sx += xs[i], sy += ys[i], sxx += xs[i] * xs[i], sxy += xs[i] * ys[i];
+  const double det = n * sxx - sx * sx;
+  double a = sy / n, b = 0;
+  if (det > 1e-12 * n * n) {
+    b = (n * sxy - sx * sy) / det, a = (sy - b * sx) / n;
+    if (b < 0) b = 0, a = sy / n;
+    else if (a < 0) a = 0, b = sxx > 0 ? sxy / sxx : 0;
+  }
+  m.swing = std::clamp(a, 0.0, 1.0), m.swing_skew = std::clamp(b, 0.0, 10.0);
+}
 } // namespace
 
 LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes) {
@@ -171,6 +298,7 @@ LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& st
     best.evaluations += static_cast<int>(lm.nfev());
     if (rmse < best.rmse) best.model = from_x(base, x), best.rmse = rmse;
   }
+  fit_swings(best.model, traces);
   // max_accuracy: least squares of (accuracy - chance) = (max - chance) x t(loss).
   const double chance = 1.0 / classes;
   double num = 0, den = 0;

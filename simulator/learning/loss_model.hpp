@@ -31,9 +31,23 @@
 // plateau 0 is none; towards 1 the first rounds barely move the loss (small initial weights: the
 // gradients grow only once the loss has started to fall), as heavily compressed and non-IID
 // trained runs show.
+// Coverage. Within a layer, unit u in [0, 1) (its position in the layer's width) is trained by a
+// trainer with probability a_i(u): 1 under Prune (the trainer trains all its pruned model),
+// 1[u < k_il] under Nested (always the first units), k_il under Dropout and Submodel (units drawn
+// at random). The rate sums over layers l, with weights w_l, the integral over the layer's units of
+//     V_l(u) N_l(u)^(participation_exponent - 1),   V_l(u) = sum_i v_i a_i(u),  N_l(u) = sum_i a_i(u)
+// (v_i = c_i (1 - heterogeneity_penalty h_i), c_i discounted by the trainer's weighted mean keep):
+// with whole models it is the formula above; with participation_exponent below 1 the units many
+// trainers cover are worth less each, so a HeteroFL round where strong nodes train the whole model
+// loses little to its weak nodes' sub-models, and random sub-models, spread over the layer, lose
+// less than nested ones of the same size.
+// Swings: the loss a round reports is F + (L - F) exp(s z - s^2 / 2), z standard normal drawn every
+// round, s = swing + swing_skew x H / sqrt(n): non-IID rounds of few trainers jump about their
+// trend (and the run's state L goes on along it).
 // Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
 // floor_loss).
 #include "simulator/learning/cost_model.hpp"
+#include "simulator/learning/model.hpp"
 
 #include <vector>
 
@@ -54,6 +68,11 @@ struct LossModel {
   double participation_exponent = 1.0;
   double tail_exponent = 0.0;
   double max_accuracy = 0.91;
+  double swing = 0;      // sigma of a round's swing about its trend
+  double swing_skew = 0; // its growth per unit of H / sqrt(trainers)
+  // Not fitted: each prunable layer's weight in the round's rate (its share of the model's
+  // training FLOPs, layer_weights()); empty: the model is one layer.
+  std::vector<double> layer_weight;
 };
 
 struct Contribution {           // one trainer whose update arrived
@@ -63,6 +82,9 @@ struct Contribution {           // one trainer whose update arrived
   double label_skew = 0;        // total-variation distance of its label mix from uniform
   // How the keep was applied: every mode but Prune leaves the global model whole (the floor stays).
   Compression::Mode mode = Compression::Mode::Prune;
+  // Per prunable layer, the keep it trained with (averaged over its steps); empty: `keep` in
+  // every layer.
+  std::vector<double> layer_keep;
 };
 
 // The exponent of keep in a trainer's value under a compression mode.
@@ -72,6 +94,12 @@ double mode_rate(const LossModel& m, Compression::Mode mode);
 // With every trainer at the same penalty-weighted skew, rate = round_rate(sum of trainer_value, n):
 // planners (PACT) use these pieces to cost a node set without building Contributions.
 double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise = 1.0);
+// The swing's sigma s for a round (0 without trainers).
+double swing_sigma(const LossModel& m, const std::vector<Contribution>& round);
+// The loss reported for a round whose trend is `loss`: the swing applied with standard normal z.
+double swung_loss(const LossModel& m, double loss, double sigma, double z, double pruned_keep = 1.0);
+// Each prunable layer's share of the model's training FLOPs (sums to 1).
+std::vector<double> layer_weights(const ModelDescriptor& model);
 double accuracy_of(const LossModel& m, double loss, int classes);
 // c_i (1 - heterogeneity_penalty h_i): one trainer's share of the round's rate numerator.
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,

@@ -22,6 +22,7 @@ public:
       : data_(ctx.data), classes_(ctx.model.classes), rng_(ctx.scenario.seed, "learning.surrogate"),
         noise_(p.number("noise")) {
     m_ = surrogate_model(p, ctx.model.classes);
+    m_.layer_weight = layer_weights(ctx.model);
     loss_ = m_.initial_loss;
   }
 
@@ -44,14 +45,32 @@ public:
                                   [&](const Assignment& x) { return x.node == n.node; });
       round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
                        n.keep_mean, label_skew(data_[n.node].label_mix),
-                       a != plan.trainers.end() ? a->compression.mode : Compression::Mode::Prune});
+                       a != plan.trainers.end() ? a->compression.mode : Compression::Mode::Prune,
+                       a != plan.trainers.end() ? layer_keep(*a, n) : std::vector<double>{}});
     }
-    const double z = rng_.normal(); // drawn every round, so the stream does not depend on who trained
+    // Both drawn every round, so the stream does not depend on who trained.
+    const double z = rng_.normal(), z_swing = rng_.normal();
     loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));
-    return {outcome.round, loss_, accuracy_of(m_, loss_, classes_)};
+    const double reported = swung_loss(m_, loss_, swing_sigma(m_, round), z_swing);
+    return {outcome.round, reported, accuracy_of(m_, reported, classes_)};
   }
 
 private:
+  // The per-layer keep a trainer trained with: its compression's, or the mean of the options its
+  // steps drew (DISTREAL).
+  static std::vector<double> layer_keep(const Assignment& a, const NodeOutcome& n) {
+    if (n.step_option.empty()) return a.compression.keep;
+    std::vector<double> k;
+    for (std::size_t i : n.step_option) {
+      if (i >= a.options.size()) continue;
+      const std::vector<double>& o = a.options[i].keep;
+      if (k.empty()) k.assign(o.size(), 0.0);
+      for (std::size_t l = 0; l < o.size() && l < k.size(); ++l)
+        k[l] += o[l] / static_cast<double>(n.step_option.size());
+    }
+    return k;
+  }
+
   const std::vector<NodeData>& data_;
   int classes_;
   Rng rng_;
@@ -77,6 +96,8 @@ LossModel surrogate_model(const Params& p, int classes) {
   m.participation_exponent = p.number("participation_exponent");
   m.tail_exponent = p.number("tail_exponent");
   m.max_accuracy = p.number("max_accuracy");
+  m.swing = p.number("swing");
+  m.swing_skew = p.number("swing_skew");
   return m;
 }
 
@@ -114,8 +135,11 @@ LearningInfo surrogate_learning_info() {
           key_float("participation_exponent", 1, 0, 1, "",
                     "progress grows as (trainers)^this at equal samples per trainer (1: every sample counts "
                     "the same)"),
-          key_float("tail_exponent", 0, 0, 3, "",
+          key_float("tail_exponent", 0, 0, 10, "",
                     "0: geometric decay to the floor; larger: slower as the gap closes (O(1/t)-like)"),
+          key_float("swing", 0, 0, 1, "", "sigma of a round's lognormal swing of the loss gap about its trend"),
+          key_float("swing_skew", 0, 0, 10, "",
+                    "the swing's growth per unit of the round's mean label skew over sqrt(trainers)"),
           key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
           key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
       },
