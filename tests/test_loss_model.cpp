@@ -169,8 +169,8 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   CHECK(fit.model.max_accuracy == doctest::Approx(truth.max_accuracy).epsilon(0.01));
   CHECK(fit.model.initial_loss == doctest::Approx(truth.initial_loss).epsilon(0.01));
   // The swings: sigma 0.004 on IID rounds, 0.004 + 0.04 x 0.5 / sqrt(n) on skewed ones (0.014 with 4).
-  CHECK(std::abs(fit.model.swing - truth.swing) < 0.0015);
-  CHECK(std::abs(fit.model.swing_skew - truth.swing_skew) < 0.012);
+  CHECK(std::abs(fit.model.swing - truth.swing) < 0.0006);
+  CHECK(std::abs(fit.model.swing_skew - truth.swing_skew) < 0.006);
   CAPTURE(fit.model.swing);
   CAPTURE(fit.model.swing_skew);
 }

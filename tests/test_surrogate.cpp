@@ -100,3 +100,27 @@ TEST_CASE("surrogate: label skew slows progress") {
   CHECK(gap_iid == doctest::Approx(gap0 * std::exp(-c / 30000)));
   CHECK(gap_skew == doctest::Approx(gap0 * std::exp(-0.55 * c / 30000)));
 }
+
+TEST_CASE("surrogate: rounds swing about the trend, which goes on unswung") {
+  // The same rounds with swing 0 and 0.1 (noise 0): the reported gap above the floor differs from
+  // the trend's by exp(0.1 z - 0.005), z standard normal per round, and the trend does not drift.
+  Fixture calm, swung;
+  swung.params["swing"] = 0.1;
+  auto a = calm.make(), b = swung.make();
+  std::vector<double> d;
+  for (int r = 1; r <= 200; ++r) {
+    RoundOutcome o = outcome({{500, 1.0}, {500, 1.0}});
+    o.round = r;
+    const double trend = a->advance({}, o).loss, reported = b->advance({}, o).loss;
+    d.push_back(std::log((reported - 0.25) / (trend - 0.25)));
+  }
+  double mean = 0, sq = 0;
+  for (double x : d)
+    mean += x / static_cast<double>(d.size());
+  for (double x : d)
+    sq += (x - mean) * (x - mean) / static_cast<double>(d.size() - 1);
+  // 200 draws: the sample sigma is within 0.1 +- 0.015 (3 standard errors 3 x 0.1 / sqrt(400)),
+  // the mean within -0.005 +- 0.021 (3 x 0.1 / sqrt(200)).
+  CHECK(std::abs(std::sqrt(sq) - 0.1) < 0.015);
+  CHECK(std::abs(mean + 0.005) < 0.021);
+}
