@@ -20,10 +20,17 @@ double mode_rate(const LossModel& m, Compression::Mode mode) {
   return m.compression_rate;
 }
 
+namespace {
+// n (1 - exp(-w / n)): the distinct samples, of n held, that w processed drawn at random cover.
+double distinct_samples(double processed, double own) {
+  return own * (1.0 - std::exp(-processed / own));
+}
+} // namespace
+
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
                      double label_skew, Compression::Mode mode) {
   if (samples_processed <= 0 || own_samples <= 0) return 0;
-  const double distinct = own_samples * (1.0 - std::exp(-samples_processed / own_samples));
+  const double distinct = distinct_samples(samples_processed, own_samples);
   return std::pow(keep, mode_rate(m, mode)) * distinct *
          std::max(0.0, 1.0 - m.heterogeneity_penalty * label_skew);
 }
@@ -81,7 +88,7 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
     const Contribution& c = round[i];
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
     const double k = weighted_keep(m, c);
-    const double distinct = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
+    const double distinct = distinct_samples(c.samples_processed, c.own_samples);
     const double w = std::pow(k, mode_rate(m, c.mode)) * distinct;
     c_sum += w, pruned_sum += w * (c.mode != Compression::Mode::Prune ? 1.0 : k);
     value[i] = w * std::max(0.0, 1.0 - m.heterogeneity_penalty * c.label_skew);
@@ -115,7 +122,7 @@ double swing_sigma(const LossModel& m, const std::vector<Contribution>& round) {
   int n = 0;
   for (const Contribution& c : round) {
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
-    const double w = c.own_samples * (1.0 - std::exp(-c.samples_processed / c.own_samples));
+    const double w = distinct_samples(c.samples_processed, c.own_samples);
     c_sum += w, skew_sum += w * c.label_skew, ++n;
   }
   if (n == 0 || c_sum <= 0) return 0;
