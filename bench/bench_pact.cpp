@@ -8,9 +8,10 @@
 #include "policies/ranked_selection.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/model.hpp"
+#include "simulator/learning/surrogate.hpp"
+#include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -36,17 +37,13 @@ const std::vector<Device> kDevices = {
 };
 
 LossModel predictor_from(const std::string& calibration) {
-  const toml::table t =
-      toml::parse_file(std::string(EDGETRAIN_SOURCE_DIR) + "/configs/calibration/" + calibration + ".toml");
-  const auto v = [&](const char* k) { return t["learning"]["surrogate"][k].value<double>().value_or(0); };
-  LossModel m;
-  m.initial_loss = v("initial_loss"), m.floor_loss = v("floor_loss"),
-  m.compression_floor = v("compression_floor");
-  m.compression_rate = v("compression_rate"), m.samples_scale = v("samples_scale");
-  m.heterogeneity_penalty = v("heterogeneity_penalty"),
-  m.participation_exponent = v("participation_exponent");
-  m.tail_exponent = v("tail_exponent"), m.max_accuracy = v("max_accuracy");
-  return m;
+  // The file as the surrogate reads it (read_calibration_file checks its model, data set and form).
+  const std::string file = std::string(EDGETRAIN_SOURCE_DIR) + "/configs/calibration/" + calibration + ".toml";
+  const std::string model = calibration.substr(0, calibration.find('-'));
+  const std::string dataset = calibration.substr(calibration.find('-') + 1);
+  ModelDescriptor d;
+  find_model(model, d);
+  return surrogate_model(read_calibration_file(file, file, model, dataset), d.classes);
 }
 
 enum class Family { Base, WeakData, Tight, Hetero, Dropout };

@@ -26,7 +26,7 @@ TEST_CASE("calibration: a file's values are used, the scenario's own keys win, r
   const Scenario s = load_scenario(d.path() / "s.toml");
   CHECK(param(s, "floor_loss") == 0.42);
   CHECK(param(s, "samples_scale") == 999.0);       // set in the scenario
-  CHECK(param(s, "heterogeneity_penalty") == 0.5); // in neither: the default
+  CHECK(param(s, "skew_exponent") == 0.7);         // in neither: the default
   CHECK(s.where("learning.surrogate.floor_loss").find("cal.toml:3:") != std::string::npos);
   const std::string resolved = resolved_toml(s);
   CHECK(resolved.find("floor_loss = 0.42") != std::string::npos);
@@ -52,27 +52,36 @@ TEST_CASE("calibration error: a missing file, a foreign key, a bad value, malfor
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("cal.toml:1:"), InputError);
 }
 
-TEST_CASE("calibration: a form-1 file's one compression rate applies to every mode, a newer form is refused") {
+TEST_CASE("calibration: a file of this loss-model form is read, an older or a newer one is refused") {
   TempDir d;
   d.write("s.toml", scenario("calibration = \"cal.toml\"\n"));
-  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n"
-                      "[learning.surrogate]\ncompression_rate = 1.7\nnested_rate = 0.2\n");
+  const std::string head = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n";
+  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\nskew_floor = 0.7\naccuracy_table = [0.9, 0.5, 0.1]\n");
   Scenario s = load_scenario(d.path() / "s.toml");
-  CHECK(param(s, "dropout_rate") == 1.7);
-  CHECK(param(s, "submodel_rate") == 1.7);
-  CHECK(param(s, "nested_rate") == 0.2); // set in the file: its own
-  CHECK(param(s, "plateau") == 0);
-  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 2\n"
-                      "[learning.surrogate]\ncompression_rate = 1.7\n");
-  s = load_scenario(d.path() / "s.toml");
-  CHECK(param(s, "dropout_rate") == 0.5); // form 2: the default
-  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 9\n"
-                      "[learning.surrogate]\ncompression_rate = 1.7\n");
+  CHECK(param(s, "skew_floor") == 0.7);
+  CHECK(s.learning_params.numbers("accuracy_table") == std::vector<double>{0.9, 0.5, 0.1});
+  // Form 1 (no form key) and form 2 had a linear skew penalty: refused, with what to do.
+  d.write("cal.toml", head + "[learning.surrogate]\ncompression_rate = 1.7\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
-                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 9"), InputError);
-  d.write("cal.toml", "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = \"x\"\n");
+                       doctest::Contains("cal.toml:1:1: fitted_for.form: fitted to loss-model form 1, older than "
+                                         "this edgetrain's 3: refit it"),
+                       InputError);
+  d.write("cal.toml", head + "form = 2\n[learning.surrogate]\ncompression_rate = 1.7\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
+                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 2, older"),
+                       InputError);
+  d.write("cal.toml", head + "form = 9\n[learning.surrogate]\ncompression_rate = 1.7\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
+                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 9, newer"),
+                       InputError);
+  d.write("cal.toml", head + "form = \"x\"\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("fitted_for.form: expected a positive"),
                        InputError);
+  // An accuracy table that rises as the loss rises is no accuracy map.
+  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\naccuracy_table = [0.5, 0.9, 0.1]\n");
+  const auto rising = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
+  CHECK(rising.code == 2);
+  CHECK(rising.err.find("accuracy_table: needs two values or more, none above the one before") != std::string::npos);
 }
 
 TEST_CASE("calibrate: a small design on synthetic data writes a file the surrogate then runs with") {
@@ -97,6 +106,23 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   REQUIRE_MESSAGE(refit.code == 0, refit.err);
   const auto table = [](const std::string& t) { return t.substr(t.find("[learning.surrogate]")); };
   CHECK(table(testutil::read(d.path() / "refit.toml")) == table(cal));
+  // Runs trained one at a time give the same traces as runs trained two at once.
+  const auto serial = testutil::run_edgetrain(
+      "calibrate s.toml -o cal1.toml -j 1 --runs 6 --rounds 6 --nodes 3 --heldout-every 3 --eval-samples 100",
+      d.path());
+  REQUIRE_MESSAGE(serial.code == 0, serial.err);
+  CHECK(testutil::read(d.path() / "cal1.toml.traces.csv") == testutil::read(d.path() / "cal.toml.traces.csv"));
+  // A label mix that is not a list of shares names its line.
+  {
+    const std::string traces = testutil::read(d.path() / "cal.toml.traces.csv");
+    const std::size_t second = traces.find('\n') + 1, end = traces.find('\n', second);
+    std::string row = traces.substr(second, end - second);
+    row = row.substr(0, row.rfind(',')) + ",0.5;x";
+    d.write("mix.csv", traces.substr(0, second) + row + "\n");
+    const auto mix = testutil::run_edgetrain("calibrate s.toml -o r4.toml --from-traces mix.csv", d.path());
+    CHECK(mix.code == 2);
+    CHECK(mix.err.find("mix.csv:2: label_mix: expected numbers in [0, 1]") != std::string::npos);
+  }
   d.write("bad.csv", testutil::read(d.path() / "cal.toml.traces.csv") + "3,iid,1,0,1,0,2.3,x,1,1,1,1,1,0\n");
   const auto bad_traces =
       testutil::run_edgetrain("calibrate s.toml -o r2.toml --from-traces bad.csv", d.path());
@@ -110,7 +136,13 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   const auto bad = testutil::run_edgetrain("calibrate s.toml -o bad.toml --runs 1", d.path());
   CHECK(bad.code == 2);
   CHECK_FALSE(std::filesystem::exists(d.path() / "bad.toml"));
-  // An older layout of traces (a dropout flag, no sample counts, steps or batch) is refused by name.
+  // Older layouts of traces (a dropout flag, no sample counts, steps or batch; or no label mixes)
+  // are refused by name.
+  d.write("old2.csv", "run,split,keep,mode,participation,samples_per_node,local_steps,batch,heldout,initial_loss,"
+                      "round,loss,accuracy,samples_processed,own_samples,trainer_keep,label_skew\n");
+  const auto old2 = testutil::run_edgetrain("calibrate s.toml -o r3.toml --from-traces old2.csv", d.path());
+  CHECK(old2.code == 2);
+  CHECK(old2.err.find("old2.csv:1: traces of an older edgetrain (no label mixes") != std::string::npos);
   d.write("old.csv", "run,split,keep,dropout,participation,heldout,initial_loss,round,loss,accuracy,"
                      "samples_processed,own_samples,trainer_keep,label_skew\n0,iid,1,0,1,0,2.3,1,2,0.2,640,600,1,0\n");
   const auto old = testutil::run_edgetrain("calibrate s.toml -o r3.toml --from-traces old.csv", d.path());

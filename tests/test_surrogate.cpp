@@ -87,18 +87,28 @@ TEST_CASE("surrogate: no finished trainer means no progress and little data mean
   CHECK(small->advance({}, outcome({{500, 1.0}})).loss > big->advance({}, outcome({{500, 1.0}})).loss);
 }
 
-TEST_CASE("surrogate: label skew slows progress") {
-  Fixture f, g;
-  for (std::size_t i = 1; i < 3; ++i)
-    g.data[i].label_mix = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+TEST_CASE("surrogate: label skew slows progress and a skewed round's union raises its floor") {
+  // The trainer holds one class only: label skew (total variation from uniform) 0.9.
+  Fixture f, g, h;
+  for (Fixture* x : {&g, &h}) {
+    for (std::size_t i = 1; i < 3; ++i)
+      x->data[i].label_mix = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    x->params["skew_exponent"] = 0.5;
+  }
+  h.params["skew_floor"] = 0.2;
   auto iid = f.make();
   auto skew = g.make();
+  auto lifted = h.make();
   const double gap_iid = iid->advance({}, outcome({{500, 1.0}})).loss - 0.25;
   const double gap_skew = skew->advance({}, outcome({{500, 1.0}})).loss - 0.25;
-  // rate x (1 - 0.5 x 0.9): the exponent shrinks to 55%.
+  // rate x (1 - 0.9)^0.5: the exponent shrinks to 31.6%.
   const double gap0 = std::log(10.0) - 0.25, c = 1000 * (1 - std::exp(-0.5));
   CHECK(gap_iid == doctest::Approx(gap0 * std::exp(-c / 30000)));
-  CHECK(gap_skew == doctest::Approx(gap0 * std::exp(-0.55 * c / 30000)));
+  CHECK(gap_skew == doctest::Approx(gap0 * std::exp(-std::sqrt(0.1) * c / 30000)));
+  // The round's union mix is the trainer's own, skew 0.9: floor 0.25 + 0.2 x 0.9.
+  const double floor = 0.25 + 0.2 * 0.9;
+  CHECK(lifted->advance({}, outcome({{500, 1.0}})).loss ==
+        doctest::Approx(floor + (std::log(10.0) - floor) * std::exp(-std::sqrt(0.1) * c / 30000)));
 }
 
 TEST_CASE("surrogate: rounds swing about the trend, which goes on unswung") {

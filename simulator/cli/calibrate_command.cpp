@@ -26,7 +26,7 @@ int calibrate_command(const CalibrateArgs& args) {
       find_model(s.model, model);
       c = read_traces_csv(args.from_traces, o.rounds);
       o.runs = static_cast<int>(c.runs.size());
-      fit_calibration(c, model.classes, o.rounds);
+      fit_calibration(c, model.classes);
     } else {
       c = calibrate(s, o, [](int done, int total) {
         fmt::print(stderr, "\rcalibrating: run {}/{}", done, total);

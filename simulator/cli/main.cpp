@@ -150,6 +150,16 @@ int main(int argc, char** argv) {
   cmd_cal->add_option("--heldout-every", cal.options.heldout_every, "hold out every k-th run from the fit")
       ->capture_default_str()
       ->check(CLI::Range(2, 10000));
+  cmd_cal->add_option("-j,--jobs", cal.options.jobs, "runs trained at once (0: one per hardware thread)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  cmd_cal->add_option("--long-every", cal.options.long_every,
+                      "every k-th run goes --long-factor times as many rounds (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  cmd_cal->add_option("--long-factor", cal.options.long_factor, "how many times --rounds a long run goes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd_cal
       ->add_option("--eval-samples", cal.options.eval_samples,
                    "samples the loss and accuracy are measured on")

@@ -10,7 +10,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
+#include <exception>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 namespace edgetrain {
 
@@ -21,19 +25,21 @@ double Calibration::target_of(const LossTrace& t) {
 namespace {
 // The trained process's parameters: the scenario's learning.trained.* keys (whichever process
 // the scenario itself runs).
-Params trained_params(const Scenario& s, std::int64_t eval_samples) {
+Params trained_params(const Scenario& s, std::int64_t eval_samples, int threads) {
   const std::string prefix = "learning.trained.";
   std::map<std::string, Value> values;
   for (const auto& [path, v] : s.resolved)
     if (path.rfind(prefix, 0) == 0) values[path.substr(prefix.size())] = v;
   values["eval_samples"] = eval_samples;
+  if (threads > 0) values["threads"] = std::int64_t{threads};
   return Params(values);
 }
 
 } // namespace
 
 LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int nodes, int rounds,
-                        double participation, const Compression& c, std::int64_t eval_samples) {
+                        double participation, const std::vector<Compression>& per_node, std::int64_t eval_samples,
+                        int threads) {
   // One seed for every run: the same initial model and data, so that runs differ by the design
   // factors alone (seed-to-seed variation is the surrogate's noise parameter, not the fit's).
   Scenario s = base;
@@ -43,13 +49,12 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
   std::vector<bool> trainer(hosts.size(), true);
   trainer[0] = false; // node 0 aggregates
   const std::vector<NodeData> data = split_data(s, hosts, trainer, model.classes);
-  auto process = find_learning("trained").make({s, model, data}, trained_params(s, eval_samples));
+  auto process = find_learning("trained").make({s, model, data}, trained_params(s, eval_samples, threads));
 
   LossTrace trace;
   trace.initial_loss = process->initial().loss;
   Rng who(s.seed, "calibrate.participants");
   const auto take = static_cast<std::size_t>(std::max(1.0, std::ceil(participation * nodes)));
-  const double keep = c.mean_keep();
   for (int r = 1; r <= rounds; ++r) {
     std::vector<NodeId> ids;
     for (NodeId i = 1; i <= static_cast<NodeId>(nodes); ++i)
@@ -63,6 +68,8 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
     out.round = r;
     std::vector<Contribution> contrib;
     for (NodeId id : ids) {
+      const Compression& c = per_node[(id - 1) % per_node.size()];
+      const double keep = c.mean_keep();
       Assignment a;
       a.node = id, a.local_steps = static_cast<int>(s.training.local_steps);
       a.batch = static_cast<int>(s.training.batch), a.compression = c;
@@ -73,7 +80,7 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
       n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
       out.nodes.push_back(n);
       contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         keep, label_skew(data[id].label_mix), c.mode});
+                         keep, label_skew(data[id].label_mix), c.mode, c.keep, data[id].label_mix});
     }
     const LearningSnapshot snap = process->advance(plan, out);
     trace.rounds.push_back(contrib);
@@ -85,7 +92,7 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
 
 namespace {
 CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const CalibrationOptions& o,
-                       int index) {
+                       int index, int threads) {
   Rng design(base.seed, fmt::format("calibrate.design.{}", index));
   CalibrationRun run;
   static const double kKeeps[] = {1.0, 0.75, 0.5, 0.3};
@@ -105,7 +112,15 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   run.samples_per_node = kSamples[design.below(3)];
   run.local_steps = kSteps[design.below(3)];
   run.batch = kBatch[design.below(3)];
+  // How the keep spreads: over every layer and node alike; or per layer (the first or the last
+  // prunable layer kept whole, the others at the keep), which is what DISTREAL's vectors do; or
+  // per node (node i at kKeeps[i mod 4], run.keep the nodes' mean), which is what HeteroFL and
+  // DISTREAL's devices do.
+  static const char* kSpreads[] = {"uniform", "uniform", "first-whole", "last-whole", "per-node"};
+  run.spread = run.keep < 1 ? kSpreads[design.below(5)] : "uniform";
   run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
+  // A run in long_every runs goes long_factor times as far: the floor shows only once curves flatten.
+  const int rounds = o.long_every > 0 && index % o.long_every == 0 ? o.rounds * o.long_factor : o.rounds;
 
   Scenario s = base;
   s.data.label_alpha = run.split == "dirichlet-0.5" ? 0.5 : run.split == "dirichlet-0.1" ? 0.1 : 0.0;
@@ -113,10 +128,22 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   s.data.samples_per_node = run.samples_per_node;
   s.training.local_steps = run.local_steps;
   s.training.batch = run.batch;
-  Compression c;
-  c.keep.assign(model.prunable_count(), run.keep);
-  c.mode = run.mode;
-  run.trace = trained_trace(s, model, o.nodes, o.rounds, run.participation, c, o.eval_samples);
+  std::vector<Compression> per_node(1);
+  const std::size_t layers = model.prunable_count();
+  per_node[0].mode = run.mode;
+  per_node[0].keep.assign(layers, run.keep);
+  if (run.spread == "first-whole" && layers > 1) per_node[0].keep.front() = 1.0;
+  if (run.spread == "last-whole" && layers > 1) per_node[0].keep.back() = 1.0;
+  if (run.spread == "per-node") {
+    per_node.assign(4, per_node[0]);
+    double sum = 0;
+    for (std::size_t i = 0; i < 4; ++i)
+      per_node[i].keep.assign(layers, kKeeps[i]), sum += kKeeps[i];
+    run.keep = sum / 4;
+  } else {
+    run.keep = per_node[0].mean_keep();
+  }
+  run.trace = trained_trace(s, model, o.nodes, rounds, run.participation, per_node, o.eval_samples, threads);
   return run;
 }
 } // namespace
@@ -129,15 +156,40 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   ModelDescriptor model;
   if (!find_model(s.model, model)) throw InputError(s.where("model.name"), "unknown model " + s.model);
   Calibration cal;
-  for (int i = 0; i < o.runs; ++i) {
-    cal.runs.push_back(run_one(s, model, o, i));
-    if (progress) progress(i + 1, o.runs);
-  }
-  fit_calibration(cal, model.classes, o.rounds);
+  cal.runs.resize(static_cast<std::size_t>(o.runs));
+  // Runs in parallel, each on one thread (the trained process's own threads set to 1): a run's
+  // trace is the same whatever the job count.
+  const int jobs = std::clamp(o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()), 1, o.runs);
+  std::atomic<int> next{0};
+  std::mutex m;
+  int done = 0;
+  std::exception_ptr failure;
+  const auto worker = [&] {
+    for (int i; (i = next++) < o.runs;) {
+      try {
+        CalibrationRun r = run_one(s, model, o, i, jobs > 1 ? 1 : 0);
+        const std::lock_guard<std::mutex> lock(m);
+        cal.runs[static_cast<std::size_t>(i)] = std::move(r);
+        if (progress) progress(++done, o.runs);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(m);
+        if (!failure) failure = std::current_exception();
+        next = o.runs;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int j = 1; j < jobs; ++j)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool)
+    t.join();
+  if (failure) std::rethrow_exception(failure);
+  fit_calibration(cal, model.classes);
   return cal;
 }
 
-void fit_calibration(Calibration& cal, int classes, int rounds) {
+void fit_calibration(Calibration& cal, int classes) {
   // A run whose loss blew up (too large a step for the data), or more than doubled (one trainer
   // holding two classes drags the model far from the others' data), is no curve the model can
   // describe: it is reported and left out.
@@ -160,6 +212,7 @@ void fit_calibration(Calibration& cal, int classes, int rounds) {
   start.initial_loss = std::log(static_cast<double>(classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
   start.tail_exponent = 1.0;
+  start.skew_floor = 0.3; // off zero: a log-scaled parameter cannot leave 0
   cal.fit = fit_loss_model(fit_on, start, classes);
   double abs_sum = 0;
   int abs_n = 0;
@@ -172,8 +225,9 @@ void fit_calibration(Calibration& cal, int classes, int rounds) {
     const double target = Calibration::target_of(r.trace);
     r.rounds_observed = rounds_to(r.trace.loss, target);
     r.rounds_predicted = rounds_to(r.predicted, target);
-    // A prediction that never reaches the target counts as one round past the horizon.
-    const int predicted = r.rounds_predicted > 0 ? r.rounds_predicted : rounds + 1;
+    // A prediction that never reaches the target counts as one round past the run's horizon.
+    const int predicted =
+        r.rounds_predicted > 0 ? r.rounds_predicted : static_cast<int>(r.trace.loss.size()) + 1;
     if (r.rounds_observed > 0)
       rtt.push_back(std::abs(predicted - r.rounds_observed) / static_cast<double>(r.rounds_observed));
   }
@@ -197,10 +251,37 @@ const char* mode_name(Compression::Mode m) {
 }
 
 namespace {
-const char* kTracesHeader = "run,split,keep,mode,participation,samples_per_node,local_steps,batch,heldout,"
+// Form 3: the keep's spread, each trainer's per-layer keeps and label mix (';'-separated).
+const char* kTracesHeader = "run,split,keep,mode,spread,participation,samples_per_node,local_steps,batch,heldout,"
                             "initial_loss,round,loss,accuracy,samples_processed,own_samples,trainer_keep,"
-                            "label_skew";
-constexpr std::size_t kTracesFields = 17;
+                            "label_skew,layer_keep,label_mix";
+const char* kTracesHeader2 = "run,split,keep,mode,participation,samples_per_node,local_steps,batch,heldout,"
+                             "initial_loss,round,loss,accuracy,samples_processed,own_samples,trainer_keep,"
+                             "label_skew";
+constexpr std::size_t kTracesFields = 20;
+std::string joined(const std::vector<double>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out += fmt::format("{}{}", i ? ";" : "", v[i]);
+  return out;
+}
+// A ';'-separated list of finite numbers in [0, 1] ("" is empty); false if malformed.
+bool parse_shares(const std::string& text, std::vector<double>& out) {
+  out.clear();
+  if (text.empty()) return true;
+  for (const std::string& x : split(text, ';')) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(x, &used);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (used != x.size() || !(v >= 0 && v <= 1)) return false;
+    out.push_back(v);
+  }
+  return true;
+}
 constexpr Compression::Mode kAllModes[] = {Compression::Mode::Prune, Compression::Mode::Dropout,
                                            Compression::Mode::Nested, Compression::Mode::Submodel};
 } // namespace
@@ -211,10 +292,11 @@ std::string traces_csv(const Calibration& c) {
     const CalibrationRun& r = c.runs[i];
     for (std::size_t k = 0; k < r.trace.rounds.size(); ++k)
       for (const Contribution& x : r.trace.rounds[k])
-        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep,
-                           mode_name(r.mode), r.participation, r.samples_per_node, r.local_steps, r.batch,
-                           r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k], r.trace.accuracy[k],
-                           x.samples_processed, x.own_samples, x.keep, x.label_skew);
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep,
+                           mode_name(r.mode), r.spread, r.participation, r.samples_per_node, r.local_steps,
+                           r.batch, r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k],
+                           r.trace.accuracy[k], x.samples_processed, x.own_samples, x.keep, x.label_skew,
+                           joined(x.layer_keep), joined(x.label_mix));
   }
   return out;
 }
@@ -228,6 +310,9 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
     throw InputError(path + ":1", "traces of an older edgetrain (one dropout flag, no sample counts, steps or "
                                   "batch): they cannot fit this loss model; run edgetrain calibrate without "
                                   "--from-traces");
+  if (line == kTracesHeader2)
+    throw InputError(path + ":1", "traces of an older edgetrain (no label mixes or per-layer keeps): they cannot "
+                                  "fit this loss model; run edgetrain calibrate without --from-traces");
   if (line != kTracesHeader) throw InputError(path + ":1", "not a calibration traces file (its header differs)");
   Calibration c;
   rounds = 0;
@@ -242,40 +327,44 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
       std::size_t used = 0;
       run = std::stoul(f[0], &used);
       if (used != f[0].size()) throw std::invalid_argument(f[0]);
-      round = std::stoul(f[10], &used);
-      if (used != f[10].size()) throw std::invalid_argument(f[10]);
-      for (std::size_t j : {2u, 4u, 5u, 6u, 7u, 9u, 11u, 12u, 13u, 14u, 15u, 16u}) {
+      round = std::stoul(f[11], &used);
+      if (used != f[11].size()) throw std::invalid_argument(f[11]);
+      for (std::size_t j : {2u, 5u, 6u, 7u, 8u, 10u, 12u, 13u, 14u, 15u, 16u, 17u}) {
         v[j] = std::stod(f[j], &used);
         // Only a round's loss may be non-finite: that of a diverged run.
-        if (used != f[j].size() || (!std::isfinite(v[j]) && j != 11)) throw std::invalid_argument(f[j]);
+        if (used != f[j].size() || (!std::isfinite(v[j]) && j != 12)) throw std::invalid_argument(f[j]);
       }
     } catch (const std::exception&) {
       throw InputError(where, "malformed or non-finite number");
     }
+    std::vector<double> layer_keep, mix;
+    if (!parse_shares(f[18], layer_keep))
+      throw InputError(where, "layer_keep: expected numbers in [0, 1] separated by ';'");
+    if (!parse_shares(f[19], mix)) throw InputError(where, "label_mix: expected numbers in [0, 1] separated by ';'");
     if (run > c.runs.size() || round < 1)
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");
     if (run == c.runs.size()) {
       CalibrationRun r;
-      r.split = f[1], r.keep = v[2], r.participation = v[4];
+      r.split = f[1], r.keep = v[2], r.spread = f[4], r.participation = v[5];
       const auto mode = std::find_if(std::begin(kAllModes), std::end(kAllModes),
                                      [&](Compression::Mode m) { return f[3] == mode_name(m); });
       if (mode == std::end(kAllModes))
         throw InputError(where, fmt::format("mode '{}': expected prune, dropout, nested or submodel", f[3]));
       r.mode = *mode;
-      r.samples_per_node = static_cast<std::int64_t>(v[5]), r.local_steps = static_cast<std::int64_t>(v[6]);
-      r.batch = static_cast<std::int64_t>(v[7]), r.heldout = f[8] == "1";
-      r.trace.initial_loss = v[9];
+      r.samples_per_node = static_cast<std::int64_t>(v[6]), r.local_steps = static_cast<std::int64_t>(v[7]);
+      r.batch = static_cast<std::int64_t>(v[8]), r.heldout = f[9] == "1";
+      r.trace.initial_loss = v[10];
       c.runs.push_back(r);
     }
     LossTrace& t = c.runs[run].trace;
     if (round == t.rounds.size() + 1) {
       t.rounds.emplace_back();
-      t.loss.push_back(v[11]);
-      t.accuracy.push_back(v[12]);
+      t.loss.push_back(v[12]);
+      t.accuracy.push_back(v[13]);
     } else if (round != t.rounds.size()) {
       throw InputError(where, "runs and rounds must come in order, from 0 and 1");
     }
-    t.rounds.back().push_back({v[13], v[14], v[15], v[16], c.runs[run].mode, {}});
+    t.rounds.back().push_back({v[14], v[15], v[16], v[17], c.runs[run].mode, layer_keep, mix});
     rounds = std::max(rounds, static_cast<int>(round));
   }
   if (c.runs.empty()) throw InputError(path, "no traces");
@@ -327,13 +416,14 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
                                    {"submodel_rate", m.submodel_rate},
                                    {"plateau", m.plateau},
                                    {"samples_scale", m.samples_scale},
-                                   {"heterogeneity_penalty", m.heterogeneity_penalty},
+                                   {"skew_exponent", m.skew_exponent},
+                                   {"skew_floor", m.skew_floor},
                                    {"participation_exponent", m.participation_exponent},
                                    {"tail_exponent", m.tail_exponent},
-                                   {"max_accuracy", m.max_accuracy},
                                    {"swing", m.swing},
                                    {"swing_skew", m.swing_skew}})
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
+  out += fmt::format("accuracy_table = {}\n", value_to_string(Value{m.accuracy_table}));
   return out;
 }
 

@@ -16,10 +16,15 @@ namespace edgetrain {
 // scenario's data split (samples_per_node 600 unless set), a seeded share `participation` of
 // them each round, every one training with `c` for the scenario's local steps and batch.
 // The design (calibrate) draws per run: keep 1, 0.75, 0.5 or 0.3 by any of the four compression
-// modes; participation 1, 0.6, 0.3 or 0.1; IID, Dirichlet 0.5 or 0.1, or two-shard labels;
-// 600, 2000 or 6000 samples per node; 10, 20 or 40 local steps; batch 16, 32 or 64.
+// modes, spread over every layer and node alike, or with the first or the last prunable layer
+// whole, or per node (keeps 1, 0.75, 0.5, 0.3 in turn); participation 1, 0.6, 0.3 or 0.1; IID,
+// Dirichlet 0.5 or 0.1, or two-shard labels; 600, 2000 or 6000 samples per node; 10, 20 or 40
+// local steps; batch 16, 32 or 64. One run in long_every goes long_factor times as far.
+// Node i (1-based) trains with per_node[(i - 1) mod size]; `threads` is the trained process's
+// (0: its learning.trained.threads).
 LossTrace trained_trace(const Scenario& s, const ModelDescriptor& model, int nodes, int rounds,
-                        double participation, const Compression& c, std::int64_t eval_samples);
+                        double participation, const std::vector<Compression>& per_node, std::int64_t eval_samples,
+                        int threads = 0);
 
 struct CalibrationOptions {
   int runs = 24;         // design points
@@ -27,11 +32,15 @@ struct CalibrationOptions {
   int nodes = 10;        // trainers per run
   int heldout_every = 4; // every k-th run is held out of the fit
   std::int64_t eval_samples = 1000;
+  int long_every = 8;  // every k-th run (from the first) goes long_factor times as many rounds; 0: none
+  int long_factor = 4;
+  int jobs = 0;        // runs at once (0: one per hardware thread)
 };
 
 struct CalibrationRun { // one design point
   std::string split;    // "iid", "dirichlet-0.5", "dirichlet-0.1", "shards-2"
-  double keep = 1;      // every prunable layer
+  double keep = 1;      // mean keep over the layers (and the nodes, spread per-node)
+  std::string spread = "uniform"; // "uniform", "first-whole", "last-whole", "per-node"
   Compression::Mode mode = Compression::Mode::Prune;
   double participation = 1;
   std::int64_t samples_per_node = 600, local_steps = 20, batch = 32;
@@ -57,8 +66,8 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
                       const std::function<void(int, int)>& progress = {});
 
 // Fits the loss model to a calibration's runs (all but the held-out and diverged ones) and fills in
-// the held-out errors; `rounds` is the design's horizon.
-void fit_calibration(Calibration& c, int classes, int rounds);
+// the held-out errors (a prediction that never reaches a target counts as one round past its run).
+void fit_calibration(Calibration& c, int classes);
 
 // The runs' traces as CSV, a row per trainer per round (what `--from-traces` reads back), and the
 // reader (InputError with file:line on anything malformed, or on a file of an older layout).

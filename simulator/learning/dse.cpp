@@ -77,7 +77,7 @@ private:
     const std::string k = key_of(keep);
     if (const auto it = drops_.find(k); it != drops_.end()) return it->second;
     const LossTrace t =
-        trained_trace(*run_.base, model_, o_.nodes, o_.rounds, 1.0, Compression{keep, 32, Compression::Mode::Dropout}, 1000);
+        trained_trace(*run_.base, model_, o_.nodes, o_.rounds, 1.0, {Compression{keep, 32, Compression::Mode::Dropout}}, 1000);
     ++measured_;
     return drops_[k] = t.initial_loss - t.loss.back();
   }

@@ -25,14 +25,17 @@ namespace {
 double distinct_samples(double processed, double own) {
   return own * (1.0 - std::exp(-processed / own));
 }
+// (1 - h)^skew_exponent: what a trainer's own label skew leaves of its update.
+double skew_factor(const LossModel& m, double label_skew) {
+  return std::pow(std::clamp(1.0 - label_skew, 0.0, 1.0), m.skew_exponent);
+}
 } // namespace
 
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
                      double label_skew, Compression::Mode mode) {
   if (samples_processed <= 0 || own_samples <= 0) return 0;
   const double distinct = distinct_samples(samples_processed, own_samples);
-  return std::pow(keep, mode_rate(m, mode)) * distinct *
-         std::max(0.0, 1.0 - m.heterogeneity_penalty * label_skew);
+  return std::pow(keep, mode_rate(m, mode)) * distinct * skew_factor(m, label_skew);
 }
 
 double round_rate(const LossModel& m, double value_sum, int trainers) {
@@ -40,8 +43,32 @@ double round_rate(const LossModel& m, double value_sum, int trainers) {
   return value_sum / m.samples_scale * std::pow(trainers, m.participation_exponent - 1.0);
 }
 
-double loss_step(const LossModel& m, double loss, double rate, double pruned_keep) {
-  const double floor = m.floor_loss + m.compression_floor * (1.0 - pruned_keep);
+double round_floor(const LossModel& m, double pruned_keep, double union_skew) {
+  return m.floor_loss + m.compression_floor * (1.0 - pruned_keep) + m.skew_floor * union_skew;
+}
+
+double union_skew(const std::vector<Contribution>& round, const std::vector<double>& weights) {
+  std::size_t classes = 0;
+  for (const Contribution& c : round)
+    classes = std::max(classes, c.label_mix.size());
+  double total = 0;
+  for (double w : weights)
+    total += w;
+  if (classes == 0 || !(total > 0)) return 0;
+  std::vector<double> mix(classes, 0.0);
+  for (std::size_t i = 0; i < round.size() && i < weights.size(); ++i) {
+    const std::vector<double>& q = round[i].label_mix;
+    for (std::size_t j = 0; j < classes; ++j)
+      mix[j] += weights[i] * (q.size() == classes ? q[j] : 1.0 / static_cast<double>(classes));
+  }
+  double tv = 0;
+  for (double x : mix)
+    tv += std::abs(x / total - 1.0 / static_cast<double>(classes));
+  return 0.5 * tv;
+}
+
+double loss_step(const LossModel& m, double loss, double rate, double pruned_keep, double union_skew) {
+  const double floor = round_floor(m, pruned_keep, union_skew);
   const double gap = loss - floor, initial_gap = m.initial_loss - floor;
   // The tail and plateau factors apply to a gap that is closing (positive, below the initial
   // one); a loss under a new, higher floor climbs back at the plain rate.
@@ -81,9 +108,10 @@ double layer_integral(double spread_v, double spread_n, std::vector<Covered>& ne
 }
 } // namespace
 
-double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise) {
+double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise,
+                 double* floor) {
   double c_sum = 0, pruned_sum = 0;
-  std::vector<double> value(round.size(), 0.0);
+  std::vector<double> value(round.size(), 0.0), weight_of(round.size(), 0.0);
   for (std::size_t i = 0; i < round.size(); ++i) {
     const Contribution& c = round[i];
     if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
@@ -91,9 +119,14 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
     const double distinct = distinct_samples(c.samples_processed, c.own_samples);
     const double w = std::pow(k, mode_rate(m, c.mode)) * distinct;
     c_sum += w, pruned_sum += w * (c.mode != Compression::Mode::Prune ? 1.0 : k);
-    value[i] = w * std::max(0.0, 1.0 - m.heterogeneity_penalty * c.label_skew);
+    weight_of[i] = w, value[i] = w * skew_factor(m, c.label_skew);
   }
-  if (c_sum <= 0) return loss;
+  if (c_sum <= 0) {
+    if (floor) *floor = round_floor(m, 1.0, 0.0);
+    return loss;
+  }
+  const double skew = m.skew_floor > 0 ? union_skew(round, weight_of) : 0.0;
+  if (floor) *floor = round_floor(m, pruned_sum / c_sum, skew);
   const std::size_t layers = std::max<std::size_t>(1, m.layer_weight.size());
   double rate = 0;
   std::vector<Covered> nested;
@@ -114,7 +147,7 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
     const double weight = m.layer_weight.empty() ? 1.0 : m.layer_weight[l];
     rate += weight * layer_integral(spread_v, spread_n, nested, m.participation_exponent);
   }
-  return loss_step(m, loss, rate / m.samples_scale * noise, pruned_sum / c_sum);
+  return loss_step(m, loss, rate / m.samples_scale * noise, pruned_sum / c_sum, skew);
 }
 
 double swing_sigma(const LossModel& m, const std::vector<Contribution>& round) {
@@ -129,8 +162,7 @@ double swing_sigma(const LossModel& m, const std::vector<Contribution>& round) {
   return m.swing + m.swing_skew * skew_sum / c_sum / std::sqrt(static_cast<double>(n));
 }
 
-double swung_loss(const LossModel& m, double loss, double sigma, double z, double pruned_keep) {
-  const double floor = m.floor_loss + m.compression_floor * (1.0 - pruned_keep);
+double swung_loss(double loss, double sigma, double z, double floor) {
   if (!(loss > floor) || sigma <= 0) return loss;
   return floor + (loss - floor) * std::exp(sigma * z - 0.5 * sigma * sigma);
 }
@@ -157,6 +189,13 @@ std::vector<double> layer_weights(const ModelDescriptor& model) {
 }
 
 double accuracy_of(const LossModel& m, double loss, int classes) {
+  const std::vector<double>& table = m.accuracy_table;
+  if (table.size() >= 2 && m.initial_loss > 0) {
+    const double x = std::max(0.0, loss) / m.initial_loss * static_cast<double>(table.size() - 1);
+    if (x >= static_cast<double>(table.size() - 1)) return table.back();
+    const auto j = static_cast<std::size_t>(x);
+    return table[j] + (x - static_cast<double>(j)) * (table[j + 1] - table[j]);
+  }
   const double chance = 1.0 / classes;
   if (!(m.initial_loss > m.floor_loss)) return chance;
   const double t = std::clamp((m.initial_loss - loss) / (m.initial_loss - m.floor_loss), 0.0, 1.0);
@@ -187,13 +226,13 @@ double logit(double v) {
 double logistic(double x) {
   return 1.0 / (1.0 + std::exp(-x));
 }
-constexpr int kFitted = 11;
+constexpr int kFitted = 12;
 Eigen::VectorXd to_x(const LossModel& m) {
   Eigen::VectorXd x(kFitted);
   const auto lg = [](double v) { return std::log(std::max(v, 1e-6)); };
   x << lg(m.floor_loss), lg(m.compression_floor), lg(m.compression_rate), lg(m.dropout_rate), lg(m.nested_rate),
-      lg(m.submodel_rate), std::log(m.samples_scale), logit(m.participation_exponent),
-      logit(m.heterogeneity_penalty), logit(m.tail_exponent / 10.0), logit(m.plateau);
+      lg(m.submodel_rate), std::log(m.samples_scale), logit(m.participation_exponent), lg(m.skew_exponent),
+      lg(m.skew_floor), logit(m.tail_exponent / 10.0), logit(m.plateau);
   return x;
 }
 // The fit may wander far on data that cannot determine a parameter: values are kept inside the
@@ -208,9 +247,10 @@ LossModel from_x(LossModel m, const Eigen::VectorXd& x) {
   m.dropout_rate = bounded(std::exp(x(3)), 0, 10);
   m.nested_rate = bounded(std::exp(x(4)), 0, 10);
   m.submodel_rate = bounded(std::exp(x(5)), 0, 10);
-  m.samples_scale = bounded(std::exp(x(6)), 1e-3, 1e15), m.participation_exponent = logistic(x(7)),
-  m.heterogeneity_penalty = logistic(x(8)), m.tail_exponent = 10.0 * logistic(x(9)); // tail in [0, 10]
-  m.plateau = std::min(0.99, logistic(x(10)));
+  m.samples_scale = bounded(std::exp(x(6)), 1e-3, 1e15), m.participation_exponent = logistic(x(7));
+  m.skew_exponent = bounded(std::exp(x(8)), 0, 20), m.skew_floor = bounded(std::exp(x(9)), 0, 1e3);
+  m.tail_exponent = 10.0 * logistic(x(10)); // tail in [0, 10]
+  m.plateau = std::min(0.99, logistic(x(11)));
   return m;
 }
 
@@ -244,11 +284,17 @@ void fit_swings(LossModel& m, const std::vector<LossTrace>& traces) {
   const double scale = 1.0 / (std::sqrt(1.5) * std::sqrt(2.0 / M_PI));
   std::vector<double> xs, ys;
   for (const LossTrace& t : traces) {
-    const std::vector<double> p = predict(m, t);
+    std::vector<double> p, floor;
+    double loss = t.initial_loss;
+    for (const auto& r : t.rounds) {
+      double f = 0;
+      p.push_back(loss = next_loss(m, loss, r, 1.0, &f));
+      floor.push_back(f);
+    }
     std::vector<double> d(p.size(), std::nan(""));
     for (std::size_t k = 0; k < p.size(); ++k)
-      if (t.loss[k] > m.floor_loss && p[k] > m.floor_loss && std::isfinite(t.loss[k]))
-        d[k] = std::log((t.loss[k] - m.floor_loss) / (p[k] - m.floor_loss));
+      if (t.loss[k] > floor[k] && p[k] > floor[k] && std::isfinite(t.loss[k]))
+        d[k] = std::log((t.loss[k] - floor[k]) / (p[k] - floor[k]));
     for (std::size_t k = 1; k + 1 < d.size(); ++k) {
       const double e = d[k] - 0.5 * (d[k - 1] + d[k + 1]);
       if (!std::isfinite(e)) continue;
@@ -267,6 +313,56 @@ void fit_swings(LossModel& m, const std::vector<LossTrace>& traces) {
     else if (a < 0) a = 0, b = sxx > 0 ? sxy / sxx : 0;
   }
   m.swing = std::clamp(a, 0.0, 1.0), m.swing_skew = std::clamp(b, 0.0, 10.0);
+}
+} // namespace
+
+namespace {
+// The accuracy table: least squares of the observed accuracies on the table's linear interpolation
+// (hat functions over knots j initial_loss / K), with a small penalty on second differences that
+// carries the curve linearly over knots no round came near; then made non-increasing (pool
+// adjacent violators) and kept in [chance, 1]. max_accuracy becomes the table's value at the floor.
+void fit_accuracy_table(LossModel& m, const std::vector<LossTrace>& traces, int classes) {
+  constexpr int kKnots = 17;
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(kKnots, kKnots);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(kKnots);
+  int points = 0;
+  for (const LossTrace& t : traces)
+    for (std::size_t k = 0; k < t.loss.size() && k < t.accuracy.size(); ++k) {
+      if (!std::isfinite(t.loss[k]) || !std::isfinite(t.accuracy[k])) continue;
+      const double x = std::clamp(t.loss[k] / m.initial_loss, 0.0, 1.0) * (kKnots - 1);
+      const int j = std::min(kKnots - 2, static_cast<int>(x));
+      const double u = x - j;
+      a(j, j) += (1 - u) * (1 - u), a(j, j + 1) += (1 - u) * u, a(j + 1, j) += (1 - u) * u;
+      a(j + 1, j + 1) += u * u;
+      b(j) += (1 - u) * t.accuracy[k], b(j + 1) += u * t.accuracy[k];
+      ++points;
+    }
+  if (points < 2) return;
+  const double lambda = 1e-2 * points / kKnots;
+  for (int j = 0; j + 2 < kKnots; ++j) {
+    const double d[3] = {1, -2, 1};
+    for (int p = 0; p < 3; ++p)
+      for (int q = 0; q < 3; ++q)
+        a(j + p, j + q) += lambda * d[p] * d[q];
+  }
+  const Eigen::VectorXd v = a.ldlt().solve(b);
+  // Pool adjacent violators: a non-increasing sequence, each pool at its mean.
+  std::vector<std::pair<double, int>> pools; // (mean, size)
+  for (int j = 0; j < kKnots; ++j) {
+    pools.push_back({v(j), 1});
+    while (pools.size() > 1 && pools[pools.size() - 2].first < pools.back().first) {
+      auto [m2, n2] = pools.back();
+      pools.pop_back();
+      auto& [m1, n1] = pools.back();
+      m1 = (m1 * n1 + m2 * n2) / (n1 + n2), n1 += n2;
+    }
+  }
+  m.accuracy_table.clear();
+  const double chance = 1.0 / classes;
+  for (const auto& [mean, size] : pools)
+    for (int i = 0; i < size; ++i)
+      m.accuracy_table.push_back(std::clamp(mean, chance, 1.0));
+  m.max_accuracy = accuracy_of(m, m.floor_loss, classes);
 }
 } // namespace
 
@@ -306,17 +402,7 @@ LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& st
     if (rmse < best.rmse) best.model = from_x(base, x), best.rmse = rmse;
   }
   fit_swings(best.model, traces);
-  // max_accuracy: least squares of (accuracy - chance) = (max - chance) x t(loss).
-  const double chance = 1.0 / classes;
-  double num = 0, den = 0;
-  for (const LossTrace& t : traces)
-    for (std::size_t k = 0; k < t.loss.size() && k < t.accuracy.size(); ++k) {
-      LossModel unit = best.model;
-      unit.max_accuracy = 1.0 + chance; // accuracy_of then returns chance + t
-      const double tk = accuracy_of(unit, t.loss[k], classes) - chance;
-      num += tk * (t.accuracy[k] - chance), den += tk * tk;
-    }
-  if (den > 0) best.model.max_accuracy = std::clamp(chance + num / den, chance, 1.0);
+  fit_accuracy_table(best.model, traces, classes);
   return best;
 }
 

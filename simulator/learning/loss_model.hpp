@@ -10,19 +10,26 @@
 // model fits less) and compression makes each update worth less. Averaging more clients' updates
 // mostly lowers the update's variance, so progress grows sublinearly with their number. Per
 // round, with the n finished trainers i, their samples processed w_i over own data n_i, mean keep
-// k_i, label skew h_i, and p_i = k_i if the model was pruned, 1 if it stayed whole (units only
-// dropped, or a sub-model trained):
+// k_i, label mix q_i and label skew h_i (q_i's total-variation distance from uniform), and p_i = k_i
+// if the model was pruned, 1 if it stayed whole (units only dropped, or a sub-model trained):
 //     c_i  = k_i^r_i x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
 // where r_i is the exponent of i's compression mode: compression_rate for a pruned model,
 // dropout_rate, nested_rate or submodel_rate for the modes that leave the global model whole
 // (they differ: a nested sub-model always trains the same first units, random ones spread the
 // training over the model);
 //     C    = sum c_i,  p = sum c_i p_i / C,  H = sum c_i h_i / C
-//     F    = floor_loss + compression_floor (1 - p)
-//     rate = (C / n) / samples_scale x n^participation_exponent
-//            x max(0, 1 - heterogeneity_penalty H) [x noise]
+//     U    = the total-variation distance from uniform of the round's union mix sum c_i q_i / C
+//     F    = floor_loss + compression_floor (1 - p) + skew_floor U
+//     rate = (1 / samples_scale) x n^(participation_exponent - 1)
+//            x sum c_i (1 - h_i)^skew_exponent [x noise]
 //     g    = (L - F) / (initial_loss - F)
 //     L'   = F + (L - F) exp(-rate x g^tail_exponent x (1 - plateau x g))
+// Label skew acts twice. A trainer's own skew h_i makes its update drift from the others' (the
+// client drift of FedAvg's bounds), so it is worth less: (1 - h)^skew_exponent has no upper bound
+// to sit at, and a one-class trainer (h -> 1) teaches nothing. The round's union mix U says what
+// the round's average update is fitted to: one two-class trainer pulls the model towards its two
+// classes (the floor rises; a loss below it climbs back), ten of them together cover every class
+// (U ~ 0) whatever their own skews.
 // tail_exponent 0 is the geometric decay of the PL bound; towards 1 the decay slows as the gap
 // closes, like the O(1/t) bounds of general smooth SGD (for a small rate per round the gap then
 // falls as 1 / (1 + rate t)), which is what trained curves show after their first rounds.
@@ -36,7 +43,7 @@
 // 1[u < k_il] under Nested (always the first units), k_il under Dropout and Submodel (units drawn
 // at random). The rate sums over layers l, with weights w_l, the integral over the layer's units of
 //     V_l(u) N_l(u)^(participation_exponent - 1),   V_l(u) = sum_i v_i a_i(u),  N_l(u) = sum_i a_i(u)
-// (v_i = c_i (1 - heterogeneity_penalty h_i), c_i discounted by the trainer's weighted mean keep):
+// (v_i = c_i (1 - h_i)^skew_exponent, c_i discounted by the trainer's weighted mean keep):
 // with whole models it is the formula above; with participation_exponent below 1 the units many
 // trainers cover are worth less each, so a HeteroFL round where strong nodes train the whole model
 // loses little to its weak nodes' sub-models, and random sub-models, spread over the layer, lose
@@ -44,8 +51,10 @@
 // Swings: the loss a round reports is F + (L - F) exp(s z - s^2 / 2), z standard normal drawn every
 // round, s = swing + swing_skew x H / sqrt(n): non-IID rounds of few trainers jump about their
 // trend (and the run's state L goes on along it).
-// Accuracy is mapped from loss linearly between chance (at initial_loss) and max_accuracy (at
-// floor_loss).
+// Accuracy is read off a table fitted to the trained runs (accuracy_table: the accuracy at losses
+// 0, initial_loss / K, ..., initial_loss, interpolated linearly, non-increasing), since trained
+// accuracy is not linear in the loss: it climbs fast in the first rounds, slowly near the floor.
+// Without a table, it is linear between chance (at initial_loss) and max_accuracy (at floor_loss).
 #include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/model.hpp"
 
@@ -64,10 +73,12 @@ struct LossModel {
   double submodel_rate = 0.5;
   double plateau = 0.0;
   double samples_scale = 30000;
-  double heterogeneity_penalty = 0.5;
+  double skew_exponent = 0.7; // a trainer's value is x (1 - label skew)^this
+  double skew_floor = 0;      // floor rise per unit of the round's union label skew
   double participation_exponent = 1.0;
   double tail_exponent = 0.0;
-  double max_accuracy = 0.91;
+  double max_accuracy = 0.91;         // without a table
+  std::vector<double> accuracy_table; // accuracy at losses j initial_loss / (size - 1)
   double swing = 0;      // sigma of a round's swing about its trend
   double swing_skew = 0; // its growth per unit of H / sqrt(trainers)
   // Not fitted: each prunable layer's weight in the round's rate (its share of the model's
@@ -85,6 +96,8 @@ struct Contribution {           // one trainer whose update arrived
   // Per prunable layer, the keep it trained with (averaged over its steps); empty: `keep` in
   // every layer.
   std::vector<double> layer_keep;
+  // its data's share of each class (empty: uniform, as far as the round's union mix goes)
+  std::vector<double> label_mix;
 };
 
 // The exponent of keep in a trainer's value under a compression mode.
@@ -93,21 +106,29 @@ double mode_rate(const LossModel& m, Compression::Mode mode);
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
 // With every trainer at the same penalty-weighted skew, rate = round_rate(sum of trainer_value, n):
 // planners (PACT) use these pieces to cost a node set without building Contributions.
-double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise = 1.0);
+// `floor`, if given, receives the round's floor F (what the round's swing is about).
+double next_loss(const LossModel& m, double loss, const std::vector<Contribution>& round, double noise = 1.0,
+                 double* floor = nullptr);
 // The swing's sigma s for a round (0 without trainers).
 double swing_sigma(const LossModel& m, const std::vector<Contribution>& round);
 // The loss reported for a round whose trend is `loss`: the swing applied with standard normal z.
-double swung_loss(const LossModel& m, double loss, double sigma, double z, double pruned_keep = 1.0);
+double swung_loss(double loss, double sigma, double z, double floor);
 // Each prunable layer's share of the model's training FLOPs (sums to 1).
 std::vector<double> layer_weights(const ModelDescriptor& model);
 double accuracy_of(const LossModel& m, double loss, int classes);
-// c_i (1 - heterogeneity_penalty h_i): one trainer's share of the round's rate numerator.
+// c_i (1 - h_i)^skew_exponent: one trainer's share of the round's rate numerator.
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
                      double label_skew, Compression::Mode mode = Compression::Mode::Prune);
 // (sum of values / samples_scale) x n^(participation_exponent - 1).
 double round_rate(const LossModel& m, double value_sum, int trainers);
-// L' from L at a given rate, the floor set by the pruned keep fraction p (1: not pruned).
-double loss_step(const LossModel& m, double loss, double rate, double pruned_keep);
+// L' from L at a given rate, the floor set by the pruned keep fraction p (1: not pruned) and the
+// round's union label skew U (0: its trainers' data together cover the classes evenly).
+double loss_step(const LossModel& m, double loss, double rate, double pruned_keep, double union_skew = 0);
+// The round's floor F.
+double round_floor(const LossModel& m, double pruned_keep, double union_skew);
+// U: the total-variation distance from uniform of the trainers' label mixes weighted by `weights`
+// (a trainer without a mix counts as uniform); 0 without weight.
+double union_skew(const std::vector<Contribution>& round, const std::vector<double>& weights);
 
 // A run of the trained process, as the model sees it.
 struct LossTrace {
@@ -128,10 +149,11 @@ struct LossFit {
 };
 
 // Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
-// compression_floor, the four modes' rates, samples_scale, heterogeneity_penalty,
-// participation_exponent, tail_exponent and plateau on the traces' losses; initial_loss is the traces' mean initial loss and max_accuracy the least-squares slope
-// of accuracy on the model's loss scale. Parameters a trace set cannot identify (no compression,
-// no skew) stay at `start`'s values.
+// compression_floor, the four modes' rates, samples_scale, skew_exponent, skew_floor,
+// participation_exponent, tail_exponent and plateau on the traces' losses; initial_loss is the
+// traces' mean initial loss, the swings are fitted to the residuals and the accuracy table to the
+// observed (loss, accuracy) pairs. Parameters a trace set cannot identify (no compression, no
+// skew) stay at `start`'s values.
 LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes);
 
 } // namespace edgetrain

@@ -31,6 +31,11 @@ public:
       throw InputError(s.where("learning.surrogate.floor_loss"),
                        fmt::format("learning.surrogate.floor_loss: {} must be below the initial loss {}",
                                    m_.floor_loss, m_.initial_loss));
+    const std::vector<double>& t = m_.accuracy_table;
+    if (t.size() == 1 || std::adjacent_find(t.begin(), t.end(), std::less<>()) != t.end())
+      throw InputError(s.where("learning.surrogate.accuracy_table"),
+                       "learning.surrogate.accuracy_table: needs two values or more, none above the one before "
+                       "(accuracy does not fall as the loss falls)");
   }
 
   [[nodiscard]] LearningSnapshot initial() const override {
@@ -43,15 +48,17 @@ public:
       if (!n.finished || n.samples_processed <= 0) continue;
       const auto a = std::find_if(plan.trainers.begin(), plan.trainers.end(),
                                   [&](const Assignment& x) { return x.node == n.node; });
+      const std::vector<double>& mix = data_[n.node].label_mix;
       round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
-                       n.keep_mean, label_skew(data_[n.node].label_mix),
+                       n.keep_mean, label_skew(mix),
                        a != plan.trainers.end() ? a->compression.mode : Compression::Mode::Prune,
-                       a != plan.trainers.end() ? layer_keep(*a, n) : std::vector<double>{}});
+                       a != plan.trainers.end() ? layer_keep(*a, n) : std::vector<double>{}, mix});
     }
     // Both drawn every round, so the stream does not depend on who trained.
     const double z = rng_.normal(), z_swing = rng_.normal();
-    loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_));
-    const double reported = swung_loss(m_, loss_, swing_sigma(m_, round), z_swing);
+    double floor = 0;
+    loss_ = next_loss(m_, loss_, round, std::exp(noise_ * z - 0.5 * noise_ * noise_), &floor);
+    const double reported = swung_loss(loss_, swing_sigma(m_, round), z_swing, floor);
     return {outcome.round, reported, accuracy_of(m_, reported, classes_)};
   }
 
@@ -92,10 +99,12 @@ LossModel surrogate_model(const Params& p, int classes) {
   m.submodel_rate = p.number("submodel_rate");
   m.plateau = p.number("plateau");
   m.samples_scale = p.number("samples_scale");
-  m.heterogeneity_penalty = p.number("heterogeneity_penalty");
+  m.skew_exponent = p.number("skew_exponent");
+  m.skew_floor = p.number("skew_floor");
   m.participation_exponent = p.number("participation_exponent");
   m.tail_exponent = p.number("tail_exponent");
   m.max_accuracy = p.number("max_accuracy");
+  m.accuracy_table = p.numbers("accuracy_table");
   m.swing = p.number("swing");
   m.swing_skew = p.number("swing_skew");
   return m;
@@ -131,7 +140,10 @@ LearningInfo surrogate_learning_info() {
                     "0: the loss falls from the first round; towards 1: the first rounds barely move it"),
           key_float("samples_scale", 30000, 0, 1e15, "samples",
                     "distinct samples that cut the gap to the floor by a factor e", true),
-          key_float("heterogeneity_penalty", 0.5, 0, 1, "", "slow-down per unit of label skew"),
+          key_float("skew_exponent", 0.7, 0, 20, "",
+                    "a trainer's update counts (1 - its label skew)^this: drift from the others' updates"),
+          key_float("skew_floor", 0, 0, 1e3, "",
+                    "floor rise per unit of the round's union label skew (its trainers' data together)"),
           key_float("participation_exponent", 1, 0, 1, "",
                     "progress grows as (trainers)^this at equal samples per trainer (1: every sample counts "
                     "the same)"),
@@ -141,7 +153,10 @@ LearningInfo surrogate_learning_info() {
           key_float("swing_skew", 0, 0, 10, "",
                     "the swing's growth per unit of the round's mean label skew over sqrt(trainers)"),
           key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
-          key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss"),
+          key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss, without accuracy_table"),
+          key_numbers("accuracy_table", {}, 0, 1, "",
+                      "accuracy at losses 0, initial_loss / (n - 1), ..., initial_loss, interpolated; empty: "
+                      "linear from chance at initial_loss to max_accuracy at floor_loss"),
       },
       [](const LearningContext& ctx, const Params& p) {
         auto s = std::make_unique<Surrogate>(ctx, p);

@@ -285,12 +285,16 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
       if (!fn->is_integer() || !v || *v < 1)
         throw InputError(fmt::format("{}:{}:{}", shown, fn->source().begin.line, fn->source().begin.column),
                          "fitted_for.form: expected a positive integer");
-      if (*v > kCalibrationForm)
-        throw InputError(fmt::format("{}:{}:{}", shown, fn->source().begin.line, fn->source().begin.column),
-                         fmt::format("fitted_for.form: fitted to loss-model form {}, newer than this "
-                                     "edgetrain's {}: use a newer edgetrain or refit it",
-                                     *v, kCalibrationForm));
       form = *v;
+    }
+    if (form != kCalibrationForm) {
+      const toml::node* at = ft->get("form") ? ft->get("form") : f;
+      throw InputError(fmt::format("{}:{}:{}", shown, at->source().begin.line, at->source().begin.column),
+                       fmt::format("fitted_for.form: fitted to loss-model form {}, {} than this edgetrain's {}: "
+                                   "{}",
+                                   form, form < kCalibrationForm ? "older" : "newer", kCalibrationForm,
+                                   form < kCalibrationForm ? "refit it (edgetrain calibrate, see the file's header)"
+                                                           : "use a newer edgetrain or refit it"));
     }
     if (m != model || d != dataset)
       throw InputError(fmt::format("{}:{}:{}", shown, f->source().begin.line, f->source().begin.column),
@@ -300,15 +304,6 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
   }
   Loader fragment(shown, {});
   fragment.walk(table, "");
-  // Form 1: the one compression_rate applied to every mode.
-  const std::string rate = "learning.surrogate.compression_rate";
-  if (form == 1 && fragment.values_.count(rate))
-    for (const char* mode : {"dropout_rate", "nested_rate", "submodel_rate"}) {
-      const std::string key = std::string("learning.surrogate.") + mode;
-      if (fragment.values_.count(key)) continue;
-      fragment.values_[key] = fragment.values_.at(rate);
-      fragment.where_[key] = fragment.where_.at(rate);
-    }
   if (!fragment.samples_.empty())
     throw InputError(fragment.samples_where_.begin()->second,
                      "data.samples: a calibration file sets learning.surrogate.* parameters only");

@@ -79,9 +79,9 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
 
 // The loss model's form a calibration file is fitted to ([fitted_for] form, written by edgetrain
-// calibrate). A file of an older form is read as that form meant it: form 1 (no `form` key) had
-// one compression_rate for every compression mode and no plateau. A newer one is refused.
-constexpr std::int64_t kCalibrationForm = 2;
+// calibrate). Form 3 made label skew a power and added the union-skew floor and the accuracy
+// table: a file of an older or a newer form is refused (refit it: edgetrain calibrate).
+constexpr std::int64_t kCalibrationForm = 3;
 
 // A calibration file's learning.surrogate.* parameters (the defaults for those it does not set),
 // checked like a scenario; InputError at "shown:line:col" when malformed, without a [fitted_for]
