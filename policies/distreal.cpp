@@ -19,7 +19,7 @@ namespace edgetrain {
 
 namespace {
 // The rows of a Pareto table written by `edgetrain dse`: keep per prunable layer, then
-// flops_per_batch, speed and source.
+// flops_per_batch, speed, its 95% interval (speed_low, speed_high), seeds and source.
 std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
   std::ifstream in(path);
   if (!in) throw InputError(path, "cannot read the Pareto table");
@@ -29,17 +29,21 @@ std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
   for (int n = 2; std::getline(in, line); ++n) {
     const std::vector<std::string> cells = split(line);
     const std::string where = fmt::format("{}:{}", path, n);
-    if (cells.size() != layers + 3)
+    if (cells.size() != layers + 6)
       throw InputError(where,
                        fmt::format("expected {} fields (a keep per prunable layer, flops_per_batch, speed, "
-                                   "source), found {}",
-                                   layers + 3, cells.size()));
+                                   "speed_low, speed_high, seeds, source), found {}{}",
+                                   layers + 6, cells.size(),
+                                   cells.size() == layers + 3 ? ": a table of an older edgetrain, remake it (edgetrain dse)"
+                                                              : ""));
     DsePoint p;
     try {
       for (std::size_t i = 0; i < layers; ++i)
         p.keep.push_back(std::stod(cells[i]));
       p.flops_per_batch = std::stod(cells[layers]);
       p.speed = std::stod(cells[layers + 1]);
+      p.speed_low = std::stod(cells[layers + 2]), p.speed_high = std::stod(cells[layers + 3]);
+      p.seeds = std::stoi(cells[layers + 4]);
     } catch (const std::exception&) {
       throw InputError(where, "malformed number");
     }

@@ -191,7 +191,8 @@ TEST_CASE("distreal: a device picks again when its speed drops mid-round, by its
   for (int v = 0; v < 3; ++v) {
     for (double k : keep_all(keeps[v]))
       table += fmt::format("{},", k);
-    table += fmt::format("0,{},predictor\n", speeds[v]); // flops column: recomputed by the policy
+    // flops column: recomputed by the policy; speed, its interval (unused by the rule), seeds
+    table += fmt::format("0,{},{},{},1,predictor\n", speeds[v], speeds[v], speeds[v]);
   }
   const double drop_at = 0.06, budget = 0.2, upload = kDown;
   const auto speed_at = [&](double t) { return t < drop_at ? 1e9 : 0.25e9; };

@@ -1,7 +1,9 @@
 // DISTREAL's design-space exploration: the front it returns against brute force over the whole
 // grid (with speeds computed by a second route), bad options, and the trained source's cache.
 #include "simulator/common/error.hpp"
+#include "simulator/learning/calibrate.hpp"
 #include "simulator/learning/cost_model.hpp"
+#include "simulator/learning/loss_model.hpp"
 #include "simulator/learning/dse.hpp"
 #include "simulator/learning/surrogate.hpp"
 #include "test_util.hpp"
@@ -17,9 +19,9 @@ namespace {
 Scenario quickstart() {
   return load_scenario(testutil::source_dir() / "configs/quickstart.toml");
 }
-double compression_rate(const Scenario& s) {
+double resolved_number(const Scenario& s, const std::string& key) {
   for (const auto& [k, v] : s.resolved)
-    if (k == "learning.surrogate.compression_rate") return std::get<double>(v);
+    if (k == key) return std::get<double>(v);
   return 0;
 }
 } // namespace
@@ -29,19 +31,27 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
   ModelDescriptor m;
   REQUIRE(find_model("lenet5", m));
   DseOptions o;
-  o.generations = 60;
+  o.generations = 200;
   const DseResult r = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   // Every vector of the grid (4 layers x 4 fractions): FLOPs from the cost model, speed as the
-  // loss model's value ratio, which for dropout is (mean keep)^compression_rate.
+  // loss model's rate ratio, which for one trainer dropping units is, with the layer weights w_l
+  // (summing to 1), (sum w_l k_l)^dropout_rate x sum w_l k_l^participation_exponent: the
+  // discount by the weighted keep, and each layer's units covered with probability k_l.
   std::vector<DsePoint> all;
-  const double c = compression_rate(s);
+  const double r_drop = resolved_number(s, "learning.surrogate.dropout_rate"),
+               beta = resolved_number(s, "learning.surrogate.participation_exponent");
+  const std::vector<double> w = layer_weights(m);
+  REQUIRE(w.size() == 4);
   for (int i = 0; i < 256; ++i) {
     DsePoint p;
     for (int l = 0, code = i; l < 4; ++l, code /= 4)
       p.keep.push_back(o.grid[static_cast<std::size_t>(code % 4)]);
     Compression comp{p.keep, 32, Compression::Mode::Dropout};
     p.flops_per_batch = model_cost(m, comp).train_flops * 32;
-    p.speed = std::pow(comp.mean_keep(), c);
+    double kw = 0, covered = 0;
+    for (std::size_t l = 0; l < 4; ++l)
+      kw += w[l] * p.keep[l], covered += w[l] * std::pow(p.keep[l], beta);
+    p.speed = std::pow(kw, r_drop) * covered;
     all.push_back(p);
   }
   const std::vector<DsePoint> truth = pareto_front(all);
@@ -89,18 +99,38 @@ TEST_CASE("dse: the trained source measures each vector once, and a rerun takes 
   REQUIRE(find_model(s.model, m)); // one prunable layer: the grid is the whole design space
   DseOptions o;
   o.source = "trained", o.grid = {0.5, 1.0}, o.population = 8, o.generations = 2, o.rounds = 1, o.nodes = 2;
+  o.seeds = 2;
   o.cache = (d.path() / "cache.csv").string();
   const DseResult first = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
-  CHECK(first.measured == 2); // the full model (the reference) and the half one
+  CHECK(first.measured == 4); // the full model (the reference) and the half one, two seeds each
   REQUIRE(std::filesystem::exists(o.cache));
   const DseResult again = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   CHECK(again.measured == 0);
   REQUIRE(first.evaluated.size() == again.evaluated.size());
   for (std::size_t i = 0; i < first.evaluated.size(); ++i)
     CHECK(first.evaluated[i].speed == again.evaluated[i].speed);
-  // The full model's speed is 1 by definition; half the layer costs less.
-  for (const DsePoint& p : first.evaluated)
-    if (p.keep[0] == 1.0) CHECK(p.speed == doctest::Approx(1.0));
+  // The full model's speed is 1 by definition, with no spread; the half one's is the mean of its
+  // per-seed loss-drop ratios, measured here again by hand, with the 95% t interval of two
+  // values: mean -/+ 12.706 x |r1 - r2| / 2.
+  const auto drop = [&](double keep, std::uint64_t seed) {
+    Scenario t = s;
+    t.seed = seed;
+    const LossTrace tr = trained_trace(t, m, 2, 1, 1.0, {Compression{{keep}, 32, Compression::Mode::Dropout}}, 1000);
+    return tr.initial_loss - tr.loss.back();
+  };
+  const double r1 = drop(0.5, s.seed) / drop(1.0, s.seed), r2 = drop(0.5, s.seed + 1) / drop(1.0, s.seed + 1);
+  for (const DsePoint& p : first.evaluated) {
+    CHECK(p.seeds == 2);
+    if (p.keep[0] == 1.0) {
+      CHECK(p.speed == doctest::Approx(1.0));
+      CHECK(p.speed_low == doctest::Approx(1.0));
+      CHECK(p.speed_high == doctest::Approx(1.0));
+    } else {
+      CHECK(p.speed == doctest::Approx((r1 + r2) / 2).epsilon(1e-12));
+      CHECK(p.speed_high - p.speed == doctest::Approx(12.7062 * std::abs(r1 - r2) / 2).epsilon(1e-4));
+      CHECK(p.speed - p.speed_low == doctest::Approx(p.speed_high - p.speed).epsilon(1e-12));
+    }
+  }
 }
 
 TEST_CASE("dse error: a corrupt cache file is named with its line") {
@@ -108,9 +138,14 @@ TEST_CASE("dse error: a corrupt cache file is named with its line") {
   const Scenario s = load_scenario(testutil::source_dir() / "configs/synthetic.toml");
   ModelDescriptor m;
   REQUIRE(find_model(s.model, m));
-  d.write("cache.csv", "keep,loss_drop\n1,0.5\nnot a line\n");
+  d.write("cache.csv", "keep,seed,rounds,nodes,loss_drop\n1,1,1,2,0.5\n1,0.5\n");
   DseOptions o;
   o.source = "trained", o.grid = {0.5, 1.0}, o.population = 8, o.generations = 1, o.rounds = 1, o.nodes = 2;
   o.cache = (d.path() / "cache.csv").string();
-  CHECK_THROWS_WITH_AS(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), doctest::Contains("cache.csv:3"), InputError);
+  CHECK_THROWS_WITH_AS(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o),
+                       doctest::Contains("cache.csv:3: malformed DSE cache line"), InputError);
+  // A cache of one seed per vector (an older edgetrain) is refused, not misread.
+  d.write("cache.csv", "keep,loss_drop\n1,0.5\n");
+  CHECK_THROWS_WITH_AS(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o),
+                       doctest::Contains("cache.csv:1: a DSE cache of an older edgetrain"), InputError);
 }

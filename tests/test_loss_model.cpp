@@ -25,17 +25,24 @@ TEST_CASE("loss model: one round's step, by hand") {
         doctest::Approx(expected).epsilon(1e-12));
   CHECK(next_loss(m, 2.0, {}) == 2.0); // nobody delivered
   // At the floor, a pruned half-model pulls the loss up towards its higher floor; a half-model of
-  // dropped units does not (the model stays whole).
+  // units dropped at random does not (the model stays whole, every unit is trained in turn).
   using Mode = Compression::Mode;
   CHECK(next_loss(m, 0.3, {{100, 100, 0.5, 0.0, Mode::Prune}}) > 0.3);
-  for (Mode mode : {Mode::Dropout, Mode::Nested, Mode::Submodel})
+  for (Mode mode : {Mode::Dropout, Mode::Submodel})
     CHECK(next_loss(m, 0.3, {{100, 100, 0.5, 0.0, mode}}) == doctest::Approx(0.3));
+  // Nested half-models alone leave the upper half of every layer at its initial weights: the floor
+  // rises as if pruned to the largest nested keep (0.5, then 1 with a whole model beside it).
+  double floor = 0;
+  next_loss(m, 0.3, {{100, 100, 0.5, 0.0, Mode::Nested}, {100, 100, 0.25, 0.0, Mode::Nested}}, 1.0, &floor);
+  CHECK(floor == doctest::Approx(0.3 + 0.4 * 0.5).epsilon(1e-12));
+  next_loss(m, 0.3, {{100, 100, 0.5, 0.0, Mode::Nested}, {100, 100, 1.0, 0.0, Mode::Nested}}, 1.0, &floor);
+  CHECK(floor == doctest::Approx(0.3).epsilon(1e-12));
   // Each mode discounts keep by its own exponent: with nested_rate 2 a half model's value is a
   // quarter; a nested half covers half the layer's units, so the rate is 0.5 x 0.25 x 63.2121 /
-  // 1000, and the floor stays (the global model is whole).
+  // 1000, towards the floor 0.3 + 0.4 x 0.5.
   m.nested_rate = 2.0;
   CHECK(next_loss(m, 2.0, {{100, 100, 0.5, 0.0, Mode::Nested, {}}}) ==
-        doctest::Approx(0.3 + 1.7 * std::exp(-0.5 * 0.25 * distinct / 1000)).epsilon(1e-12));
+        doctest::Approx(0.5 + 1.5 * std::exp(-0.5 * 0.25 * distinct / 1000)).epsilon(1e-12));
   // Plateau 0.8 and tail 1, from 2.0 with floor 0.3 (initial loss 2.0): g = 1, so the rate is cut
   // to 1 x (1 - 0.8) of itself; halfway down, g = 0.5: 0.5 x (1 - 0.4) = 0.3 of it.
   {
@@ -90,6 +97,7 @@ TEST_CASE("loss model: coverage of a layer's units, by hand") {
   LossModel m;
   m.floor_loss = 0.3, m.initial_loss = 2.0, m.samples_scale = 1000, m.skew_exponent = 0;
   m.nested_rate = 1.0, m.dropout_rate = 1.0, m.participation_exponent = 0.5;
+  m.compression_floor = 0; // the rates alone (nested sub-models raise the floor: tested above)
   const double d = 100 * (1 - std::exp(-1.0)); // each trainer's distinct samples
   const auto rate_of = [&](const LossModel& q, const std::vector<Contribution>& round) {
     return std::log((2.0 - 0.3) / (next_loss(q, 2.0, round) - 0.3)) * 1000 / d;

@@ -112,8 +112,8 @@ TEST_CASE("planning policies: PACT's pruning level never goes back, and every tr
 }
 
 TEST_CASE("planning policies: an unreachable target is a warning and the fallback still trains") {
-  // The LeNet-5 calibration's floor is about 0.45: a target of 0.1 cannot be reached.
-  const Run r = run("pact", 0.1, 60, 8);
+  // The shipped LeNet-5 predictor's floor is about 0.01: a target of 0.001 cannot be reached.
+  const Run r = run("pact", 0.001, 60, 8);
   REQUIRE(r.proc.code == 0);
   CHECK(r.proc.err.find("is at or below the predicted floor") != std::string::npos);
   CHECK(r.proc.err.find("falling back to the plan reaching the lowest predicted loss") != std::string::npos);
@@ -222,7 +222,7 @@ TEST_CASE("distreal error: a Pareto table that does not fit the model") {
   const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
   CHECK(p.code == 2);
   CHECK(p.err.find("pareto.csv:2") != std::string::npos);
-  CHECK(p.err.find("expected 7 fields") != std::string::npos);
+  CHECK(p.err.find("expected 10 fields") != std::string::npos); // LeNet-5: 4 keeps and 6 columns
 }
 
 // The engine's rules hold for every registered policy, so a new policy is covered without a new
@@ -300,7 +300,7 @@ TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the t
 TEST_CASE("predictor error: a missing, malformed or other model's file, at its line, nothing written") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  const std::string fitted = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n";
+  const std::string fitted = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 3\n";
   d.write("bad.toml", fitted + "[learning.surrogate]\nfloor_loss = \"low\"\n");
   d.write("nofit.toml", "[learning.surrogate]\nfloor_loss = 0.3\n");
   d.write("table.toml", "fitted_for = \"lenet5\"\n[learning.surrogate]\nfloor_loss = 0.3\n");
@@ -311,8 +311,8 @@ TEST_CASE("predictor error: a missing, malformed or other model's file, at its l
     const char* expect;
   } cases[] = {
       {"nope.toml", "s.toml:18:13: policy.pact.predictor: no predictor file"},
-      {"bad.toml", "bad.toml:5:14: learning.surrogate.floor_loss: expected number, got string \"low\""},
-      {"unknown.toml", "unknown.toml:5:1: learning.surrogate.floor: unknown key"},
+      {"bad.toml", "bad.toml:6:14: learning.surrogate.floor_loss: expected number, got string \"low\""},
+      {"unknown.toml", "unknown.toml:6:1: learning.surrogate.floor: unknown key"},
       {"nofit.toml", "nofit.toml: fitted_for: missing: the file must say what it was fitted for"},
       {"table.toml", "table.toml:1:14: fitted_for: expected a table"},
       {"mlp.toml", "fitted_for: fitted for model 'mlp' on 'fashion-mnist', but the run trains 'lenet5'"},

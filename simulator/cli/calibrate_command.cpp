@@ -15,7 +15,11 @@ namespace edgetrain {
 
 int calibrate_command(const CalibrateArgs& args) {
   return report_errors([&] {
-    const Scenario s = load_scenario(args.scenario, parse_overrides(args.sets));
+    // It makes a calibration: the scenario's own (say, one of an older form) is not read. The
+    // user's --set still wins.
+    std::vector<Override> sets = parse_overrides(args.sets);
+    sets.insert(sets.begin(), Override{"learning.surrogate.calibration", "\"\""});
+    const Scenario s = load_scenario(args.scenario, sets);
     const std::filesystem::path out(args.out);
     if (!out.parent_path().empty() && !std::filesystem::is_directory(out.parent_path()))
       throw InputError(args.out, "no such folder: " + out.parent_path().string());
@@ -24,7 +28,9 @@ int calibrate_command(const CalibrateArgs& args) {
     if (!args.from_traces.empty()) {
       ModelDescriptor model;
       find_model(s.model, model);
-      c = read_traces_csv(args.from_traces, o.rounds);
+      // The design's own round count stays the one given (its long runs read longer).
+      int longest = 0;
+      c = read_traces_csv(args.from_traces, longest);
       o.runs = static_cast<int>(c.runs.size());
       fit_calibration(c, model.classes);
     } else {
@@ -33,8 +39,10 @@ int calibrate_command(const CalibrateArgs& args) {
         if (done == total) fmt::print(stderr, "\n");
       });
     }
-    fmt::print("fit on {} runs: loss RMSE {:.4f}\n",
-               args.options.runs - args.options.runs / args.options.heldout_every, c.fit.rmse);
+    fmt::print("fit on {} runs: log-loss RMSE {:.4f}\n",
+               std::count_if(c.runs.begin(), c.runs.end(),
+                             [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
+               c.fit.rmse);
     fmt::print("held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
                "max {:.3f}\n",
                c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);

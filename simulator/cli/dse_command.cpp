@@ -39,6 +39,9 @@ int dse_command(const DseArgs& args) {
     });
     fmt::print("{} vectors evaluated ({} trained runs), {} on the Pareto front\n", r.evaluated.size(),
                r.measured, r.pareto.size());
+    if (o.source == "trained" && r.pareto.size() > 1)
+      fmt::print("{} of the front's {} neighbouring pairs have disjoint 95% speed intervals over {} seeds\n",
+                 r.separated, r.pareto.size() - 1, o.seeds);
     const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
     {
       std::ofstream f(tmp);

@@ -196,6 +196,12 @@ int main(int argc, char** argv) {
   cmd_dse->add_option("--nodes", dse.options.nodes, "trained source: trainers of each short run")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  cmd_dse
+      ->add_option("--seeds", dse.options.seeds,
+                   "trained source: short runs per vector, seeds scenario.seed, +1, ... (their 95% interval "
+                   "is in the table)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   edgetrain::CampaignArgs camp;
   CLI::App* cmd_camp = app.add_subcommand(
       "campaign", "run every scenario of a campaign (axes x seeds), resumable; merge the results");

@@ -378,30 +378,32 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
       "# Calibration of the surrogate learning process (learning.surrogate.*), fitted to runs of the\n"
       "# trained process. Made by:\n#   {}\n"
       "# model {}, data set {}, seed {}; each run's sample count, local steps and batch below\n"
-      "# design: {} runs of {} rounds, {} trainers; one run in {} held out of the fit\n"
-      "# fit: loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
+      "# design: {} runs of {} rounds{}, {} trainers; one run in {} held out of the fit\n"
+      "# fit: log-loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
       "# held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max "
       "{:.3f}\n"
-      "#\n# run  split          keep  mode      particip.  samples  steps  batch  held-out  loss: first  last  "
-      "fitted last  rounds to target: observed  predicted\n",
+      "#\n# run  split          keep  mode      spread       particip.  samples  steps  batch  rounds  held-out  "
+      "loss: first  last  fitted last  rounds to target: observed  predicted\n",
       command_line, s.model, s.data.dataset, s.seed, o.runs,
-      o.rounds, o.nodes, o.heldout_every, c.fit.rmse,
+      o.rounds,
+      o.long_every > 0 ? fmt::format(" (one in {} runs {} times as many)", o.long_every, o.long_factor) : "",
+      o.nodes, o.heldout_every, c.fit.rmse,
       std::count_if(c.runs.begin(), c.runs.end(),
                     [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
       c.fit.evaluations, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
     out += fmt::format(
-        "# {:>3}  {:<13} {:>5.2f}  {:<8} {:>10.1f}  {:>7}  {:>5}  {:>5}  {:<8}  {:>11.4f} {:>6.4f} {:>12.4f}  "
-        "{:>26}  {:>9}\n",
-        i, r.split, r.keep, r.keep < 1 ? mode_name(r.mode) : "-", r.participation, r.samples_per_node,
-        r.local_steps, r.batch,
+        "# {:>3}  {:<13} {:>5.2f}  {:<8}  {:<11} {:>10.1f}  {:>7}  {:>5}  {:>5}  {:>6}  {:<8}  {:>11.4f} {:>6.4f} "
+        "{:>12.4f}  {:>26}  {:>9}\n",
+        i, r.split, r.keep, r.keep < 1 ? mode_name(r.mode) : "-", r.keep < 1 ? r.spread : "-", r.participation,
+        r.samples_per_node, r.local_steps, r.batch, r.trace.loss.size(),
         r.diverged  ? "diverged"
         : r.heldout ? "yes"
                     : "",
         r.trace.loss.front(), r.trace.loss.back(), r.predicted.empty() ? 0.0 : r.predicted.back(),
         r.heldout ? std::to_string(r.rounds_observed) : "",
-        r.heldout ? std::to_string(r.rounds_predicted) : "");
+        !r.heldout ? "" : r.rounds_predicted > 0 ? std::to_string(r.rounds_predicted) : "never");
   }
   // What it was fitted for, read back: a file for another model or data set is refused.
   out += fmt::format("\n[fitted_for]\nmodel = \"{}\"\ndataset = \"{}\"\nform = {}\n", s.model, s.data.dataset,

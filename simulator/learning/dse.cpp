@@ -6,6 +6,7 @@
 #include "simulator/learning/loss_model.hpp"
 #include "simulator/learning/surrogate.hpp"
 
+#include <boost/math/distributions/students_t.hpp> // Boost.Math, headers only (with pagmo's Boost)
 #include <fmt/format.h>
 #include <pagmo/algorithms/nsga2.hpp>
 #include <pagmo/population.hpp>
@@ -31,10 +32,9 @@ std::string key_of(const std::vector<double>& keep) {
 class Scorer {
 public:
   Scorer(const DseRun& run, const ModelDescriptor& model, const DseOptions& o) : run_(run), model_(model), o_(o) {
-    if (o.source == "trained") {
-      read_cache();
-      full_drop_ = drop(std::vector<double>(model.prunable_count(), 1.0));
-    }
+    if (o.source == "trained") read_cache();
+    predictor_ = run.predictor;
+    if (predictor_.layer_weight.empty()) predictor_.layer_weight = layer_weights(model);
   }
   ~Scorer() = default;
 
@@ -46,11 +46,11 @@ public:
     Compression c{keep, 32, Compression::Mode::Dropout};
     p.flops_per_batch = model_cost(model_, c).train_flops * static_cast<double>(run_.batch);
     if (o_.source == "predictor") {
-      const LossModel& m = run_.predictor;
-      const double steps = static_cast<double>(run_.local_steps) * run_.batch, own = 600;
-      p.speed = trainer_value(m, steps, own, c.mean_keep(), 0, c.mode) / trainer_value(m, steps, own, 1.0, 0, c.mode);
+      const double full = predicted_rate(std::vector<double>(keep.size(), 1.0));
+      p.speed = full > 0 ? predicted_rate(keep) / full : 0;
+      p.speed_low = p.speed_high = p.speed;
     } else {
-      p.speed = full_drop_ > 0 ? drop(keep) / full_drop_ : 0;
+      measure(p);
     }
     index_[k] = points_.size();
     points_.push_back(p);
@@ -64,7 +64,7 @@ public:
     const std::string tmp = o_.cache + ".partial";
     {
       std::ofstream out(tmp);
-      out << "keep,loss_drop\n";
+      out << kCacheHeader << "\n";
       for (const auto& [k, v] : drops_)
         out << k << "," << fmt::format("{}", v) << "\n";
     }
@@ -72,12 +72,48 @@ public:
   }
 
 private:
-  // The loss a short federated run of this vector takes off (cached).
-  double drop(const std::vector<double>& keep) {
-    const std::string k = key_of(keep);
+  // The predictor's rate of one round of one trainer (the scenario's steps and batch over 600
+  // samples of its own) dropping units with these per-layer keeps: the loss model's per-layer
+  // discount, from the initial loss (so the plateau and the tail cut every vector alike).
+  double predicted_rate(const std::vector<double>& keep) const {
+    Compression c{keep, 32, Compression::Mode::Dropout};
+    const Contribution one{static_cast<double>(run_.local_steps) * run_.batch, 600, c.mean_keep(), 0,
+                           Compression::Mode::Dropout, keep, {}};
+    double floor = 0;
+    const double l0 = predictor_.initial_loss, l1 = next_loss(predictor_, l0, {one}, 1.0, &floor);
+    return l0 > floor && l1 > floor ? std::log((l0 - floor) / (l1 - floor)) : 0;
+  }
+  // Per seed, the vector's loss drop over the full model's; their mean and 95% t interval.
+  void measure(DsePoint& p) {
+    const std::vector<double> full(p.keep.size(), 1.0);
+    std::vector<double> ratio;
+    for (int j = 0; j < o_.seeds; ++j) {
+      const double f = drop(full, j);
+      ratio.push_back(f > 0 ? drop(p.keep, j) / f : 0);
+    }
+    const double n = static_cast<double>(ratio.size());
+    double mean = 0, var = 0;
+    for (double r : ratio)
+      mean += r / n;
+    for (double r : ratio)
+      var += (r - mean) * (r - mean) / std::max(1.0, n - 1);
+    const double half =
+        ratio.size() > 1
+            ? boost::math::quantile(boost::math::students_t(n - 1), 0.975) * std::sqrt(var / n)
+            : 0.0;
+    p.speed = mean, p.speed_low = mean - half, p.speed_high = mean + half, p.seeds = o_.seeds;
+  }
+  std::string cache_key(const std::vector<double>& keep, int j) const {
+    return fmt::format("{},{},{},{}", key_of(keep), run_.seed + static_cast<std::uint64_t>(j), o_.rounds, o_.nodes);
+  }
+  // The loss a short federated run of this vector takes off with the j-th seed (cached).
+  double drop(const std::vector<double>& keep, int j) {
+    const std::string k = cache_key(keep, j);
     if (const auto it = drops_.find(k); it != drops_.end()) return it->second;
+    Scenario s = *run_.base;
+    s.seed = run_.seed + static_cast<std::uint64_t>(j);
     const LossTrace t =
-        trained_trace(*run_.base, model_, o_.nodes, o_.rounds, 1.0, {Compression{keep, 32, Compression::Mode::Dropout}}, 1000);
+        trained_trace(s, model_, o_.nodes, o_.rounds, 1.0, {Compression{keep, 32, Compression::Mode::Dropout}}, 1000);
     ++measured_;
     return drops_[k] = t.initial_loss - t.loss.back();
   }
@@ -87,10 +123,15 @@ private:
     if (!in) return; // none yet
     std::string line;
     std::getline(in, line);
+    if (line != kCacheHeader)
+      throw InputError(fmt::format("{}:1", o_.cache),
+                       line == "keep,loss_drop"
+                           ? "a DSE cache of an older edgetrain (one seed per vector): delete it, or write elsewhere"
+                           : fmt::format("expected the header {}", kCacheHeader));
     for (int n = 2; std::getline(in, line); ++n) {
       const auto comma = line.rfind(',');
       try {
-        if (comma == std::string::npos) throw std::invalid_argument(line);
+        if (comma == std::string::npos || std::count(line.begin(), line.end(), ',') != 4) throw std::invalid_argument(line);
         drops_[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
       } catch (const std::exception&) {
         throw InputError(fmt::format("{}:{}", o_.cache, n), "malformed DSE cache line");
@@ -103,9 +144,10 @@ private:
   const DseOptions& o_;
   std::map<std::string, std::size_t> index_;
   std::vector<DsePoint> points_;
-  std::map<std::string, double> drops_;
-  double full_drop_ = 0;
+  std::map<std::string, double> drops_; // by cache_key
+  LossModel predictor_;                  // with the model's layer weights
   int measured_ = 0;
+  static constexpr const char* kCacheHeader = "keep,seed,rounds,nodes,loss_drop";
 };
 
 // pagmo's view: one integer variable per prunable layer, an index into the grid.
@@ -160,6 +202,8 @@ DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOpti
     throw InputError("--source", fmt::format("'{}' is not one of: predictor, trained", o.source));
   if (o.source == "trained" && !run.base)
     throw std::logic_error("the DSE's trained source needs the scenario its runs are made of");
+  if (o.source == "trained" && (o.seeds < 1 || o.rounds < 1 || o.nodes < 1))
+    throw InputError("--seeds", "the trained source needs at least one seed, round and node");
   if (o.population < 8 || o.population % 4 != 0)
     throw InputError("--population", "NSGA-II needs a multiple of 4, at least 8");
   DseOptions sorted = o;
@@ -183,6 +227,8 @@ DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOpti
   r.evaluated = scorer.points();
   r.pareto = pareto_front(r.evaluated);
   r.measured = scorer.measured();
+  for (std::size_t i = 1; i < r.pareto.size(); ++i)
+    r.separated += r.pareto[i].speed_low > r.pareto[i - 1].speed_high ? 1 : 0;
   return r;
 }
 
@@ -191,11 +237,12 @@ std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>
   std::string out;
   for (const Layer& l : model.layers)
     if (l.prunable) out += fmt::format("keep_{},", l.name);
-  out += "flops_per_batch,speed,source\n";
+  out += "flops_per_batch,speed,speed_low,speed_high,seeds,source\n";
   for (const DsePoint& p : front) {
     for (double k : p.keep)
       out += fmt::format("{},", k);
-    out += fmt::format("{},{},{}\n", p.flops_per_batch, p.speed, source);
+    out += fmt::format("{},{},{},{},{},{}\n", p.flops_per_batch, p.speed, p.speed_low, p.speed_high, p.seeds,
+                       source);
   }
   return out;
 }

@@ -4,11 +4,14 @@
 // and convergence speed (maximised), searched with NSGA-II (Debian's pagmo2). The speed of a
 // vector is the progress a round of it makes relative to the full model's:
 //   - "predictor": from a loss predictor (a calibration fitted to trained runs, never the
-//     surrogate process's own parameters when a policy explores), trainer_value at the vector's mean keep over
-//     the full model's (the model sees only the mean keep, so per-layer effects are invisible);
+//     surrogate process's own parameters when a policy explores): the rate of one round of a
+//     trainer with the vector (per-layer keeps, each layer weighted by the FLOPs its units take part
+//     in, loss_model.hpp) over the full model's;
 //   - "trained": short federated runs of the trained process with every trainer using the vector,
-//     (L0 - L_R) / (L0 - L_R of the full model) after R rounds; measured once per vector and kept
-//     in a cache file, so that reruns and larger searches reuse them.
+//     (L0 - L_R) / (L0 - L_R of the full model) after R rounds, once per seed (seeds s, s+1, ...):
+//     the speed is the mean of the per-seed ratios, with its 95% Student-t interval. Measurements
+//     are kept in a cache file (by vector, seed, rounds and nodes), so that reruns and larger
+//     searches reuse them.
 // The result is the non-dominated set of every vector evaluated.
 #include "simulator/learning/loss_model.hpp"
 #include "simulator/learning/model.hpp"
@@ -27,7 +30,8 @@ struct DseOptions {
   std::string source = "predictor";               // or "trained"
   int population = 24;                            // NSGA-II's (a multiple of 4)
   int generations = 30;
-  int rounds = 3, nodes = 4; // the trained source's short runs
+  int rounds = 10, nodes = 4; // the trained source's short runs
+  int seeds = 3;              // the trained source's runs per vector (an interval needs 2)
   std::string cache;         // file of measured speeds ("" none)
 };
 
@@ -35,12 +39,17 @@ struct DsePoint {
   std::vector<double> keep;
   double flops_per_batch = 0;
   double speed = 0; // relative to the full model, 1 = as fast
+  double speed_low = 0, speed_high = 0; // its 95% interval (the speed itself for the predictor)
+  int seeds = 0;                        // trained runs behind it (0: the predictor)
 };
 
 struct DseResult {
   std::vector<DsePoint> pareto;    // by increasing FLOPs
   std::vector<DsePoint> evaluated; // every distinct vector, in the order first evaluated
   int measured = 0;                // trained runs made (not found in the cache)
+  // Neighbours on the front (by FLOPs) whose speed intervals do not overlap, of front size - 1:
+  // how far the trained runs tell the front's vectors apart.
+  int separated = 0;
 };
 
 // What the exploration needs of the run it is for.

@@ -11,7 +11,10 @@
 // mostly lowers the update's variance, so progress grows sublinearly with their number. Per
 // round, with the n finished trainers i, their samples processed w_i over own data n_i, mean keep
 // k_i, label mix q_i and label skew h_i (q_i's total-variation distance from uniform), and p_i = k_i
-// if the model was pruned, 1 if it stayed whole (units only dropped, or a sub-model trained):
+// if the model was pruned; for a nested sub-model, the share of the model the round's nested
+// sub-models reach (per layer the largest nested keep, layer-weighted: the units above it stay at
+// their initial weights and feed noise into the trained ones); 1 if units were dropped at random
+// (every unit is trained in turn):
 //     c_i  = k_i^r_i x n_i (1 - exp(-w_i / n_i))      (distinct samples seen, discounted)
 // where r_i is the exponent of i's compression mode: compression_rate for a pruned model,
 // dropout_rate, nested_rate or submodel_rate for the modes that leave the global model whole
@@ -102,6 +105,8 @@ struct Contribution {           // one trainer whose update arrived
 
 // The exponent of keep in a trainer's value under a compression mode.
 double mode_rate(const LossModel& m, Compression::Mode mode);
+// What a trainer's samples are worth at this keep under a mode of this rate: keep^rate.
+double keep_discount(double keep, double rate);
 
 // The loss after one round from `loss`; `noise` multiplies the rate (1: the expected step).
 // With every trainer at the same penalty-weighted skew, rate = round_rate(sum of trainer_value, n):
@@ -144,13 +149,14 @@ int rounds_to(const std::vector<double>& loss, double target);
 
 struct LossFit {
   LossModel model;
-  double rmse = 0; // of the fitted losses over every round of every trace
+  double rmse = 0; // of the log of the fitted losses over every round of every trace
   int evaluations = 0;
 };
 
 // Nonlinear least squares (Eigen's Levenberg-Marquardt, several starts) of floor_loss,
 // compression_floor, the four modes' rates, samples_scale, skew_exponent, skew_floor,
-// participation_exponent, tail_exponent and plateau on the traces' losses; initial_loss is the
+// participation_exponent, tail_exponent and plateau on the logs of the traces' losses (relative
+// errors: a round near the target, late and low, weighs as much as an early one); initial_loss is the
 // traces' mean initial loss, the swings are fitted to the residuals and the accuracy table to the
 // observed (loss, accuracy) pairs. Parameters a trace set cannot identify (no compression, no
 // skew) stay at `start`'s values.
