@@ -79,6 +79,45 @@ TEST_CASE("fidelity: rankings, taus and errors of a hand-made study") {
   CHECK(f.runs == 8);
 }
 
+TEST_CASE("fidelity: the trained runs' split-half agreement, seeds alternating, by hand") {
+  const auto v = [](bool reached, double t, double e) { return RunVerdict{reached, t, e, 0.8}; };
+  const RunVerdict any = v(true, 1, 1);
+  std::vector<FidelityPair> pairs = {
+      // group g, seeds 1 and 2. Time: seed 1 ranks A (10) < B (20) < C (30), seed 2 B (15) < A (25)
+      // < C (35): (A, B) disagrees, the other two pairs agree, tau 1/3. Energy: seed 1 C < B < A,
+      // seed 2 A < B < C (C unreached, so last): reversed, tau -1.
+      {0, "g", "A", 1, v(true, 10, 300), any},
+      {1, "g", "A", 2, v(true, 25, 100), any},
+      {2, "g", "B", 1, v(true, 20, 200), any},
+      {3, "g", "B", 2, v(true, 15, 200), any},
+      {4, "g", "C", 1, v(true, 30, 100), any},
+      {5, "g", "C", 2, v(false, 0, 0), any},
+      // group k, seeds 4, 1, 3, 2 (listed out of order): halves {1, 3} and {2, 4}. A takes 10 s on
+      // seeds 1 and 3, 50 s on 2 and 4; B 20 s always. Halves: A < B, then B < A: tau -1 (halves
+      // {1, 2} and {3, 4} would give B < A twice, tau 1).
+      {6, "k", "A", 4, v(true, 50, 1), any},
+      {7, "k", "A", 1, v(true, 10, 1), any},
+      {8, "k", "A", 3, v(true, 10, 1), any},
+      {9, "k", "A", 2, v(true, 50, 1), any},
+      {10, "k", "B", 4, v(true, 20, 1), any},
+      {11, "k", "B", 1, v(true, 20, 1), any},
+      {12, "k", "B", 3, v(true, 20, 1), any},
+      {13, "k", "B", 2, v(true, 20, 1), any},
+      // group h: one seed, no halves.
+      {14, "h", "A", 1, v(true, 5, 50), any},
+      {15, "h", "B", 1, v(true, 6, 40), any},
+  };
+  const Fidelity f = measure_fidelity(pairs);
+  REQUIRE(f.groups.size() == 3);
+  CHECK(*f.groups[0].self_tau_time == doctest::Approx(1.0 / 3));
+  CHECK(*f.groups[0].self_tau_energy == doctest::Approx(-1));
+  CHECK(*f.groups[1].self_tau_time == doctest::Approx(-1));
+  CHECK(*f.groups[1].self_tau_energy == doctest::Approx(1)); // every energy ties: both halves agree
+  CHECK_FALSE(f.groups[2].self_tau_time.has_value());
+  CHECK(*f.self_tau_time == doctest::Approx(-1)); // the worst group
+  CHECK(*f.self_tau_energy == doctest::Approx(-1));
+}
+
 namespace {
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -146,6 +185,7 @@ TEST_CASE("fidelity command: run folders built by hand give the taus and errors 
   CHECK(j["max_rel_error_time"].get<double>() == doctest::Approx(2));
   CHECK(j["median_abs_error_accuracy_points"].get<double>() == doctest::Approx(3));
   CHECK(j["groups"][0]["policies"][1]["policy"] == "random");
+  CHECK(j["trained_split_half_tau_time"].is_null()); // one seed: no halves to compare
   CHECK(testutil::csv_rows(testutil::read(d.path() / "out/fidelity.csv")).size() == 4);
 
   // A sample of 2 runs: one whole group-and-seed cell, both policies of one deadline.

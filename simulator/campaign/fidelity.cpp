@@ -56,6 +56,36 @@ struct Errors {
   }
 };
 
+// Split-half agreement of the trained runs: per policy, the score over the group's seeds at even
+// positions (1st, 3rd, ... in increasing order) and over those at odd positions, then tau-b.
+// Alternating, rather than first half against second, keeps seed order from favouring a half.
+struct SelfAgreement {
+  std::optional<double> time, energy;
+};
+SelfAgreement self_agreement(const std::vector<std::string>& policies,
+                             std::map<std::string, std::vector<const FidelityPair*>>& by_policy) {
+  std::vector<std::int64_t> seeds;
+  for (const std::string& pol : policies)
+    for (const FidelityPair* p : by_policy[pol])
+      seeds.push_back(p->seed);
+  std::sort(seeds.begin(), seeds.end());
+  seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
+  const auto half_of = [&](std::int64_t seed) {
+    return (std::lower_bound(seeds.begin(), seeds.end(), seed) - seeds.begin()) % 2;
+  };
+  std::vector<RankScore> time[2], energy[2];
+  for (const std::string& pol : policies) {
+    std::vector<const RunVerdict*> half[2];
+    for (const FidelityPair* p : by_policy[pol])
+      half[half_of(p->seed)].push_back(&p->trained);
+    if (half[0].empty() || half[1].empty()) return {};
+    for (int h = 0; h < 2; ++h)
+      time[h].push_back(reach_score(half[h], &RunVerdict::time_s)),
+          energy[h].push_back(reach_score(half[h], &RunVerdict::energy_j));
+  }
+  return {kendall_tau_b(time[0], time[1]), kendall_tau_b(energy[0], energy[1])};
+}
+
 std::optional<double> worst(std::optional<double> acc, std::optional<double> v) {
   if (!v) return acc;
   return acc ? std::min(*acc, *v) : v;
@@ -133,12 +163,16 @@ Fidelity measure_fidelity(const std::vector<FidelityPair>& pairs) {
     g.tau_time = kendall_tau_b(time_t, time_f);
     g.tau_energy = kendall_tau_b(energy_t, energy_f);
     g.tau_accuracy = kendall_tau_b(acc_t, acc_f);
+    const SelfAgreement self = self_agreement(g.policies, by_policy);
+    g.self_tau_time = self.time, g.self_tau_energy = self.energy;
     g.rel_time = error_stats(e.time);
     g.rel_energy = error_stats(e.energy);
     g.abs_accuracy = error_stats(e.accuracy);
     f.tau_time = worst(f.tau_time, g.tau_time);
     f.tau_energy = worst(f.tau_energy, g.tau_energy);
     f.tau_accuracy = worst(f.tau_accuracy, g.tau_accuracy);
+    f.self_tau_time = worst(f.self_tau_time, g.self_tau_time);
+    f.self_tau_energy = worst(f.self_tau_energy, g.self_tau_energy);
     f.groups.push_back(std::move(g));
   }
   f.rel_time = error_stats(all.time);

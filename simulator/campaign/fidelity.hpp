@@ -50,6 +50,11 @@ struct GroupFidelity {
   std::vector<std::string> policies;           // in first-seen order
   std::vector<int> rank_trained, rank_fast;    // on time to target, 1 = best (ties share)
   std::optional<double> tau_time, tau_energy, tau_accuracy;
+  // The trained process against itself: the ranking from the group's 1st, 3rd, ... seeds against
+  // the one from its 2nd, 4th, ... (nullopt unless every policy has runs in both halves). Seed
+  // noise alone keeps this below 1: a fast process's tau against the trained means, over twice as
+  // many seeds per ranking, is not a verdict on the fast process unless it is well above it.
+  std::optional<double> self_tau_time, self_tau_energy;
   ErrorStats rel_time, rel_energy, abs_accuracy;
   int runs = 0, reached_trained = 0, reached_fast = 0;
 };
@@ -58,6 +63,7 @@ struct Fidelity {
   std::vector<GroupFidelity> groups; // in first-seen order
   // Worst group (nullopt when no group ranks two policies).
   std::optional<double> tau_time, tau_energy, tau_accuracy;
+  std::optional<double> self_tau_time, self_tau_energy; // worst group too
   // Over every run: relative errors where both processes reached the target; accuracy in points.
   ErrorStats rel_time, rel_energy, abs_accuracy;
   int runs = 0, reached_trained = 0, reached_fast = 0, reached_both = 0;

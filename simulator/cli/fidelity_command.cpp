@@ -162,6 +162,8 @@ json fidelity_json(const Fidelity& f, const Campaign& c, const std::string& fast
                       {"kendall_tau_time", tau(g.tau_time)},
                       {"kendall_tau_energy", tau(g.tau_energy)},
                       {"kendall_tau_accuracy", tau(g.tau_accuracy)},
+                      {"trained_split_half_tau_time", tau(g.self_tau_time)},
+                      {"trained_split_half_tau_energy", tau(g.self_tau_energy)},
                       {"rel_error_time", stats(g.rel_time)},
                       {"rel_error_energy", stats(g.rel_energy)},
                       {"abs_error_accuracy_points", stats(g.abs_accuracy)},
@@ -178,6 +180,8 @@ json fidelity_json(const Fidelity& f, const Campaign& c, const std::string& fast
           {"kendall_tau_time", tau(f.tau_time)},
           {"kendall_tau_energy", tau(f.tau_energy)},
           {"kendall_tau_accuracy", tau(f.tau_accuracy)},
+          {"trained_split_half_tau_time", tau(f.self_tau_time)},
+          {"trained_split_half_tau_energy", tau(f.self_tau_energy)},
           {"median_rel_error_time", number(f.rel_time.median)},
           {"max_rel_error_time", number(f.rel_time.max)},
           {"median_rel_error_energy", number(f.rel_energy.median)},
@@ -211,7 +215,14 @@ std::string table(const Fidelity& f, const std::string& fast) {
   if (f.groups.size() > 1)
     line("all (taus: worst group)", f.runs, f.tau_time, f.tau_energy, f.tau_accuracy, f.rel_time, f.rel_energy,
          f.abs_accuracy, f.reached_trained, f.reached_fast);
-  s += "  errors: median (max) over the runs both processes took to the target; reached: trained/fast\n";
+  s += "  errors: median (max) over the runs both processes took to the target; reached: trained/fast\n";  for (const GroupFidelity& g : f.groups)
+    if (g.self_tau_time || g.self_tau_energy)
+      s += fmt::format("  trained against itself{}, seeds 1st, 3rd, ... against 2nd, 4th, ...: tau t {}, tau E {}\n",
+                       g.group.empty() ? "" : " (" + g.group + ")", tau_text(g.self_tau_time),
+                       tau_text(g.self_tau_energy));
+  if (f.self_tau_time || f.self_tau_energy)
+    s += "  (what seed noise alone leaves of agreement: a tau against trained not far above it says as much about\n"
+         "  the seeds as about the fast process; more seeds raise both)\n";
   for (const GroupFidelity& g : f.groups) {
     if (g.policies.size() < 2) continue;
     s += fmt::format("  rank on time to target, trained | fast{}:", g.group.empty() ? "" : " (" + g.group + ")");
