@@ -194,6 +194,16 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   start.skew_floor = 0.3;
   const LossFit fit = fit_loss_model(traces, start, 10);
   CHECK(fit.rmse < 0.02); // the swings themselves: sigma up to 0.014 of gaps up to 2
+  // The RMSE reported is that of log(loss), worked out again from the fitted model's curves (a
+  // swing of a given share weighs the same at loss 2 as at 0.4).
+  double squares = 0;
+  int n = 0;
+  for (const LossTrace& t : traces) {
+    const std::vector<double> p = predict(fit.model, t);
+    for (std::size_t k = 0; k < p.size(); ++k, ++n)
+      squares += std::pow(std::log(p[k]) - std::log(t.loss[k]), 2);
+  }
+  CHECK(fit.rmse == doctest::Approx(std::sqrt(squares / n)).epsilon(1e-9));
   CHECK(fit.model.floor_loss == doctest::Approx(truth.floor_loss).epsilon(0.05));
   CHECK(fit.model.compression_floor == doctest::Approx(truth.compression_floor).epsilon(0.1));
   CHECK(fit.model.compression_rate == doctest::Approx(truth.compression_rate).epsilon(0.1));
