@@ -235,3 +235,28 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   CAPTURE(fit.model.swing);
   CAPTURE(fit.model.swing_skew);
 }
+
+TEST_CASE("loss model: the fit keeps a floor's rise within the initial loss") {
+  // Whole-model runs fall from 2.3 towards 0.5; pruned ones (keep 0.8) climb to 20, as a pruned
+  // model the fit cannot explain otherwise. Unbounded, the fit would put compression_floor near
+  // (20 - 0.5) / 0.2 ~ 100: a floor no model at chance has. It stops at the initial loss.
+  using Mode = Compression::Mode;
+  std::vector<LossTrace> traces;
+  for (double keep : {1.0, 1.0, 0.8, 0.8}) {
+    LossTrace t;
+    t.initial_loss = 2.3;
+    for (int r = 1; r <= 12; ++r) {
+      t.rounds.push_back(std::vector<Contribution>(4, {320, 600, keep, 0.0, Mode::Prune}));
+      t.loss.push_back(keep < 1 ? 2.3 + (20 - 2.3) * (1 - std::exp(-0.5 * r)) : 0.5 + 1.8 * std::exp(-0.3 * r));
+      t.accuracy.push_back(0.5);
+    }
+    traces.push_back(t);
+  }
+  LossModel start;
+  start.tail_exponent = 1.0, start.compression_floor = 5; // a start already past the bound
+  const LossFit fit = fit_loss_model(traces, start, 10);
+  CAPTURE(fit.model.compression_floor);
+  CHECK(fit.model.compression_floor <= fit.model.initial_loss);
+  CHECK(fit.model.compression_floor > 0.9 * fit.model.initial_loss); // the data push it to the bound
+  CHECK(fit.model.skew_floor <= fit.model.initial_loss);
+}
