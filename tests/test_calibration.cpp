@@ -148,7 +148,7 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   const auto old = testutil::run_edgetrain("calibrate s.toml -o r3.toml --from-traces old.csv", d.path());
   CHECK(old.code == 2);
   CHECK(old.err.find("old.csv:1: traces of an older edgetrain") != std::string::npos);
-  // Two fitted runs of two rounds cannot determine eleven parameters.
+  // Two fitted runs of two rounds cannot determine twelve parameters.
   const auto few =
       testutil::run_edgetrain("calibrate s.toml -o few.toml --runs 3 --rounds 2 --heldout-every 3", d.path());
   CHECK(few.code == 2);

@@ -204,8 +204,8 @@ void fit_calibration(Calibration& cal, int classes) {
   std::size_t points = 0;
   for (const LossTrace& t : fit_on)
     points += t.loss.size();
-  if (points < 22) // eleven parameters: at least two rounds per parameter
-    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's eleven "
+  if (points < 24) // twelve parameters: at least two rounds per parameter
+    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's twelve "
                                               "parameters: use more runs or rounds",
                                               points));
   LossModel start;
