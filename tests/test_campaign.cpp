@@ -16,6 +16,8 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 using namespace edgetrain;
@@ -189,6 +191,28 @@ values = ["fedavg", "optimum"]
   CHECK(failed.find("policy.optimum.max_nodes") != std::string::npos);
   CHECK(fs::exists(d.path() / "out/runs" / rows[1][1] / "summary.json"));
   CHECK(testutil::read(d.path() / "out/manifest.json").find("\"failed\": 1") != std::string::npos);
+}
+
+TEST_CASE("campaign error: a folder another edgetrain is running is refused, its runs untouched") {
+  // Started twice on one folder, the second would take the first's runs in progress for what a
+  // killed run leaves and remove them. Here the test holds the lock, as a running edgetrain does.
+  TempDir d;
+  d.write("c.toml", campaign("", "[1]"));
+  REQUIRE(testutil::run_edgetrain("campaign c.toml -o out", d.path()).code == 0);
+  const fs::path partial = d.path() / "out/runs/.abc.partial-999999"; // a run in progress
+  fs::create_directories(partial);
+  const int fd = ::open((d.path() / "out/.lock").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  const Proc p = testutil::run_edgetrain("campaign c.toml -o out", d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("error: " + (d.path() / "out").string() + ": another edgetrain is running this campaign folder") !=
+        std::string::npos);
+  CHECK(fs::exists(partial));
+  ::close(fd); // released: the folder is free again
+  const Proc again = testutil::run_edgetrain("campaign c.toml -o out", d.path());
+  CHECK(again.code == 0);
+  CHECK_FALSE(fs::exists(partial)); // now it is a leftover, and removed
 }
 
 TEST_CASE("campaign: killed with SIGKILL mid-way, a re-run loses nothing and duplicates nothing") {

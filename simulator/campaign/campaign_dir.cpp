@@ -6,7 +6,10 @@
 #include "simulator/metrics/output_dir.hpp"
 #include "simulator/version.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -138,6 +141,20 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
   fs::create_directories(root_ / "runs", ec);
   fs::create_directories(root_ / "logs", ec);
   if (ec) throw InputError(root_.string(), "cannot create the campaign folder: " + ec.message());
+  if (!lock_) {
+    // Close-on-exec: the runs it starts must not hold the lock past it.
+    const int fd = ::open((root_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw InputError(root_.string(), "cannot create the campaign folder's .lock");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      throw InputError(root_.string(), "another edgetrain is running this campaign folder: wait for it to "
+                                       "end (or stop it), or choose another --out");
+    }
+    lock_ = std::shared_ptr<int>(new int(fd), [](int* f) {
+      ::close(*f);
+      delete f;
+    });
+  }
   // Runs killed mid-way leave hidden .<id>.partial-<pid> folders, merges hidden .<table>.partial-<pid>
   // files, the shell back ends <id>.failed.tmp: never trusted, removed.
   for (const fs::path& folder : {root_ / "runs", root_})

@@ -12,10 +12,13 @@
 //   nodes.csv         merged: per run and node, energy, FLOPs, bytes and rounds trained
 //   manifest.json     versions, the campaign file's hash, the command line, counts and run ids
 //
+//   .lock             held (flock) by the edgetrain preparing and running the campaign
+//
 // A run is complete when runs/<id>/summary.json exists: re-running a campaign runs only the rest.
 #include "simulator/campaign/campaign.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,9 +41,10 @@ public:
     return root_ / "logs" / (r.id + ".log");
   }
 
-  // Creates the folders, removes what killed runs left half-written, writes plan.csv and
-  // commands.txt. Throws InputError when the folder is not a campaign folder or belongs to
-  // another campaign file.
+  // Takes the folder's lock, for as long as this object lives, creates the folders, removes what
+  // killed runs left half-written, writes plan.csv and commands.txt. Throws InputError when the
+  // folder is not a campaign folder, belongs to another campaign file, or another edgetrain holds
+  // it (its runs in progress would look half-written, and be removed).
   void prepare(const Campaign& c, const std::vector<CampaignRun>& runs,
                const std::vector<std::vector<std::string>>& commands) const;
   [[nodiscard]] RunStatus status(const CampaignRun& r) const;
@@ -51,6 +55,7 @@ public:
 
 private:
   std::filesystem::path root_;
+  mutable std::shared_ptr<int> lock_; // the open .lock file; closing it releases the lock
 };
 
 // The command that makes one run: `edgetrain run` with the base scenario, its seed and sets.
