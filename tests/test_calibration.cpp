@@ -35,6 +35,21 @@ TEST_CASE("calibration: a file's values are used, the scenario's own keys win, r
   CHECK(param(load_scenario(d.path() / "s2.toml"), "floor_loss") == 0.25);
 }
 
+TEST_CASE("calibration: \"auto\" with no file for the model warns, naming the path it looked for") {
+  TempDir d, empty;
+  d.write("s.toml", scenario(""));
+  const Scenario s = load_scenario(d.path() / "s.toml", {}, empty.path());
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0].find("no calibration shipped for model 'lenet5' on 'fashion-mnist' (looked for " +
+                           (empty.path() / "lenet5-fashion-mnist.toml").string() + ")") != std::string::npos);
+  CHECK(param(s, "floor_loss") == 0.25); // the key's default
+  // The shipped folder has one; a trained run does not run on these keys; "" asks for none.
+  CHECK(load_scenario(d.path() / "s.toml").warnings.empty());
+  CHECK(load_scenario(d.path() / "s.toml", {{"learning.process", "trained"}}, empty.path()).warnings.empty());
+  CHECK(load_scenario(d.path() / "s.toml", {{"learning.surrogate.calibration", "\"\""}}, empty.path())
+            .warnings.empty());
+}
+
 TEST_CASE("calibration error: a missing file, a foreign key, a bad value, malformed TOML") {
   TempDir d;
   d.write("s.toml", scenario("calibration = \"nope.toml\"\n"));

@@ -34,6 +34,8 @@ int simulate(const RunArgs& args) {
   Simulation sim(std::move(scenario), args.simgrid_args, args.verbose);
   OutputDir out(out_path);
   const Scenario& s = sim.scenario();
+  for (const std::string& w : s.warnings)
+    fmt::print(stderr, "warning: {}\n", w);
   for (const std::string& w : sim.platform().warnings)
     fmt::print(stderr, "warning: {}\n", w);
 

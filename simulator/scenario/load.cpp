@@ -317,7 +317,8 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
 // The surrogate's parameters come from a calibration file unless the scenario sets them: "auto"
 // picks the shipped file for the model and data set, if there is one. It is read whatever the
 // learning process (a trained run's resolved.toml then still shows them), but no policy sees it.
-void apply_calibration(Loader& loader, const fs::path& scenario_file) {
+// Returns the shipped file "auto" looked for and did not find ("" otherwise).
+std::string apply_calibration(Loader& loader, const fs::path& scenario_file, const fs::path& shipped) {
   const std::string key = "learning.surrogate.calibration";
   const std::string& given = std::get<std::string>(given_or_default(loader, key));
   const std::string model = std::get<std::string>(given_or_default(loader, "model.name"));
@@ -325,15 +326,15 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
   fs::path cal;
   std::error_code ec;
   if (given == "auto") {
-    cal = fs::path(EDGETRAIN_CALIBRATION_DIR) / (model + "-" + dataset + ".toml");
-    if (!fs::is_regular_file(cal, ec)) return; // none shipped: the keys' own values
+    cal = shipped / (model + "-" + dataset + ".toml");
+    if (!fs::is_regular_file(cal, ec)) return cal.string(); // none shipped: the keys' own values
   } else if (!given.empty()) {
     cal = (scenario_file.parent_path() / given).lexically_normal();
     if (!fs::is_regular_file(cal, ec))
       throw InputError(loader.where_.count(key) ? loader.where_.at(key) : scenario_file.string(),
                        fmt::format("{}: no such file: {}", key, cal.string()));
   } else {
-    return;
+    return "";
   }
   const Loader fragment = read_fragment(cal, cal.string(), model, dataset, false);
   for (const auto& [path, value] : fragment.values_) {
@@ -341,10 +342,16 @@ void apply_calibration(Loader& loader, const fs::path& scenario_file) {
     loader.values_[path] = value;
     loader.where_[path] = fragment.where_.at(path);
   }
+  return "";
 }
 } // namespace
 
 Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides) {
+  return load_scenario(file_in, overrides, EDGETRAIN_CALIBRATION_DIR);
+}
+
+Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides,
+                       const fs::path& calibration_dir) {
   const fs::path file = fs::absolute(file_in).lexically_normal();
   std::error_code ec;
   if (!fs::is_regular_file(file, ec))
@@ -356,7 +363,7 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
 
   Loader loader(file_in, overrides);
   loader.walk(root, "");
-  apply_calibration(loader, file);
+  const std::string calibration_missing = apply_calibration(loader, file, calibration_dir);
 
   Scenario s;
   s.file = file;
@@ -440,6 +447,12 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
   s.policy_params = params_with_prefix(s.resolved, "policy." + s.policy + ".");
   s.learning = str("learning.process");
   s.learning_params = params_with_prefix(s.resolved, "learning." + s.learning + ".");
+  // Only the surrogate runs on these values: under another process the missing file changes nothing.
+  if (!calibration_missing.empty() && s.learning == "surrogate")
+    s.warnings.push_back(fmt::format("learning.surrogate.calibration = \"auto\": no calibration shipped for "
+                                     "model '{}' on '{}' (looked for {}): the surrogate runs on its keys' "
+                                     "defaults, fitted to nothing (edgetrain calibrate makes one)",
+                                     s.model, s.data.dataset, calibration_missing));
   return s;
 }
 

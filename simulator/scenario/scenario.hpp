@@ -38,6 +38,7 @@ struct TrainingSpec {
 
 struct Scenario {
   std::filesystem::path file; // the scenario file, absolute
+  std::vector<std::string> warnings; // what the user should know of how it was read (printed by run)
   std::string name;
   std::uint64_t seed = 1;
 
@@ -77,6 +78,9 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& sets);
 
 // Throws InputError naming "file:line:col: key" (or "--set key") on any problem.
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides = {});
+// The same, "auto" calibrations looked for in `calibration_dir` instead of the shipped folder.
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides,
+                       const std::filesystem::path& calibration_dir);
 
 // The loss model's form a calibration file is fitted to ([fitted_for] form, written by edgetrain
 // calibrate). Form 3 made label skew a power and added the union-skew floor and the accuracy
