@@ -20,20 +20,17 @@ for seed in 1 2; do
   out=configs/calibration
   [ $seed = 2 ] && out=configs/predictors
   for m in "${models[@]}"; do
-    s="--set scenario.seed=$seed -j 2"
+    scenario=configs/quickstart.toml
     case $m in
-      lenet5) f=lenet5-fashion-mnist ;; mlp) f=mlp-fashion-mnist ;;
-      vgg-small) f=vgg-small-fashion-mnist ;; synthetic) f=synthetic-mlp-synthetic ;;
-    esac
-    [ $refit = 1 ] && s="$s --from-traces $out/$f.toml.traces.csv"
-    case $m in
-      lenet5) $e calibrate configs/quickstart.toml $s --runs 32 --rounds 30 -o $out/lenet5-fashion-mnist.toml ;;
-      mlp) $e calibrate configs/quickstart.toml $s --set model.name=mlp -o $out/mlp-fashion-mnist.toml ;;
-      vgg-small) $e calibrate configs/quickstart.toml $s --set model.name=vgg-small --set training.local_steps=10 \
-        --runs 12 --rounds 15 --nodes 6 --heldout-every 4 --long-every 6 --long-factor 2 \
-        -o $out/vgg-small-fashion-mnist.toml ;;
-      synthetic) $e calibrate configs/synthetic.toml $s -o $out/synthetic-mlp-synthetic.toml ;;
+      lenet5) f=lenet5-fashion-mnist design=(--runs 32 --rounds 30) ;;
+      mlp) f=mlp-fashion-mnist design=(--set model.name=mlp) ;;
+      vgg-small) f=vgg-small-fashion-mnist design=(--set model.name=vgg-small --set training.local_steps=10
+        --runs 12 --rounds 15 --nodes 6 --heldout-every 4 --long-every 6 --long-factor 2) ;;
+      synthetic) f=synthetic-mlp-synthetic scenario=configs/synthetic.toml design=() ;;
       *) echo "unknown model $m" >&2; exit 2 ;;
     esac
+    from=()
+    [ $refit = 1 ] && from=(--from-traces $out/$f.toml.traces.csv)
+    $e calibrate $scenario --set scenario.seed=$seed -j 2 "${from[@]}" "${design[@]}" -o $out/$f.toml
   done
 done

@@ -40,8 +40,7 @@ int calibrate_command(const CalibrateArgs& args) {
       });
     }
     fmt::print("fit on {} runs: log-loss RMSE {:.4f}\n",
-               std::count_if(c.runs.begin(), c.runs.end(),
-                             [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
+               fitted_runs(c),
                c.fit.rmse);
     fmt::print("held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
                "max {:.3f}\n",

@@ -215,7 +215,8 @@ std::string table(const Fidelity& f, const std::string& fast) {
   if (f.groups.size() > 1)
     line("all (taus: worst group)", f.runs, f.tau_time, f.tau_energy, f.tau_accuracy, f.rel_time, f.rel_energy,
          f.abs_accuracy, f.reached_trained, f.reached_fast);
-  s += "  errors: median (max) over the runs both processes took to the target; reached: trained/fast\n";  for (const GroupFidelity& g : f.groups)
+  s += "  errors: median (max) over the runs both processes took to the target; reached: trained/fast\n";
+  for (const GroupFidelity& g : f.groups)
     if (g.self_tau_time || g.self_tau_energy)
       s += fmt::format("  trained against itself{}, seeds 1st, 3rd, ... against 2nd, 4th, ...: tau t {}, tau E {}\n",
                        g.group.empty() ? "" : " (" + g.group + ")", tau_text(g.self_tau_time),

@@ -189,6 +189,11 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   return cal;
 }
 
+int fitted_runs(const Calibration& c) {
+  return static_cast<int>(std::count_if(c.runs.begin(), c.runs.end(),
+                                        [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }));
+}
+
 void fit_calibration(Calibration& cal, int classes) {
   // A run whose loss blew up (too large a step for the data), or more than doubled (one trainer
   // holding two classes drags the model far from the others' data), is no curve the model can
@@ -388,8 +393,7 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
       o.rounds,
       o.long_every > 0 ? fmt::format(" (one in {} runs {} times as many)", o.long_every, o.long_factor) : "",
       o.nodes, o.heldout_every, c.fit.rmse,
-      std::count_if(c.runs.begin(), c.runs.end(),
-                    [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }),
+      fitted_runs(c),
       c.fit.evaluations, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];

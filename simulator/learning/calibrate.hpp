@@ -68,6 +68,8 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
 // Fits the loss model to a calibration's runs (all but the held-out and diverged ones) and fills in
 // the held-out errors (a prediction that never reaches a target counts as one round past its run).
 void fit_calibration(Calibration& c, int classes);
+// The runs the fit used: neither held out nor diverged.
+int fitted_runs(const Calibration& c);
 
 // The runs' traces as CSV, a row per trainer per round (what `--from-traces` reads back), and the
 // reader (InputError with file:line on anything malformed, or on a file of an older layout).

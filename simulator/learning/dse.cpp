@@ -131,7 +131,7 @@ private:
     for (int n = 2; std::getline(in, line); ++n) {
       const auto comma = line.rfind(',');
       try {
-        if (comma == std::string::npos || std::count(line.begin(), line.end(), ',') != 4) throw std::invalid_argument(line);
+        if (std::count(line.begin(), line.end(), ',') != 4) throw std::invalid_argument(line);
         drops_[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
       } catch (const std::exception&) {
         throw InputError(fmt::format("{}:{}", o_.cache, n), "malformed DSE cache line");
