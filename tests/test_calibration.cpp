@@ -71,7 +71,7 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   TempDir d;
   d.write("s.toml", scenario("calibration = \"cal.toml\"\n"));
   const std::string head = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n";
-  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\nskew_floor = 0.7\naccuracy_table = [0.9, 0.5, 0.1]\n");
+  d.write("cal.toml", head + "form = 4\n[learning.surrogate]\nskew_floor = 0.7\naccuracy_table = [0.9, 0.5, 0.1]\n");
   Scenario s = load_scenario(d.path() / "s.toml");
   CHECK(param(s, "skew_floor") == 0.7);
   CHECK(s.learning_params.numbers("accuracy_table") == std::vector<double>{0.9, 0.5, 0.1});
@@ -79,7 +79,11 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   d.write("cal.toml", head + "[learning.surrogate]\ncompression_rate = 1.7\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
                        doctest::Contains("cal.toml:1:1: fitted_for.form: fitted to loss-model form 1, older than "
-                                         "this edgetrain's 3: refit it"),
+                                         "this edgetrain's 4: refit it"),
+                       InputError);
+  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\ncompression_rate = 1.7\n");
+  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
+                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 3, older"),
                        InputError);
   d.write("cal.toml", head + "form = 2\n[learning.surrogate]\ncompression_rate = 1.7\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
@@ -93,7 +97,7 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("fitted_for.form: expected a positive"),
                        InputError);
   // An accuracy table that rises as the loss rises is no accuracy map.
-  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\naccuracy_table = [0.5, 0.9, 0.1]\n");
+  d.write("cal.toml", head + "form = 4\n[learning.surrogate]\naccuracy_table = [0.5, 0.9, 0.1]\n");
   const auto rising = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
   CHECK(rising.code == 2);
   CHECK(rising.err.find("accuracy_table: needs two values or more, none above the one before") != std::string::npos);
@@ -107,7 +111,7 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
           "\"\n[model]\nname = \"synthetic-mlp\"\n[data]\ndataset = \"synthetic\"\nsamples_per_node = 100\n"
           "[training]\nlocal_steps = 5\nbatch = 20\nmax_rounds = 3\n");
   const auto c = testutil::run_edgetrain(
-      "calibrate s.toml -o cal.toml --runs 6 --rounds 6 --nodes 3 --heldout-every 3 --eval-samples 100",
+      "calibrate s.toml -o cal.toml --runs 6 --rounds 6 --nodes 3 --folds 3 --eval-samples 100",
       d.path());
   REQUIRE_MESSAGE(c.code == 0, c.err);
   const std::string cal = testutil::read(d.path() / "cal.toml");
@@ -123,7 +127,7 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   CHECK(table(testutil::read(d.path() / "refit.toml")) == table(cal));
   // Runs trained one at a time give the same traces as runs trained two at once.
   const auto serial = testutil::run_edgetrain(
-      "calibrate s.toml -o cal1.toml -j 1 --runs 6 --rounds 6 --nodes 3 --heldout-every 3 --eval-samples 100",
+      "calibrate s.toml -o cal1.toml -j 1 --runs 6 --rounds 6 --nodes 3 --folds 3 --eval-samples 100",
       d.path());
   REQUIRE_MESSAGE(serial.code == 0, serial.err);
   CHECK(testutil::read(d.path() / "cal1.toml.traces.csv") == testutil::read(d.path() / "cal.toml.traces.csv"));
@@ -165,7 +169,7 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   CHECK(old.err.find("old.csv:1: traces of an older edgetrain") != std::string::npos);
   // Two fitted runs of two rounds cannot determine twelve parameters.
   const auto few =
-      testutil::run_edgetrain("calibrate s.toml -o few.toml --runs 3 --rounds 2 --heldout-every 3", d.path());
+      testutil::run_edgetrain("calibrate s.toml -o few.toml --runs 3 --rounds 2 --folds 3", d.path());
   CHECK(few.code == 2);
   CHECK(few.err.find("too few") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(d.path() / "few.toml"));

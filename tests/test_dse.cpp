@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -31,15 +32,15 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
   ModelDescriptor m;
   REQUIRE(find_model("lenet5", m));
   DseOptions o;
-  o.generations = 200;
+  o.population = 48, o.generations = 200;
   const DseResult r = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
   // Every vector of the grid (4 layers x 4 fractions): FLOPs from the cost model, speed as the
   // loss model's rate ratio, which for one trainer dropping units is, with the layer weights w_l
-  // (summing to 1), (sum w_l k_l)^dropout_rate x sum w_l k_l^participation_exponent: the
-  // discount by the weighted keep, and each layer's units covered with probability k_l.
+  // (summing to 1), (sum w_l k_l)^dropout_rate x sum w_l k_l: the discount by the weighted keep,
+  // and each layer's units updated on a share k_l of the steps (whatever the trainer count's
+  // exponent: there is one trainer).
   std::vector<DsePoint> all;
-  const double r_drop = resolved_number(s, "learning.surrogate.dropout_rate"),
-               beta = resolved_number(s, "learning.surrogate.participation_exponent");
+  const double r_drop = resolved_number(s, "learning.surrogate.dropout_rate");
   const std::vector<double> w = layer_weights(m);
   REQUIRE(w.size() == 4);
   for (int i = 0; i < 256; ++i) {
@@ -50,12 +51,21 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
     p.flops_per_batch = model_cost(m, comp).train_flops * 32;
     double kw = 0, covered = 0;
     for (std::size_t l = 0; l < 4; ++l)
-      kw += w[l] * p.keep[l], covered += w[l] * std::pow(p.keep[l], beta);
+      kw += w[l] * p.keep[l], covered += w[l] * p.keep[l];
     p.speed = std::pow(kw, r_drop) * covered;
     all.push_back(p);
   }
   const std::vector<DsePoint> truth = pareto_front(all);
-  // What it returns is non-dominated among its own points and lies on the true front...
+  // Every vector it scored has the speed and FLOPs worked out here...
+  for (const DsePoint& p : r.evaluated) {
+    std::size_t code = 0;
+    for (std::size_t l = 4; l-- > 0;)
+      code = code * 4 + static_cast<std::size_t>(std::find(o.grid.begin(), o.grid.end(), p.keep[l]) - o.grid.begin());
+    REQUIRE(code < all.size());
+    CHECK(p.speed == doctest::Approx(all[code].speed).epsilon(1e-9));
+    CHECK(p.flops_per_batch == doctest::Approx(all[code].flops_per_batch).epsilon(1e-12));
+  }
+  // ...what it returns is non-dominated among all of them and lies on the true front...
   for (const DsePoint& p : r.pareto) {
     CAPTURE(p.flops_per_batch);
     for (const DsePoint& q : all)

@@ -16,10 +16,12 @@ TEST_CASE("loss model: one round's step, by hand") {
   // Two trainers, each 100 samples processed over 100 held: distinct = 100 (1 - e^-1) = 63.2121.
   // Keeps 1 and 0.5: c = 63.2121 and 31.6060; C = 94.8181; k = (63.2121 + 15.8030) / C = 0.8333;
   // F = 0.3 + 0.4 x 0.16667 = 0.36667; skews 0 and 0.4, skew_exponent 2: the values are 63.2121
-  // and 31.6060 x 0.6^2; rate = (63.2121 + 11.3782) / 1000; L' = F + (2 - F) e^-rate.
+  // and 31.6060 x 0.6^2; the mean skew H = 31.6060 x 0.4 / C = 0.13333 makes the trainer count's
+  // exponent b = 1 x H; rate = (63.2121 + 11.3782) x 2^(b - 1) / 1000; L' = F + (2 - F) e^-rate.
   const double distinct = 100 * (1 - std::exp(-1.0));
-  const double C = 1.5 * distinct, k = (distinct + 0.25 * distinct) / C;
-  const double F = 0.3 + 0.4 * (1 - k), rate = (distinct + 0.5 * distinct * 0.36) / 1000;
+  const double C = 1.5 * distinct, k = (distinct + 0.25 * distinct) / C, H = 0.5 * distinct * 0.4 / C;
+  const double F = 0.3 + 0.4 * (1 - k),
+               rate = (distinct + 0.5 * distinct * 0.36) * std::pow(2.0, H - 1) / 1000;
   const double expected = F + (2.0 - F) * std::exp(-rate);
   CHECK(next_loss(m, 2.0, {{100, 100, 1.0, 0.0}, {100, 100, 0.5, 0.4}}) ==
         doctest::Approx(expected).epsilon(1e-12));
@@ -51,12 +53,16 @@ TEST_CASE("loss model: one round's step, by hand") {
     CHECK(loss_step(q, 2.0, 0.5, 1.0) == doctest::Approx(0.3 + 1.7 * std::exp(-0.5 * 0.2)).epsilon(1e-12));
     CHECK(loss_step(q, 1.15, 0.5, 1.0) == doctest::Approx(0.3 + 0.85 * std::exp(-0.5 * 0.3)).epsilon(1e-12));
   }
-  // Participation exponent 0.5: four trainers progress twice as fast as one, not four times.
-  m.participation_exponent = 0.5;
-  const double one = std::log((2.0 - 0.3) / (next_loss(m, 2.0, {{100, 100, 1, 0}}) - 0.3));
-  const double four =
-      std::log((2.0 - 0.3) / (next_loss(m, 2.0, std::vector<Contribution>(4, {100, 100, 1, 0})) - 0.3));
-  CHECK(four / one == doctest::Approx(2.0));
+  // Trainers of skew 0.5 and participation exponent 1: b = 0.5, four trainers progress twice as
+  // fast as one, not four times; IID (b = 0), four go as far as one (FedAvg averages them).
+  const auto drop_of = [&](double skew, int n) {
+    return std::log((2.0 - 0.3) /
+                    (next_loss(m, 2.0, std::vector<Contribution>(static_cast<std::size_t>(n), {100, 100, 1, skew})) - 0.3));
+  };
+  CHECK(drop_of(0.5, 4) / drop_of(0.5, 1) == doctest::Approx(2.0).epsilon(1e-12));
+  CHECK(drop_of(0.0, 4) / drop_of(0.0, 1) == doctest::Approx(1.0).epsilon(1e-12));
+  m.participation_exponent = 0.5; // b = 0.25 at skew 0.5: 4^0.25
+  CHECK(drop_of(0.5, 4) / drop_of(0.5, 1) == doctest::Approx(std::sqrt(2.0)).epsilon(1e-12));
   m.initial_loss = 2.0, m.max_accuracy = 0.9;
   CHECK(accuracy_of(m, 2.0, 10) == doctest::Approx(0.1));
   CHECK(accuracy_of(m, 0.3, 10) == doctest::Approx(0.9));
@@ -76,10 +82,12 @@ TEST_CASE("loss model: the round's union label mix raises its floor, by hand") {
   const double d = 100 * (1 - std::exp(-1.0));
   const Contribution a{100, 100, 1.0, 0.5, Mode::Prune, {}, {1.0, 0.0}}, b{100, 100, 1.0, 0.5, Mode::Prune, {}, {0.0, 1.0}},
       uniform{100, 100, 1.0, 0.0, Mode::Prune, {}, {}};
-  // Two one-class trainers of two classes together cover both evenly: U = 0, the floor stays.
+  // Two one-class trainers of two classes together cover both evenly: U = 0, the floor stays (the
+  // rate is 2 d x 2^(b - 1), b = 0.5 their mean skew).
   CHECK(union_skew({a, b}, {1, 1}) == 0.0);
   double floor = 0;
-  CHECK(next_loss(m, 2.0, {a, b}, 1.0, &floor) == doctest::Approx(0.3 + 1.7 * std::exp(-2 * d / 1000)).epsilon(1e-12));
+  CHECK(next_loss(m, 2.0, {a, b}, 1.0, &floor) ==
+        doctest::Approx(0.3 + 1.7 * std::exp(-std::sqrt(2.0) * d / 1000)).epsilon(1e-12));
   CHECK(floor == doctest::Approx(0.3));
   // One alone: its mix (1, 0) is 0.5 from uniform: F = 0.3 + 0.5 x 0.5; and a loss under that floor
   // climbs towards it at the plain rate.
@@ -96,26 +104,45 @@ TEST_CASE("loss model: coverage of a layer's units, by hand") {
   using Mode = Compression::Mode;
   LossModel m;
   m.floor_loss = 0.3, m.initial_loss = 2.0, m.samples_scale = 1000, m.skew_exponent = 0;
-  m.nested_rate = 1.0, m.dropout_rate = 1.0, m.participation_exponent = 0.5;
+  // Every trainer of skew 0.5 (skew_exponent 0: no value lost to it): b = 1 x 0.5.
+  m.nested_rate = 1.0, m.dropout_rate = 1.0, m.submodel_rate = 1.0, m.participation_exponent = 1.0;
   m.compression_floor = 0; // the rates alone (nested sub-models raise the floor: tested above)
+  const double h = 0.5;
   const double d = 100 * (1 - std::exp(-1.0)); // each trainer's distinct samples
   const auto rate_of = [&](const LossModel& q, const std::vector<Contribution>& round) {
     return std::log((2.0 - 0.3) / (next_loss(q, 2.0, round) - 0.3)) * 1000 / d;
   };
   // HeteroFL: A trains the whole model, B the nested first half (value 0.5 d). Units [0.5, 1):
   // A alone, V = d, N = 1; units [0, 0.5): V = 1.5 d, N = 2: 0.5 d + 0.5 x 1.5 d / sqrt 2.
-  CHECK(rate_of(m, {{100, 100, 1.0, 0, Mode::Nested, {}}, {100, 100, 0.5, 0, Mode::Nested, {}}}) ==
+  CHECK(rate_of(m, {{100, 100, 1.0, h, Mode::Nested, {}}, {100, 100, 0.5, h, Mode::Nested, {}}}) ==
         doctest::Approx(0.5 + 0.75 / std::sqrt(2.0)).epsilon(1e-12));
-  // The same keeps dropped at random: every unit has V = d + 0.5 x 0.5 d, N = 1.5.
-  CHECK(rate_of(m, {{100, 100, 1.0, 0, Mode::Dropout, {}}, {100, 100, 0.5, 0, Mode::Dropout, {}}}) ==
-        doctest::Approx(1.25 / std::sqrt(1.5)).epsilon(1e-12));
+  // The same keeps as random sub-models (Federated Dropout): B has half the units, each with a
+  // value 0.5 d; the expected count of senders is 1.5, and each trainer's units are shared with the
+  // other's expected count: A's d with 1 + 0.5, B's 0.5 x 0.5 d with 1 + 1.
+  CHECK(rate_of(m, {{100, 100, 1.0, h, Mode::Submodel, {}}, {100, 100, 0.5, h, Mode::Submodel, {}}}) ==
+        doctest::Approx(1 / std::sqrt(1.5) + 0.25 / std::sqrt(2.0)).epsilon(1e-12));
+  // Dropped anew at every step: the same V, but both trainers send every unit, N = 2.
+  CHECK(rate_of(m, {{100, 100, 1.0, h, Mode::Dropout, {}}, {100, 100, 0.5, h, Mode::Dropout, {}}}) ==
+        doctest::Approx(1.25 / std::sqrt(2.0)).epsilon(1e-12));
+  // B alone: a random half sub-model gets its full value 0.5 d on the half it has (averaged over
+  // that one trainer, not 0.5 of one), and so does dropout on half the steps of every unit: 0.25.
+  for (Mode mode : {Mode::Submodel, Mode::Dropout})
+    CHECK(rate_of(m, {{100, 100, 0.5, h, mode, {}}}) == doctest::Approx(0.25).epsilon(1e-12));
+  // IID (b = 0) every unit gets the mean of its trainers' updates: A and B as sub-models, d / 1.5
+  // + 0.25 d / 2. Three trainers of a random 0.3 each: units nobody has get nothing, each one's
+  // 0.3 x 0.3 d shared with 1 + 0.6 expected others: 3 x 0.09 / 1.6, where counting the 0.9
+  // expected senders as one would give 0.27.
+  CHECK(rate_of(m, {{100, 100, 1.0, 0, Mode::Submodel, {}}, {100, 100, 0.5, 0, Mode::Submodel, {}}}) ==
+        doctest::Approx(1 / 1.5 + 0.25 / 2).epsilon(1e-12));
+  CHECK(rate_of(m, std::vector<Contribution>(3, {100, 100, 0.3, 0, Mode::Submodel, {}})) ==
+        doctest::Approx(0.27 / 1.6).epsilon(1e-12));
   // Per layer: weights 0.25 and 0.75, keeps 0.5 and 1 nested, nested_rate 0 (value d): the first
   // layer's rate is half, the second whole: 0.25 x 0.5 + 0.75.
   LossModel layered = m;
   layered.nested_rate = 0, layered.layer_weight = {0.25, 0.75};
-  CHECK(rate_of(layered, {{100, 100, 0.75, 0, Mode::Nested, {0.5, 1.0}}}) == doctest::Approx(0.875).epsilon(1e-12));
+  CHECK(rate_of(layered, {{100, 100, 0.75, h, Mode::Nested, {0.5, 1.0}}}) == doctest::Approx(0.875).epsilon(1e-12));
   // Swapped, the layer that weighs more loses the half: 0.25 + 0.75 x 0.5.
-  CHECK(rate_of(layered, {{100, 100, 0.75, 0, Mode::Nested, {1.0, 0.5}}}) == doctest::Approx(0.625).epsilon(1e-12));
+  CHECK(rate_of(layered, {{100, 100, 0.75, h, Mode::Nested, {1.0, 0.5}}}) == doctest::Approx(0.625).epsilon(1e-12));
   // The discount uses the weighted keep: nested_rate 1, keep (0.5, 1) weighs 0.875: 0.875 x 0.875.
   layered.nested_rate = 1;
   CHECK(rate_of(layered, {{100, 100, 0.75, 0, Mode::Nested, {0.5, 1.0}}}) ==
@@ -154,7 +181,8 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   LossModel truth;
   truth.initial_loss = 2.3, truth.floor_loss = 0.35, truth.compression_floor = 0.5,
   truth.compression_rate = 0.7;
-  truth.samples_scale = 10000, truth.skew_exponent = 1.5, truth.skew_floor = 0.4;
+  truth.samples_scale = 3000, truth.skew_exponent = 1.5, truth.skew_floor = 0.4; // IID rounds go at their
+  // trainers' mean rate: this fast, every curve shows its floor within its 60 rounds
   truth.accuracy_table = {0.95, 0.9, 0.8, 0.65, 0.45, 0.25, 0.1};
   truth.participation_exponent = 0.6, truth.tail_exponent = 0.8;
   truth.dropout_rate = 1.2, truth.nested_rate = 0.3, truth.submodel_rate = 0.9, truth.plateau = 0.4;
@@ -223,10 +251,11 @@ TEST_CASE("loss model: the fit recovers known parameters from noisy curves") {
   CAPTURE(fit.model.tail_exponent);
   CAPTURE(fit.model.samples_scale);
   CAPTURE(fit.model.plateau);
-  // The accuracy table, where the rounds' losses lie (0.35 to 2.3): within 0.01 of the truth's.
+  // The accuracy table, where the rounds' losses lie (0.35 to 2.3): within 0.01 of the truth's
+  // from 0.45 up, within 0.02 below it, where only the whole-model runs' last rounds are.
   for (double loss = 0.4; loss <= 2.2; loss += 0.15) {
     CAPTURE(loss);
-    CHECK(std::abs(accuracy_of(fit.model, loss, 10) - accuracy_of(truth, loss, 10)) < 0.01);
+    CHECK(std::abs(accuracy_of(fit.model, loss, 10) - accuracy_of(truth, loss, 10)) < (loss < 0.45 ? 0.02 : 0.01));
   }
   CHECK(fit.model.initial_loss == doctest::Approx(truth.initial_loss).epsilon(0.01));
   // The swings: sigma 0.004 on IID rounds, 0.004 + 0.04 x 0.5 / sqrt(n) on skewed ones (0.014 with 4).

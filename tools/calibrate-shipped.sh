@@ -4,7 +4,9 @@
 # - configs/predictors/: the planners' default loss predictors, fitted on another design and seed
 #   (seed 2), so that under the surrogate no planner plans with the process's own parameters.
 # Runs two at a time (-j 2). LeNet-5, the model of the shipped scenarios, gets the largest design
-# (32 runs of 30 rounds, one in 8 four times as long): some 25 minutes per seed on two cores. The
+# (32 runs of 30 rounds, one in 8 four times as long): some 25 minutes per seed on two cores; its
+# surrogate calibration adds a second design of 64 runs (seed 3, some 30 minutes) and fits the 96
+# runs merged (their traces, one file, beside it: runs 0-31 seed 1's, 32-95 seed 3's). The
 # small VGG gets a smaller one, since each of its training steps costs some twenty LeNet-5 steps.
 # Usage: tools/calibrate-shipped.sh [--refit] [MODEL...]  (lenet5 mlp vgg-small synthetic; default: all)
 # --refit redoes each fit from the traces beside its file (seconds, no training), with the same
@@ -25,12 +27,22 @@ for seed in 1 2; do
       lenet5) f=lenet5-fashion-mnist design=(--runs 32 --rounds 30) ;;
       mlp) f=mlp-fashion-mnist design=(--set model.name=mlp) ;;
       vgg-small) f=vgg-small-fashion-mnist design=(--set model.name=vgg-small --set training.local_steps=10
-        --runs 12 --rounds 15 --nodes 6 --heldout-every 4 --long-every 6 --long-factor 2) ;;
+        --runs 12 --rounds 15 --nodes 6 --long-every 6 --long-factor 2) ;;
       synthetic) f=synthetic-mlp-synthetic scenario=configs/synthetic.toml design=() ;;
       *) echo "unknown model $m" >&2; exit 2 ;;
     esac
     from=()
     [ $refit = 1 ] && from=(--from-traces $out/$f.toml.traces.csv)
+    if [ $refit = 0 ] && [ $m = lenet5 ] && [ $seed = 1 ]; then
+      extra=$(mktemp -d)
+      $e calibrate $scenario --set scenario.seed=3 -j 2 --runs 64 --rounds 30 -o $extra/$f.toml
+      $e calibrate $scenario --set scenario.seed=1 -j 2 "${design[@]}" -o $extra/seed1.toml
+      from=(--from-traces $extra/seed1.toml.traces.csv --from-traces $extra/$f.toml.traces.csv)
+    fi
     $e calibrate $scenario --set scenario.seed=$seed -j 2 "${from[@]}" "${design[@]}" -o $out/$f.toml
   done
 done
+# Refit once more from the file's own traces (the merged ones for LeNet-5), so that the header's
+# command line is the one --refit repeats.
+[ $refit = 0 ] && exec "$0" --refit "${models[@]}"
+

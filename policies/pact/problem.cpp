@@ -62,6 +62,7 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
   p.level = level;
   p.rounds_left = std::max(0, settings.max_rounds - rounds_played);
 
+  double skew_sum = 0, samples_sum = 0;
   std::vector<ModelCost> costs;
   for (double k : p.keep)
     costs.push_back(
@@ -99,7 +100,11 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
       }
     }
     p.nodes.push_back(std::move(cand));
+    skew_sum += static_cast<double>(v.samples) * v.label_skew, samples_sum += static_cast<double>(v.samples);
   }
+  // The trainer count's exponent for a round of these nodes' mean skew (the loss model's
+  // participation_at): the planner costs every node set at the fleet's mean, not its own.
+  if (samples_sum > 0) p.model.participation_exponent = participation_at(predictor, skew_sum / samples_sum);
   return p;
 }
 

@@ -1,5 +1,6 @@
 #include "simulator/cli/calibrate_command.hpp"
 
+#include "simulator/cli/calibration_fidelity.hpp"
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/learning/model.hpp"
 #include "simulator/scenario/scenario.hpp"
@@ -29,22 +30,30 @@ int calibrate_command(const CalibrateArgs& args) {
       ModelDescriptor model;
       find_model(s.model, model);
       // The design's own round count stays the one given (its long runs read longer).
-      int longest = 0;
-      c = read_traces_csv(args.from_traces, longest);
+      for (const std::string& path : args.from_traces) {
+        int longest = 0;
+        Calibration part = read_traces_csv(path, longest);
+        c.sources.push_back({path, static_cast<int>(part.runs.size())});
+        for (CalibrationRun& r : part.runs)
+          c.runs.push_back(std::move(r));
+      }
       o.runs = static_cast<int>(c.runs.size());
-      fit_calibration(c, model.classes);
+      if (o.folds > o.runs)
+        throw InputError("--folds", fmt::format("{} folds for {} runs: at most one fold per run", o.folds, o.runs));
+      fit_calibration(c, model.classes, o.folds, o.jobs);
     } else {
       c = calibrate(s, o, [](int done, int total) {
         fmt::print(stderr, "\rcalibrating: run {}/{}", done, total);
         if (done == total) fmt::print(stderr, "\n");
       });
     }
-    fmt::print("fit on {} runs: log-loss RMSE {:.4f}\n",
-               fitted_runs(c),
-               c.fit.rmse);
-    fmt::print("held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
+    c.notes = fidelity_notes(args.fidelity, c.fit.model, s.model);
+    for (const std::string& n : c.notes)
+      fmt::print("{}\n", n);
+    fmt::print("fit on {} runs: log-loss RMSE {:.4f}\n", fitted_runs(c), c.fit.rmse);
+    fmt::print("held out ({} folds): mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, "
                "max {:.3f}\n",
-               c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
+               c.folds, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
     // Write beside the target, then rename: a reader never sees half a file.
     const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
     {
@@ -55,7 +64,7 @@ int calibrate_command(const CalibrateArgs& args) {
     // The traces beside it, so that the fit can be redone (--from-traces) without training.
     const std::filesystem::path traces = out.string() + ".traces.csv",
                                 traces_tmp = traces.string() + ".partial";
-    if (args.from_traces.empty()) {
+    if (args.from_traces.size() != 1) {
       std::ofstream(traces_tmp) << traces_csv(c);
       std::filesystem::rename(traces_tmp, traces);
     }

@@ -8,8 +8,11 @@ namespace edgetrain {
 
 struct CalibrateArgs {
   std::string scenario, out;
-  std::string from_traces; // refit these traces instead of training
+  // refit these traces instead of training; several are merged (their runs in turn) and the merged
+  // traces written beside the output
+  std::vector<std::string> from_traces;
   std::vector<std::string> sets;
+  std::vector<std::string> fidelity; // edgetrain fidelity folders whose figures the header reports
   CalibrationOptions options;
   std::string command_line; // recorded in the output file
 };

@@ -133,8 +133,18 @@ int main(int argc, char** argv) {
       ->required();
   cmd_cal->add_option("-o,--out", cal.out, "calibration TOML file to write (the runs' traces go beside it)")
       ->required();
-  cmd_cal->add_option("--from-traces", cal.from_traces,
-                      "refit the traces CSV of an earlier calibration, without training");
+  cmd_cal
+      ->add_option("--from-traces", cal.from_traces,
+                   "refit the traces CSV of an earlier calibration, without training (repeatable: the designs' "
+                   "runs are merged in turn, and the merged traces written beside the output)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_cal
+      ->add_option("--fidelity", cal.fidelity,
+                   "an edgetrain fidelity folder measured on this fit's parameters: its figures go in the header "
+                   "(repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd_cal->add_option("--set", cal.sets, "override a scenario key: key.path=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -147,7 +157,9 @@ int main(int argc, char** argv) {
   cmd_cal->add_option("--nodes", cal.options.nodes, "trainers per run")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  cmd_cal->add_option("--heldout-every", cal.options.heldout_every, "hold out every k-th run from the fit")
+  cmd_cal->add_option("--folds", cal.options.folds,
+                      "cross-validation folds (run i in fold i mod k): each run's held-out error comes from the fit "
+                      "on the other folds")
       ->capture_default_str()
       ->check(CLI::Range(2, 10000));
   cmd_cal->add_option("-j,--jobs", cal.options.jobs, "runs trained at once (0: one per hardware thread)")

@@ -118,7 +118,7 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
   // DISTREAL's devices do.
   static const char* kSpreads[] = {"uniform", "uniform", "first-whole", "last-whole", "per-node"};
   run.spread = run.keep < 1 ? kSpreads[design.below(5)] : "uniform";
-  run.heldout = o.heldout_every > 0 && index % o.heldout_every == o.heldout_every - 1;
+  run.fold = index % o.folds;
   // A run in long_every runs goes long_factor times as far: the floor shows only once curves flatten.
   const int rounds = o.long_every > 0 && index % o.long_every == 0 ? o.rounds * o.long_factor : o.rounds;
 
@@ -150,9 +150,8 @@ CalibrationRun run_one(const Scenario& base, const ModelDescriptor& model, const
 
 Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
                       const std::function<void(int, int)>& progress) {
-  if (o.runs < 2 || o.rounds < 2 || o.nodes < 1 || o.heldout_every < 2 || o.heldout_every > o.runs)
-    throw InputError("calibrate",
-                     "need at least 2 runs of 2 rounds, 1 node, and a held-out run every 2 to runs");
+  if (o.runs < 2 || o.rounds < 2 || o.nodes < 1 || o.folds < 2 || o.folds > o.runs)
+    throw InputError("calibrate", "need at least 2 runs of 2 rounds, 1 node, and 2 folds to as many as runs");
   ModelDescriptor model;
   if (!find_model(s.model, model)) throw InputError(s.where("model.name"), "unknown model " + s.model);
   Calibration cal;
@@ -185,51 +184,97 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   for (std::thread& t : pool)
     t.join();
   if (failure) std::rethrow_exception(failure);
-  fit_calibration(cal, model.classes);
+  fit_calibration(cal, model.classes, o.folds, o.jobs);
   return cal;
 }
 
 int fitted_runs(const Calibration& c) {
-  return static_cast<int>(std::count_if(c.runs.begin(), c.runs.end(),
-                                        [](const CalibrationRun& r) { return !r.heldout && !r.diverged; }));
+  return static_cast<int>(
+      std::count_if(c.runs.begin(), c.runs.end(), [](const CalibrationRun& r) { return !r.diverged; }));
 }
 
-void fit_calibration(Calibration& cal, int classes) {
-  // A run whose loss blew up (too large a step for the data), or more than doubled (one trainer
-  // holding two classes drags the model far from the others' data), is no curve the model can
-  // describe: it is reported and left out.
-  for (CalibrationRun& r : cal.runs)
-    r.diverged = std::any_of(r.trace.loss.begin(), r.trace.loss.end(),
-                             [&](double l) { return !std::isfinite(l) || l > 2 * r.trace.initial_loss; });
-  std::vector<LossTrace> fit_on;
-  for (const CalibrationRun& r : cal.runs)
-    if (!r.heldout && !r.diverged) fit_on.push_back(r.trace);
-  if (fit_on.empty())
-    throw InputError("learning.trained.lr", "every calibration run diverged: lower learning.trained.lr");
-  std::size_t points = 0;
-  for (const LossTrace& t : fit_on)
-    points += t.loss.size();
-  if (points < 24) // twelve parameters: at least two rounds per parameter
-    throw InputError("calibrate", fmt::format("{} fitted rounds are too few to fit the loss model's twelve "
-                                              "parameters: use more runs or rounds",
-                                              points));
+namespace {
+LossModel fit_start(int classes) {
   LossModel start;
   start.initial_loss = std::log(static_cast<double>(classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
   start.tail_exponent = 1.0;
   start.skew_floor = 0.3; // off zero: a log-scaled parameter cannot leave 0
-  cal.fit = fit_loss_model(fit_on, start, classes);
+  return start;
+}
+// The fit of the runs for which `use` holds; too few rounds for twelve parameters is an input error.
+LossFit fit_runs(const Calibration& cal, int classes, const std::function<bool(const CalibrationRun&)>& use,
+                 const std::string& what) {
+  std::vector<LossTrace> fit_on;
+  std::size_t points = 0;
+  for (const CalibrationRun& r : cal.runs)
+    if (!r.diverged && use(r)) fit_on.push_back(r.trace), points += r.trace.loss.size();
+  if (points < 24) // twelve parameters: at least two rounds per parameter
+    throw InputError("calibrate", fmt::format("{} fitted rounds ({}) are too few to fit the loss model's twelve "
+                                              "parameters: use more runs or rounds, or fewer folds",
+                                              points, what));
+  return fit_loss_model(fit_on, fit_start(classes), classes);
+}
+} // namespace
+
+void fit_calibration(Calibration& cal, int classes, int folds, int jobs) {
+  // A run whose loss blew up (too large a step for the data), or more than doubled (one trainer
+  // holding two classes drags the model far from the others' data), is no curve the model can
+  // describe: it is reported and left out.
+  cal.folds = folds;
+  for (std::size_t i = 0; i < cal.runs.size(); ++i) {
+    CalibrationRun& r = cal.runs[i];
+    r.fold = static_cast<int>(i % static_cast<std::size_t>(folds));
+    r.diverged = std::any_of(r.trace.loss.begin(), r.trace.loss.end(),
+                             [&](double l) { return !std::isfinite(l) || l > 2 * r.trace.initial_loss; });
+  }
+  if (fitted_runs(cal) == 0)
+    throw InputError("learning.trained.lr", "every calibration run diverged: lower learning.trained.lr");
+  // The shipped fit (every run) and one per fold (the others), each on its own thread: a fit is a
+  // pure function of its runs, so the result does not depend on the job count.
+  std::vector<LossFit> fits(static_cast<std::size_t>(folds) + 1);
+  std::vector<std::exception_ptr> failed(fits.size());
+  const auto fit_one = [&](std::size_t j) {
+    try {
+      if (j == 0) fits[0] = fit_runs(cal, classes, [](const CalibrationRun&) { return true; }, "all runs");
+      else {
+        const int f = static_cast<int>(j) - 1;
+        fits[j] = fit_runs(cal, classes, [f](const CalibrationRun& r) { return r.fold != f; },
+                           fmt::format("without fold {}", f));
+      }
+    } catch (...) {
+      failed[j] = std::current_exception();
+    }
+  };
+  const std::size_t threads =
+      std::clamp<std::size_t>(jobs > 0 ? static_cast<std::size_t>(jobs) : std::thread::hardware_concurrency(), 1,
+                              fits.size());
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t j; (j = next++) < fits.size();)
+      fit_one(j);
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool)
+    t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
+  cal.fit = fits[0];
   double abs_sum = 0;
   int abs_n = 0;
   std::vector<double> rtt;
   for (CalibrationRun& r : cal.runs) {
     r.predicted = predict(cal.fit.model, r.trace);
-    if (!r.heldout || r.diverged) continue;
-    for (std::size_t k = 0; k < r.predicted.size(); ++k)
-      abs_sum += std::abs(r.predicted[k] - r.trace.loss[k]), ++abs_n;
+    r.heldout = predict(fits[static_cast<std::size_t>(r.fold) + 1].model, r.trace);
+    if (r.diverged) continue;
+    for (std::size_t k = 0; k < r.heldout.size(); ++k)
+      abs_sum += std::abs(r.heldout[k] - r.trace.loss[k]), ++abs_n;
     const double target = Calibration::target_of(r.trace);
     r.rounds_observed = rounds_to(r.trace.loss, target);
-    r.rounds_predicted = rounds_to(r.predicted, target);
+    r.rounds_predicted = rounds_to(r.heldout, target);
     // A prediction that never reaches the target counts as one round past the run's horizon.
     const int predicted =
         r.rounds_predicted > 0 ? r.rounds_predicted : static_cast<int>(r.trace.loss.size()) + 1;
@@ -257,7 +302,12 @@ const char* mode_name(Compression::Mode m) {
 
 namespace {
 // Form 3: the keep's spread, each trainer's per-layer keeps and label mix (';'-separated).
-const char* kTracesHeader = "run,split,keep,mode,spread,participation,samples_per_node,local_steps,batch,heldout,"
+// Column 9 was `heldout` (one run in k held out) before the folds; it is read either way and not used
+// (a refit sets the folds anew).
+const char* kTracesHeader = "run,split,keep,mode,spread,participation,samples_per_node,local_steps,batch,fold,"
+                            "initial_loss,round,loss,accuracy,samples_processed,own_samples,trainer_keep,"
+                            "label_skew,layer_keep,label_mix";
+const char* kTracesHeaderHeldout = "run,split,keep,mode,spread,participation,samples_per_node,local_steps,batch,heldout,"
                             "initial_loss,round,loss,accuracy,samples_processed,own_samples,trainer_keep,"
                             "label_skew,layer_keep,label_mix";
 const char* kTracesHeader2 = "run,split,keep,mode,participation,samples_per_node,local_steps,batch,heldout,"
@@ -299,7 +349,7 @@ std::string traces_csv(const Calibration& c) {
       for (const Contribution& x : r.trace.rounds[k])
         out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, r.split, r.keep,
                            mode_name(r.mode), r.spread, r.participation, r.samples_per_node, r.local_steps,
-                           r.batch, r.heldout ? 1 : 0, r.trace.initial_loss, k + 1, r.trace.loss[k],
+                           r.batch, r.fold, r.trace.initial_loss, k + 1, r.trace.loss[k],
                            r.trace.accuracy[k], x.samples_processed, x.own_samples, x.keep, x.label_skew,
                            joined(x.layer_keep), joined(x.label_mix));
   }
@@ -318,7 +368,7 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
   if (line == kTracesHeader2)
     throw InputError(path + ":1", "traces of an older edgetrain (no label mixes or per-layer keeps): they cannot "
                                   "fit this loss model; run edgetrain calibrate without --from-traces");
-  if (line != kTracesHeader) throw InputError(path + ":1", "not a calibration traces file (its header differs)");
+  if (line != kTracesHeader && line != kTracesHeaderHeldout) throw InputError(path + ":1", "not a calibration traces file (its header differs)");
   Calibration c;
   rounds = 0;
   for (int n = 2; std::getline(in, line); ++n) {
@@ -357,7 +407,7 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
         throw InputError(where, fmt::format("mode '{}': expected prune, dropout, nested or submodel", f[3]));
       r.mode = *mode;
       r.samples_per_node = static_cast<std::int64_t>(v[6]), r.local_steps = static_cast<std::int64_t>(v[7]);
-      r.batch = static_cast<std::int64_t>(v[8]), r.heldout = f[9] == "1";
+      r.batch = static_cast<std::int64_t>(v[8]);
       r.trace.initial_loss = v[10];
       c.runs.push_back(r);
     }
@@ -376,58 +426,70 @@ Calibration read_traces_csv(const std::string& path, int& rounds) {
   return c;
 }
 
+std::vector<std::pair<std::string, double>> surrogate_values(const LossModel& m) {
+  return {{"initial_loss", m.initial_loss},
+          {"floor_loss", m.floor_loss},
+          {"compression_floor", m.compression_floor},
+          {"compression_rate", m.compression_rate},
+          {"dropout_rate", m.dropout_rate},
+          {"nested_rate", m.nested_rate},
+          {"submodel_rate", m.submodel_rate},
+          {"plateau", m.plateau},
+          {"samples_scale", m.samples_scale},
+          {"skew_exponent", m.skew_exponent},
+          {"skew_floor", m.skew_floor},
+          {"participation_exponent", m.participation_exponent},
+          {"tail_exponent", m.tail_exponent},
+          {"swing", m.swing},
+          {"swing_skew", m.swing_skew}};
+}
+
 std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,
                              const std::string& command_line) {
   const LossModel& m = c.fit.model;
+  const int diverged = static_cast<int>(c.runs.size()) - fitted_runs(c);
+  std::string sources, notes;
+  for (const std::string& line : c.notes)
+    notes += "# " + line + "\n";
+  for (int first = 0; const Calibration::Source& src : c.sources) {
+    if (c.sources.size() < 2) break;
+    sources += fmt::format("{} runs {}-{} from {}", first ? ";" : "; merged:", first, first + src.runs - 1,
+                           src.traces);
+    first += src.runs;
+  }
   std::string out = fmt::format(
       "# Calibration of the surrogate learning process (learning.surrogate.*), fitted to runs of the\n"
       "# trained process. Made by:\n#   {}\n"
       "# model {}, data set {}, seed {}; each run's sample count, local steps and batch below\n"
-      "# design: {} runs of {} rounds{}, {} trainers; one run in {} held out of the fit\n"
-      "# fit: log-loss RMSE {:.4f} on the {} runs fitted, {} model evaluations\n"
-      "# held out: mean absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max "
-      "{:.3f}\n"
-      "#\n# run  split          keep  mode      spread       particip.  samples  steps  batch  rounds  held-out  "
-      "loss: first  last  fitted last  rounds to target: observed  predicted\n",
-      command_line, s.model, s.data.dataset, s.seed, o.runs,
-      o.rounds,
+      "# design: {} runs of {} rounds{}, {} trainers{}\n"
+      "# fit: log-loss RMSE {:.4f} on all {} runs{}, {} model evaluations\n"
+      "# held out ({} folds, run i in fold i mod {}: each run predicted by the fit on the other folds): mean "
+      "absolute loss error {:.4f}; rounds-to-target relative error median {:.3f}, max {:.3f}\n"
+      "{}#\n# run  split          keep  mode      spread       particip.  samples  steps  batch  rounds  fold      "
+      "loss: first  last  fitted last  held-out last  rounds to target: observed  held out\n",
+      command_line, s.model, s.data.dataset, s.seed, o.runs, o.rounds,
       o.long_every > 0 ? fmt::format(" (one in {} runs {} times as many)", o.long_every, o.long_factor) : "",
-      o.nodes, o.heldout_every, c.fit.rmse,
-      fitted_runs(c),
-      c.fit.evaluations, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
+      o.nodes, sources, c.fit.rmse, fitted_runs(c),
+      diverged > 0 ? fmt::format(" but the {} that diverged", diverged) : "", c.fit.evaluations, c.folds,
+      c.folds, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max, notes);
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const CalibrationRun& r = c.runs[i];
     out += fmt::format(
         "# {:>3}  {:<13} {:>5.2f}  {:<8}  {:<11} {:>10.1f}  {:>7}  {:>5}  {:>5}  {:>6}  {:<8}  {:>11.4f} {:>6.4f} "
-        "{:>12.4f}  {:>26}  {:>9}\n",
+        "{:>12.4f}  {:>13.4f}  {:>26}  {:>8}\n",
         i, r.split, r.keep, r.keep < 1 ? mode_name(r.mode) : "-", r.keep < 1 ? r.spread : "-", r.participation,
         r.samples_per_node, r.local_steps, r.batch, r.trace.loss.size(),
-        r.diverged  ? "diverged"
-        : r.heldout ? "yes"
-                    : "",
-        r.trace.loss.front(), r.trace.loss.back(), r.predicted.empty() ? 0.0 : r.predicted.back(),
-        r.heldout ? std::to_string(r.rounds_observed) : "",
-        !r.heldout ? "" : r.rounds_predicted > 0 ? std::to_string(r.rounds_predicted) : "never");
+        r.diverged ? "diverged" : std::to_string(r.fold), r.trace.loss.front(), r.trace.loss.back(),
+        r.predicted.empty() ? 0.0 : r.predicted.back(), r.heldout.empty() ? 0.0 : r.heldout.back(),
+        r.diverged || r.rounds_observed == 0 ? "" : std::to_string(r.rounds_observed),
+        r.diverged || r.rounds_observed == 0 ? "" : r.rounds_predicted > 0 ? std::to_string(r.rounds_predicted)
+                                                                           : "never");
   }
   // What it was fitted for, read back: a file for another model or data set is refused.
   out += fmt::format("\n[fitted_for]\nmodel = \"{}\"\ndataset = \"{}\"\nform = {}\n", s.model, s.data.dataset,
                      kCalibrationForm);
   out += "\n[learning.surrogate]\n";
-  for (const auto& [key, value] : {std::pair{"initial_loss", m.initial_loss},
-                                   {"floor_loss", m.floor_loss},
-                                   {"compression_floor", m.compression_floor},
-                                   {"compression_rate", m.compression_rate},
-                                   {"dropout_rate", m.dropout_rate},
-                                   {"nested_rate", m.nested_rate},
-                                   {"submodel_rate", m.submodel_rate},
-                                   {"plateau", m.plateau},
-                                   {"samples_scale", m.samples_scale},
-                                   {"skew_exponent", m.skew_exponent},
-                                   {"skew_floor", m.skew_floor},
-                                   {"participation_exponent", m.participation_exponent},
-                                   {"tail_exponent", m.tail_exponent},
-                                   {"swing", m.swing},
-                                   {"swing_skew", m.swing_skew}})
+  for (const auto& [key, value] : surrogate_values(m))
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
   out += fmt::format("accuracy_table = {}\n", value_to_string(Value{m.accuracy_table}));
   return out;

@@ -1,7 +1,9 @@
 #pragma once
 // `edgetrain calibrate`: runs the trained learning process over a design of compression levels
 // (pruning and dropout), participation and data splits, fits the loss model (loss_model.hpp) to
-// the runs it trains on, and measures its error on the runs it holds out.
+// every run, and measures its error by cross-validation: the runs fall into folds, and each run is
+// predicted by the model fitted on the other folds (so every compression mode and split the design
+// holds is in the shipped fit, and every run has an out-of-sample error).
 #include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/loss_model.hpp"
 #include "simulator/scenario/scenario.hpp"
@@ -9,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <utility>
 
 namespace edgetrain {
 
@@ -30,7 +33,7 @@ struct CalibrationOptions {
   int runs = 24;         // design points
   int rounds = 25;       // rounds per run
   int nodes = 10;        // trainers per run
-  int heldout_every = 4; // every k-th run is held out of the fit
+  int folds = 4;         // run i is in fold i mod folds
   std::int64_t eval_samples = 1000;
   int long_every = 8;  // every k-th run (from the first) goes long_factor times as many rounds; 0: none
   int long_factor = 4;
@@ -44,20 +47,28 @@ struct CalibrationRun { // one design point
   Compression::Mode mode = Compression::Mode::Prune;
   double participation = 1;
   std::int64_t samples_per_node = 600, local_steps = 20, batch = 32;
-  bool heldout = false;
+  int fold = 0;
   bool diverged = false; // its loss blew up: left out of the fit and of the errors
   LossTrace trace;
-  std::vector<double> predicted;                 // by the fitted model
-  int rounds_observed = 0, rounds_predicted = 0; // to the run's target (held-out runs)
+  std::vector<double> predicted;                 // by the model fitted on every run
+  std::vector<double> heldout;                   // by the model fitted on the other folds
+  int rounds_observed = 0, rounds_predicted = 0; // to the run's target (rounds_predicted: held out)
 };
 
 struct Calibration {
   LossFit fit;
   std::vector<CalibrationRun> runs;
-  double heldout_mae = 0;        // mean absolute loss error over held-out rounds
-  double heldout_rtt_median = 0; // median relative error of rounds-to-target
+  struct Source {
+    std::string traces;
+    int runs = 0;
+  };
+  std::vector<Source> sources; // the traces files its runs were read from, in turn (none: trained here)
+  std::vector<std::string> notes; // more header lines (its fidelity on campaigns)
+  int folds = 4;
+  double heldout_mae = 0;        // mean absolute loss error of the held-out predictions, every round
+  double heldout_rtt_median = 0; // median relative error of rounds-to-target, held out
   double heldout_rtt_max = 0;
-  // A held-out run's target: three quarters of the way from its initial to its final loss.
+  // A run's target: three quarters of the way from its initial to its final loss.
   static double target_of(const LossTrace& t);
 };
 
@@ -65,10 +76,12 @@ struct Calibration {
 Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
                       const std::function<void(int, int)>& progress = {});
 
-// Fits the loss model to a calibration's runs (all but the held-out and diverged ones) and fills in
-// the held-out errors (a prediction that never reaches a target counts as one round past its run).
-void fit_calibration(Calibration& c, int classes);
-// The runs the fit used: neither held out nor diverged.
+// Fits the loss model to a calibration's runs (all but the diverged ones), then once per fold to the
+// other folds' runs, and fills in the held-out errors (a prediction that never reaches a target
+// counts as one round past its run). `jobs` fits run at once (0: one per hardware thread). Throws
+// InputError when a fit would have too few rounds for its parameters.
+void fit_calibration(Calibration& c, int classes, int folds, int jobs = 0);
+// The runs the fit used: those that did not diverge.
 int fitted_runs(const Calibration& c);
 
 // The runs' traces as CSV, a row per trainer per round (what `--from-traces` reads back), and the
@@ -78,6 +91,8 @@ const char* mode_name(Compression::Mode m);
 std::string traces_csv(const Calibration& c);
 Calibration read_traces_csv(const std::string& path, int& rounds);
 
+// The fitted learning.surrogate.* numbers, as a calibration file holds them (accuracy_table aside).
+std::vector<std::pair<std::string, double>> surrogate_values(const LossModel& m);
 // The calibration as a TOML file: the fitted learning.surrogate.* keys, preceded by comments with
 // the command line, the design and the errors.
 std::string calibration_toml(const Calibration& c, const Scenario& s, const CalibrationOptions& o,

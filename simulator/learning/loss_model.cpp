@@ -42,6 +42,10 @@ double trainer_value(const LossModel& m, double samples_processed, double own_sa
   return keep_discount(keep, mode_rate(m, mode)) * distinct * skew_factor(m, label_skew);
 }
 
+double participation_at(const LossModel& m, double mean_skew) {
+  return m.participation_exponent * std::clamp(mean_skew, 0.0, 1.0);
+}
+
 double round_rate(const LossModel& m, double value_sum, int trainers) {
   if (trainers <= 0) return 0;
   return value_sum / m.samples_scale * std::pow(trainers, m.participation_exponent - 1.0);
@@ -97,18 +101,41 @@ double weighted_keep(const LossModel& m, const Contribution& c) {
 struct Covered {
   double keep, value;
 };
-// The integral over one layer's units of V(u) N(u)^(beta - 1) (see the header): `spread_v` and
-// `spread_n` are what the trainers covering every unit alike add (Prune, Dropout, Submodel),
-// `nested` the trainers that cover [0, keep).
-double layer_integral(double spread_v, double spread_n, std::vector<Covered>& nested, double beta) {
+// What the trainers that cover a unit at random (Prune, Dropout, Submodel) send: `value` is the sum
+// of v_i a_i of those whose own share n_i of the unit's senders is `count` (1, or a Submodel keep).
+struct Spread {
+  double count, value;
+};
+// The integral over one layer's units of V(u) N(u)^(beta - 1) (see the header): `spread` what the
+// trainers covering every unit alike add, `nested` the trainers that cover [0, keep). A trainer
+// that has the unit shares it with the others' expected count: for a unit in an interval that m
+// nested trainers cover, its term is v_i a_i (1 + m + S - n_i)^(beta - 1), S the spread trainers'
+// sum of n_i. Exact for one trainer (a lone Submodel trainer's unit is averaged over itself, not
+// over its keep of one) and as trainers grow many; under it, units few trainers have are not
+// counted as covered more often than they are.
+double layer_integral(std::vector<Spread>& spread, std::vector<Covered>& nested, double beta) {
   std::sort(nested.begin(), nested.end(), [](const Covered& x, const Covered& y) { return x.keep > y.keep; });
-  const auto term = [beta](double v, double n) { return n > 0 ? v * std::pow(n, beta - 1.0) : 0.0; };
-  double sum = 0, v = spread_v, n = spread_n, upper = 1.0;
-  for (const Covered& c : nested) {
-    sum += (upper - c.keep) * term(v, n); // units above this keep: covered by the larger ones
-    v += c.value, n += 1, upper = c.keep;
+  std::sort(spread.begin(), spread.end(), [](const Spread& x, const Spread& y) { return x.count < y.count; });
+  double s_sum = 0; // merged by count: a round's Submodel trainers mostly share a few keeps
+  std::size_t kept = 0;
+  for (const Spread& t : spread) {
+    s_sum += t.count;
+    if (kept > 0 && spread[kept - 1].count == t.count) spread[kept - 1].value += t.value;
+    else spread[kept++] = t;
   }
-  return sum + upper * term(v, n);
+  spread.resize(kept);
+  const auto at = [&](double nested_v, double m) {
+    double sum = m > 0 ? nested_v * std::pow(m + s_sum, beta - 1.0) : 0.0;
+    for (const Spread& t : spread)
+      sum += t.value * std::pow(1.0 + m + s_sum - t.count, beta - 1.0);
+    return sum;
+  };
+  double sum = 0, v = 0, m = 0, upper = 1.0;
+  for (const Covered& c : nested) {
+    sum += (upper - c.keep) * at(v, m); // units above this keep: covered by the larger ones
+    v += c.value, m += 1, upper = c.keep;
+  }
+  return sum + upper * at(v, m);
 }
 // The share of the model (layer-weighted) that the round's nested sub-models reach: in each layer,
 // the largest keep among them. Units above it stay at their initial weights in the global model,
@@ -150,24 +177,31 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
   const double skew = m.skew_floor > 0 ? union_skew(round, weight_of) : 0.0;
   if (floor) *floor = round_floor(m, pruned_sum / c_sum, skew);
   const std::size_t layers = std::max<std::size_t>(1, m.layer_weight.size());
+  double skew_mean = 0;
+  for (std::size_t i = 0; i < round.size(); ++i)
+    skew_mean += weight_of[i] * round[i].label_skew;
+  const double beta = participation_at(m, skew_mean / c_sum);
   double rate = 0;
   std::vector<Covered> nested;
+  std::vector<Spread> spread;
   for (std::size_t l = 0; l < layers; ++l) {
-    double spread_v = 0, spread_n = 0;
-    nested.clear();
+    spread.clear(), nested.clear();
     for (std::size_t i = 0; i < round.size(); ++i) {
       const Contribution& c = round[i];
       if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
       const double k = std::clamp(keep_in(c, l), 0.0, 1.0);
       switch (c.mode) {
-      case Compression::Mode::Prune: spread_v += value[i], spread_n += 1; break;
+      case Compression::Mode::Prune: spread.push_back({1.0, value[i]}); break;
       case Compression::Mode::Nested: nested.push_back({k, value[i]}); break;
-      case Compression::Mode::Dropout:
-      case Compression::Mode::Submodel: spread_v += k * value[i], spread_n += k; break;
+      // Dropout draws the units anew at every step: the trainer updates each of them on a share
+      // keep of its steps and sends them all (they are averaged over every trainer); a Submodel
+      // trainer has a share keep of them for the whole round and sends only those.
+      case Compression::Mode::Dropout: spread.push_back({1.0, k * value[i]}); break;
+      case Compression::Mode::Submodel: spread.push_back({k, k * value[i]}); break;
       }
     }
     const double weight = m.layer_weight.empty() ? 1.0 : m.layer_weight[l];
-    rate += weight * layer_integral(spread_v, spread_n, nested, m.participation_exponent);
+    rate += weight * layer_integral(spread, nested, beta);
   }
   return loss_step(m, loss, rate / m.samples_scale * noise, pruned_sum / c_sum, skew);
 }

@@ -23,8 +23,8 @@
 //     C    = sum c_i,  p = sum c_i p_i / C,  H = sum c_i h_i / C
 //     U    = the total-variation distance from uniform of the round's union mix sum c_i q_i / C
 //     F    = floor_loss + compression_floor (1 - p) + skew_floor U
-//     rate = (1 / samples_scale) x n^(participation_exponent - 1)
-//            x sum c_i (1 - h_i)^skew_exponent [x noise]
+//     rate = (1 / samples_scale) x n^(b - 1) x sum c_i (1 - h_i)^skew_exponent [x noise]
+//     b    = participation_exponent x H
 //     g    = (L - F) / (initial_loss - F)
 //     L'   = F + (L - F) exp(-rate x g^tail_exponent x (1 - plateau x g))
 // Label skew acts twice. A trainer's own skew h_i makes its update drift from the others' (the
@@ -36,21 +36,32 @@
 // tail_exponent 0 is the geometric decay of the PL bound; towards 1 the decay slows as the gap
 // closes, like the O(1/t) bounds of general smooth SGD (for a small rate per round the gap then
 // falls as 1 / (1 + rate t)), which is what trained curves show after their first rounds.
-// With participation_exponent 1 the rate is C / samples_scale: every sample counts the same
-// wherever it was processed.
+// Participation (form 4). With b = 0 the rate is the trainers' mean value: FedAvg averages updates,
+// so on IID data ten trainers of 20 steps go about as far per round as one (averaging only lowers
+// the update's variance), as trained LeNet-5 runs show (10 IID trainers of 10 steps: 27 rounds to a
+// loss of 0.6; one of 20 steps: 19). On label-skewed data each trainer's update drifts towards its
+// own classes and averaging more of them cancels the drift: b grows with the round's mean skew H,
+// up to b = 1 (every sample counts the same wherever it was processed) at participation_exponent 1
+// and full skew. One exponent for both (form 3) was pulled up by the skewed runs (0.78 on 85
+// LeNet-5 runs) and made IID FedAvg 2.5 times too fast.
 // plateau 0 is none; towards 1 the first rounds barely move the loss (small initial weights: the
 // gradients grow only once the loss has started to fall), as heavily compressed and non-IID
 // trained runs show.
-// Coverage. Within a layer, unit u in [0, 1) (its position in the layer's width) is trained by a
-// trainer with probability a_i(u): 1 under Prune (the trainer trains all its pruned model),
-// 1[u < k_il] under Nested (always the first units), k_il under Dropout and Submodel (units drawn
-// at random). The rate sums over layers l, with weights w_l, the integral over the layer's units of
-//     V_l(u) N_l(u)^(participation_exponent - 1),   V_l(u) = sum_i v_i a_i(u),  N_l(u) = sum_i a_i(u)
-// (v_i = c_i (1 - h_i)^skew_exponent, c_i discounted by the trainer's weighted mean keep):
-// with whole models it is the formula above; with participation_exponent below 1 the units many
-// trainers cover are worth less each, so a HeteroFL round where strong nodes train the whole model
-// loses little to its weak nodes' sub-models, and random sub-models, spread over the layer, lose
-// less than nested ones of the same size.
+// Coverage. Within a layer, unit u in [0, 1) (its position in the layer's width) gets from trainer
+// i a share a_i(u) of its update, and is averaged over the n_i(u) trainers that send it: a = n = 1
+// under Prune (the trainer trains all its pruned model); a = n = 1[u < k_il] under Nested (always
+// the first units); a = n = k_il under Submodel (a random share of the units, fixed for the round,
+// as in Federated Dropout); a = k_il, n = 1 under Dropout (units drawn anew at every step, so each
+// is updated on a share k_il of the steps, and every unit is sent). The rate sums over layers l,
+// with weights w_l, the integral over the layer's units of
+//     sum_i v_i a_i(u) (1 + N_l(u) - n_i(u))^(b - 1),   N_l(u) = sum_i n_i(u)
+// (v_i = c_i (1 - h_i)^skew_exponent, c_i discounted by the trainer's weighted mean keep): the
+// unit's update from i is averaged with those of the others expected to send it too, so a lone
+// trainer's is averaged over itself, and a unit few random sub-models reach is not counted as
+// covered more often than it is. With whole models it is the formula above; with b below 1 the
+// units many trainers cover are worth less each, so a HeteroFL round where strong nodes train the
+// whole model loses little to its weak nodes' sub-models, and random sub-models, spread over the
+// layer, lose less than nested ones of the same size.
 // Swings: the loss a round reports is F + (L - F) exp(s z - s^2 / 2), z standard normal drawn every
 // round, s = swing + swing_skew x H / sqrt(n): non-IID rounds of few trainers jump about their
 // trend (and the run's state L goes on along it).
@@ -124,7 +135,11 @@ double accuracy_of(const LossModel& m, double loss, int classes);
 // c_i (1 - h_i)^skew_exponent: one trainer's share of the round's rate numerator.
 double trainer_value(const LossModel& m, double samples_processed, double own_samples, double keep,
                      double label_skew, Compression::Mode mode = Compression::Mode::Prune);
-// (sum of values / samples_scale) x n^(participation_exponent - 1).
+// The exponent of the trainer count in a round whose trainers' mean label skew is `mean_skew`:
+// participation_exponent x mean_skew (see the header).
+double participation_at(const LossModel& m, double mean_skew);
+// (sum of values / samples_scale) x n^(participation_exponent - 1): planners pass a model whose
+// participation_exponent is already participation_at() their round's skew.
 double round_rate(const LossModel& m, double value_sum, int trainers);
 // L' from L at a given rate, the floor set by the pruned keep fraction p (1: not pruned) and the
 // round's union label skew U (0: its trainers' data together cover the classes evenly).

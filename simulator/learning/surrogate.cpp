@@ -145,8 +145,9 @@ LearningInfo surrogate_learning_info() {
           key_float("skew_floor", 0, 0, 1e3, "",
                     "floor rise per unit of the round's union label skew (its trainers' data together)"),
           key_float("participation_exponent", 1, 0, 1, "",
-                    "progress grows as (trainers)^this at equal samples per trainer (1: every sample counts "
-                    "the same)"),
+                    "progress grows as (trainers)^(this x the round's mean label skew) at equal samples per "
+                    "trainer (0 or IID: the trainers' mean, as FedAvg averages them; 1 and fully skewed: "
+                    "every sample counts the same)"),
           key_float("tail_exponent", 0, 0, 10, "",
                     "0: geometric decay to the floor; larger: slower as the gap closes (O(1/t)-like)"),
           key_float("swing", 0, 0, 1, "", "sigma of a round's lognormal swing of the loss gap about its trend"),
