@@ -1,0 +1,71 @@
+// `edgetrain calibrate --fidelity DIR`: the header line read off a fidelity folder, and folders
+// measured on other parameters, another model or no completed run refused.
+#include "simulator/cli/calibration_fidelity.hpp"
+#include "simulator/common/error.hpp"
+#include "simulator/learning/calibrate.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+using namespace edgetrain;
+using testutil::TempDir;
+
+namespace {
+LossModel fitted() {
+  LossModel m;
+  m.plateau = 0.4, m.samples_scale = 1234.5, m.accuracy_table = {0.9, 0.5, 0.1};
+  return m;
+}
+// A run's resolved.toml with these parameters (what a surrogate run writes).
+std::string resolved(const LossModel& m, const std::string& model = "lenet5") {
+  std::string t = fmt::format("[model]\nname = \"{}\"\n[learning.surrogate]\n", model);
+  for (const auto& [k, v] : surrogate_values(m))
+    t += fmt::format("{} = {}\n", k, v);
+  t += "accuracy_table = [";
+  for (std::size_t i = 0; i < m.accuracy_table.size(); ++i)
+    t += fmt::format("{}{}", i ? ", " : "", m.accuracy_table[i]);
+  return t + "]\n";
+}
+// A fidelity folder of two fast runs (the second failed: not checked) on `m`.
+void folder(const TempDir& d, const LossModel& m, const std::string& model = "lenet5") {
+  d.write("fidelity.json", R"({"fast_process": "surrogate", "campaign": "/x/configs/campaigns/quick.toml",
+    "runs": 12, "kendall_tau_time": 0.4667, "kendall_tau_energy": 0.3333, "kendall_tau_accuracy": 0.2,
+    "trained_split_half_tau_time": 0.6, "trained_split_half_tau_energy": 0.2, "median_rel_error_time": 0.1234,
+    "max_rel_error_time": 0.75, "median_abs_error_accuracy_points": 1.26, "max_abs_error_accuracy_points": 2.3})");
+  d.write("fast/runs.csv", "run,run_id,policy.name,seed,status\n1,aaa,fedavg,1,ok\n2,bbb,fedavg,2,failed\n");
+  d.write("fast/runs/aaa/resolved.toml", resolved(m, model));
+}
+} // namespace
+
+TEST_CASE("calibrate --fidelity: the header line holds the folder's figures") {
+  TempDir d;
+  folder(d, fitted());
+  const std::vector<std::string> notes = fidelity_notes({d.path().string()}, fitted(), "lenet5");
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == "fidelity on quick (12 pairs, worst group): tau time 0.47, energy 0.33, final accuracy 0.20 "
+                    "(training against itself, seed halves: 0.60, 0.20); time to target error median 12% "
+                    "(max 75%); final accuracy error 1.3 (2.3) points");
+}
+
+TEST_CASE("calibrate --fidelity error: other parameters, another model, no completed run, not a folder") {
+  TempDir d;
+  LossModel other = fitted();
+  other.plateau = 0.5; // one parameter off: the folder measured another fit
+  folder(d, other);
+  CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"),
+                    doctest::Contains("learning.surrogate.plateau: 0.5 there, 0.4 in this fit"));
+  other = fitted();
+  other.accuracy_table.back() = 0.2;
+  folder(d, other);
+  CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"), doctest::Contains("accuracy_table"));
+  folder(d, fitted(), "mlp");
+  CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"),
+                    doctest::Contains("model.name: the campaign trains 'mlp', this fit is for 'lenet5'"));
+  folder(d, fitted());
+  d.write("fast/runs.csv", "run,run_id,policy.name,seed,status\n1,aaa,fedavg,1,failed\n");
+  CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"),
+                    doctest::Contains("no completed fast run"));
+  CHECK_THROWS_AS(fidelity_notes({(d.path() / "nothing").string()}, fitted(), "lenet5"), InputError);
+}
