@@ -71,7 +71,7 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   TempDir d;
   d.write("s.toml", scenario("calibration = \"cal.toml\"\n"));
   const std::string head = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\n";
-  d.write("cal.toml", head + "form = 4\n[learning.surrogate]\nskew_floor = 0.7\naccuracy_table = [0.9, 0.5, 0.1]\n");
+  d.write("cal.toml", head + "form = 5\n[learning.surrogate]\nskew_floor = 0.7\naccuracy_table = [0.9, 0.5, 0.1]\n");
   Scenario s = load_scenario(d.path() / "s.toml");
   CHECK(param(s, "skew_floor") == 0.7);
   CHECK(s.learning_params.numbers("accuracy_table") == std::vector<double>{0.9, 0.5, 0.1});
@@ -79,12 +79,13 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   d.write("cal.toml", head + "[learning.surrogate]\ncompression_rate = 1.7\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
                        doctest::Contains("cal.toml:1:1: fitted_for.form: fitted to loss-model form 1, older than "
-                                         "this edgetrain's 4: refit it"),
+                                         "this edgetrain's 5: refit it"),
                        InputError);
-  d.write("cal.toml", head + "form = 3\n[learning.surrogate]\ncompression_rate = 1.7\n");
-  CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
-                       doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 3, older"),
-                       InputError);
+  for (const char* older : {"3", "4"}) { // one exponent for every trainer count; no skew_shape
+    d.write("cal.toml", head + "form = " + older + "\n[learning.surrogate]\ncompression_rate = 1.7\n");
+    const std::string expected = std::string("cal.toml:4:8: fitted_for.form: fitted to loss-model form ") + older + ", older";
+    CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains(expected.c_str()), InputError);
+  }
   d.write("cal.toml", head + "form = 2\n[learning.surrogate]\ncompression_rate = 1.7\n");
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"),
                        doctest::Contains("cal.toml:4:8: fitted_for.form: fitted to loss-model form 2, older"),
@@ -97,7 +98,7 @@ TEST_CASE("calibration: a file of this loss-model form is read, an older or a ne
   CHECK_THROWS_WITH_AS(load_scenario(d.path() / "s.toml"), doctest::Contains("fitted_for.form: expected a positive"),
                        InputError);
   // An accuracy table that rises as the loss rises is no accuracy map.
-  d.write("cal.toml", head + "form = 4\n[learning.surrogate]\naccuracy_table = [0.5, 0.9, 0.1]\n");
+  d.write("cal.toml", head + "form = 5\n[learning.surrogate]\naccuracy_table = [0.5, 0.9, 0.1]\n");
   const auto rising = testutil::run_edgetrain("run s.toml --out o --no-progress", d.path());
   CHECK(rising.code == 2);
   CHECK(rising.err.find("accuracy_table: needs two values or more, none above the one before") != std::string::npos);

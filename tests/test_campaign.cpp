@@ -436,3 +436,22 @@ TEST_CASE("campaign: a run's id ignores another learning process's keys, not its
   CHECK(with_file("trained", "cal-a.toml") == with_file("trained", "cal-b.toml"));
   CHECK(with_file("surrogate", "cal-a.toml") != with_file("surrogate", "cal-b.toml"));
 }
+
+TEST_CASE("campaign: a run's id ignores another policy's keys and predictor file, not its own") {
+  TempDir d;
+  const std::string shipped = testutil::read(testutil::source_dir() / "configs/predictors/lenet5-fashion-mnist.toml");
+  d.write("pred-a.toml", shipped);
+  d.write("pred-b.toml", shipped + "\n# refitted\n");
+  const auto id = [&](const std::string& policy, const std::string& set) {
+    const auto f = d.write("c.toml", campaign(fmt::format("\"policy.name\" = \"{}\"\n{}\n", policy, set), "[1]"));
+    return expand_campaign(load_campaign(f)).at(0).id;
+  };
+  const auto pred = [&](const std::string& file) {
+    return fmt::format("\"policy.pact.predictor\" = \"{}\"", (d.path() / file).string());
+  };
+  CHECK(id("fedavg", pred("pred-a.toml")) == id("fedavg", pred("pred-b.toml"))); // FedAvg reads no predictor
+  CHECK(id("fedavg", "\"policy.pact.slots\" = 100") == id("fedavg", "\"policy.pact.slots\" = 200"));
+  CHECK(id("pact", pred("pred-a.toml")) != id("pact", pred("pred-b.toml"))); // PACT plans with it
+  CHECK(id("pact", "\"policy.pact.slots\" = 100") != id("pact", "\"policy.pact.slots\" = 200"));
+  CHECK(id("fedavg", "") != id("pact", ""));
+}

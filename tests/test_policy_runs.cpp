@@ -300,7 +300,7 @@ TEST_CASE("predictor: oracle is labelled an upper bound, and refused under the t
 TEST_CASE("predictor error: a missing, malformed or other model's file, at its line, nothing written") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  const std::string fitted = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 4\n";
+  const std::string fitted = "[fitted_for]\nmodel = \"lenet5\"\ndataset = \"fashion-mnist\"\nform = 5\n";
   d.write("bad.toml", fitted + "[learning.surrogate]\nfloor_loss = \"low\"\n");
   d.write("nofit.toml", "[learning.surrogate]\nfloor_loss = 0.3\n");
   d.write("table.toml", "fitted_for = \"lenet5\"\n[learning.surrogate]\nfloor_loss = 0.3\n");

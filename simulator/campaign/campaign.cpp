@@ -260,9 +260,13 @@ std::vector<CampaignRun> expand_campaign(const Campaign& c) {
       files.insert(files.end(), s.traces.begin(), s.traces.end());
       bool shipped = false; // a planner's predictor "auto": the shipped file for the model
       // Another learning process's keys decide nothing: a trained run keeps its id when the
-      // surrogate's calibration changes (fidelity studies reuse their trained runs).
-      const std::string own = "learning." + s.learning + ".";
+      // surrogate's calibration changes (fidelity studies reuse their trained runs). Nor do another
+      // policy's (a policy reads its own table only): a FedAvg run keeps its id when a planner's
+      // shipped predictor is refitted.
+      const std::string own = "learning." + s.learning + ".", own_policy = "policy." + s.policy + ".";
       const auto unused = [&](const std::string& key) {
+        if (key.rfind("policy.", 0) == 0)
+          return key.find('.', 7) != std::string::npos && key.rfind(own_policy, 0) != 0;
         return key.rfind("learning.", 0) == 0 && key.rfind(own, 0) != 0 && key != "learning.process";
       };
       for (const auto& [key, value] : s.resolved)

@@ -437,6 +437,7 @@ std::vector<std::pair<std::string, double>> surrogate_values(const LossModel& m)
           {"plateau", m.plateau},
           {"samples_scale", m.samples_scale},
           {"skew_exponent", m.skew_exponent},
+          {"skew_shape", m.skew_shape},
           {"skew_floor", m.skew_floor},
           {"participation_exponent", m.participation_exponent},
           {"tail_exponent", m.tail_exponent},

@@ -100,6 +100,7 @@ LossModel surrogate_model(const Params& p, int classes) {
   m.plateau = p.number("plateau");
   m.samples_scale = p.number("samples_scale");
   m.skew_exponent = p.number("skew_exponent");
+  m.skew_shape = p.number("skew_shape");
   m.skew_floor = p.number("skew_floor");
   m.participation_exponent = p.number("participation_exponent");
   m.tail_exponent = p.number("tail_exponent");
@@ -142,6 +143,8 @@ LearningInfo surrogate_learning_info() {
                     "distinct samples that cut the gap to the floor by a factor e", true),
           key_float("skew_exponent", 0.7, 0, 20, "",
                     "a trainer's update counts (1 - its label skew)^this: drift from the others' updates"),
+          key_float("skew_shape", 1, 0.1, 10, "",
+                    "above 1, moderate label skews cost far less than extreme ones: (1 - skew^this)^skew_exponent"),
           key_float("skew_floor", 0, 0, 1e3, "",
                     "floor rise per unit of the round's union label skew (its trainers' data together)"),
           key_float("participation_exponent", 1, 0, 1, "",

@@ -84,9 +84,10 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<Over
 
 // The loss model's form a calibration file is fitted to ([fitted_for] form, written by edgetrain
 // calibrate). Form 3 made label skew a power and added the union-skew floor and the accuracy
-// table; form 4 makes the trainer count's exponent grow with the round's label skew: a file of an
-// older or a newer form is refused (refit it: edgetrain calibrate).
-constexpr std::int64_t kCalibrationForm = 4;
+// table; form 4 makes the trainer count's exponent grow with the round's label skew; form 5 adds
+// skew_shape, so that moderate skews can cost far less than extreme ones: a file of an older or a
+// newer form is refused (refit it: edgetrain calibrate).
+constexpr std::int64_t kCalibrationForm = 5;
 
 // A calibration file's learning.surrogate.* parameters (the defaults for those it does not set),
 // checked like a scenario; InputError at "shown:line:col" when malformed, without a [fitted_for]
