@@ -8,14 +8,25 @@
 # surrogate calibration adds a second design of 64 runs (seed 3, some 30 minutes) and fits the 96
 # runs merged (their traces, one file, beside it: runs 0-31 seed 1's, 32-95 seed 3's). The
 # small VGG gets a smaller one, since each of its training steps costs some twenty LeNet-5 steps.
-# Usage: tools/calibrate-shipped.sh [--refit] [MODEL...]  (lenet5 mlp vgg-small synthetic; default: all)
-# --refit redoes each fit from the traces beside its file (seconds, no training), with the same
+# Usage: tools/calibrate-shipped.sh [--refit] [--fidelity DIR]... [MODEL...]
+#   (lenet5 mlp vgg-small synthetic; default: all)
+# --refit redoes each fit from the traces beside its file (minutes, no training), with the same
 # design options, so that the file's header still tells the design and seed its runs had.
+# --fidelity DIR puts an `edgetrain fidelity` folder's figures in LeNet-5's surrogate file header
+# (the model the shipped campaigns train); DIR must have been measured on that very fit, so refit
+# first, run the fidelity studies, then refit again with them:
+#   tools/calibrate-shipped.sh --refit lenet5
+#   build/edgetrain fidelity configs/campaigns/quickstart-policies.toml -o results/quickstart-fidelity -j 2
+#   build/edgetrain fidelity configs/campaigns/distreal-heterogeneity.toml -o results/distreal-het-fidelity -j 2
+#   tools/calibrate-shipped.sh --refit --fidelity results/quickstart-fidelity \
+#     --fidelity results/distreal-het-fidelity lenet5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 e=build/edgetrain
 refit=0
 [ "${1:-}" = --refit ] && refit=1 && shift
+fidelity=()
+while [ "${1:-}" = --fidelity ]; do fidelity+=(--fidelity "$2"); shift 2; done
 models=("$@")
 [ ${#models[@]} = 0 ] && models=(lenet5 mlp vgg-small synthetic)
 for seed in 1 2; do
@@ -39,7 +50,9 @@ for seed in 1 2; do
       $e calibrate $scenario --set scenario.seed=1 -j 2 "${design[@]}" -o $extra/seed1.toml
       from=(--from-traces $extra/seed1.toml.traces.csv --from-traces $extra/$f.toml.traces.csv)
     fi
-    $e calibrate $scenario --set scenario.seed=$seed -j 2 "${from[@]}" "${design[@]}" -o $out/$f.toml
+    notes=()
+    [ $m = lenet5 ] && [ $seed = 1 ] && notes=("${fidelity[@]}")
+    $e calibrate $scenario --set scenario.seed=$seed -j 2 "${from[@]}" "${design[@]}" "${notes[@]}" -o $out/$f.toml
   done
 done
 # Refit once more from the file's own traces (the merged ones for LeNet-5), so that the header's
