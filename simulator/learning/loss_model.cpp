@@ -102,22 +102,25 @@ double weighted_keep(const LossModel& m, const Contribution& c) {
 struct Covered {
   double keep, value;
 };
-// What the trainers that cover a unit at random (Prune, Dropout, Submodel) send: `value` is the sum
-// of v_i a_i of those whose own share n_i of the unit's senders is `count` (1, or a Submodel keep).
+// What the Submodel trainers of a layer send: `value` is the sum of v_i a_i of those whose own share
+// n_i of the unit's senders (their keep in the layer) is `count`.
 struct Spread {
   double count, value;
 };
-// The integral over one layer's units of V(u) N(u)^(beta - 1) (see the header): `spread` what the
-// trainers covering every unit alike add, `nested` the trainers that cover [0, keep). A trainer
-// that has the unit shares it with the others' expected count: for a unit in an interval that m
-// nested trainers cover, its term is v_i a_i (1 + m + S - n_i)^(beta - 1), S the spread trainers'
-// sum of n_i. Exact for one trainer (a lone Submodel trainer's unit is averaged over itself, not
-// over its keep of one) and as trainers grow many; under it, units few trainers have are not
-// counted as covered more often than they are.
-double layer_integral(std::vector<Spread>& spread, std::vector<Covered>& nested, double beta) {
+// The integral over one layer's units of V(u) N(u)^(beta - 1) (see the header). The trainers that
+// cover every unit alike are `whole` (the summed value of the Prune and Dropout ones, whose count
+// is 1, kept apart so that only Submodel trainers need sorting), `whole_n` (their number) and
+// `spread` (the Submodel ones); `nested` the trainers that cover [0, keep). A trainer that has the
+// unit shares it with the others' expected count: for a unit in an interval that m nested trainers
+// cover, its term is v_i a_i (1 + m + S - n_i)^(beta - 1), S the spread trainers' sum of n_i.
+// Exact for one trainer (a lone Submodel trainer's unit is averaged over itself, not over its keep
+// of one) and as trainers grow many; under it, units few trainers have are not counted as covered
+// more often than they are.
+double layer_integral(double whole, double whole_n, std::vector<Spread>& spread, std::vector<Covered>& nested,
+                      double beta) {
   std::sort(nested.begin(), nested.end(), [](const Covered& x, const Covered& y) { return x.keep > y.keep; });
   std::sort(spread.begin(), spread.end(), [](const Spread& x, const Spread& y) { return x.count < y.count; });
-  double s_sum = 0; // merged by count: a round's Submodel trainers mostly share a few keeps
+  double s_sum = whole_n; // merged by count: a round's Submodel trainers mostly share a few keeps
   std::size_t kept = 0;
   for (const Spread& t : spread) {
     s_sum += t.count;
@@ -127,13 +130,16 @@ double layer_integral(std::vector<Spread>& spread, std::vector<Covered>& nested,
   spread.resize(kept);
   const auto at = [&](double nested_v, double m) {
     double sum = m > 0 ? nested_v * std::pow(m + s_sum, beta - 1.0) : 0.0;
+    if (whole > 0) sum += whole * std::pow(m + s_sum, beta - 1.0);
     for (const Spread& t : spread)
       sum += t.value * std::pow(1.0 + m + s_sum - t.count, beta - 1.0);
     return sum;
   };
   double sum = 0, v = 0, m = 0, upper = 1.0;
   for (const Covered& c : nested) {
-    sum += (upper - c.keep) * at(v, m); // units above this keep: covered by the larger ones
+    // units above this keep: covered by the larger ones (none when keeps repeat, as HeteroFL's few
+    // levels do: no term to work out)
+    if (upper > c.keep) sum += (upper - c.keep) * at(v, m);
     v += c.value, m += 1, upper = c.keep;
   }
   return sum + upper * at(v, m);
@@ -187,22 +193,23 @@ double next_loss(const LossModel& m, double loss, const std::vector<Contribution
   std::vector<Spread> spread;
   for (std::size_t l = 0; l < layers; ++l) {
     spread.clear(), nested.clear();
+    double whole = 0, whole_n = 0;
     for (std::size_t i = 0; i < round.size(); ++i) {
       const Contribution& c = round[i];
       if (c.samples_processed <= 0 || c.own_samples <= 0) continue;
       const double k = std::clamp(keep_in(c, l), 0.0, 1.0);
       switch (c.mode) {
-      case Compression::Mode::Prune: spread.push_back({1.0, value[i]}); break;
+      case Compression::Mode::Prune: whole += value[i], whole_n += 1; break;
       case Compression::Mode::Nested: nested.push_back({k, value[i]}); break;
       // Dropout draws the units anew at every step: the trainer updates each of them on a share
       // keep of its steps and sends them all (they are averaged over every trainer); a Submodel
       // trainer has a share keep of them for the whole round and sends only those.
-      case Compression::Mode::Dropout: spread.push_back({1.0, k * value[i]}); break;
+      case Compression::Mode::Dropout: whole += k * value[i], whole_n += 1; break;
       case Compression::Mode::Submodel: spread.push_back({k, k * value[i]}); break;
       }
     }
     const double weight = m.layer_weight.empty() ? 1.0 : m.layer_weight[l];
-    rate += weight * layer_integral(spread, nested, beta);
+    rate += weight * layer_integral(whole, whole_n, spread, nested, beta);
   }
   return loss_step(m, loss, rate / m.samples_scale * noise, pruned_sum / c_sum, skew);
 }

@@ -44,9 +44,15 @@ public:
 
   LearningSnapshot advance(const RoundPlan& plan, const RoundOutcome& outcome) override {
     std::vector<Contribution> round;
-    for (const NodeOutcome& n : outcome.nodes) {
+    round.reserve(outcome.nodes.size());
+    for (std::size_t k = 0; k < outcome.nodes.size(); ++k) {
+      const NodeOutcome& n = outcome.nodes[k];
       if (!n.finished || n.samples_processed <= 0) continue;
-      const auto a = std::find_if(plan.trainers.begin(), plan.trainers.end(),
+      // The outcome lists the aggregator, then the plan's trainers in plan order: look there first
+      // (a search per trainer made a round quadratic in the trainers).
+      auto a = k >= 1 && k - 1 < plan.trainers.size() && plan.trainers[k - 1].node == n.node
+                   ? plan.trainers.begin() + static_cast<std::ptrdiff_t>(k - 1)
+                   : std::find_if(plan.trainers.begin(), plan.trainers.end(),
                                   [&](const Assignment& x) { return x.node == n.node; });
       const std::vector<double>& mix = data_[n.node].label_mix;
       round.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data_[n.node].samples),
