@@ -1,5 +1,9 @@
 #include "policies/pact/feedback.hpp"
 
+#include <Eigen/Core>
+#include <unsupported/Eigen/LevenbergMarquardt>
+#include <unsupported/Eigen/NumericalDiff>
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,17 +46,70 @@ void update_corrections(Corrections& c, const Problem& p, const RoundChoice& pla
         std::max(0.0, (agg + outcome.energy_network_j - link_dynamic) / seconds - private_idle_w);
     c.overhead_w = c.overhead_w < 0 ? observed : 0.5 * (c.overhead_w + observed);
   }
-  // Progress: the rate that explains the observed loss, against the predicted one for the trainers
-  // that finished.
-  const double predicted = p.rate(value, finished);
-  const double floor = p.model.floor_loss + p.model.compression_floor * (1 - p.keep[l]);
-  const double gap = p.loss - floor, initial_gap = p.model.initial_loss - floor;
-  if (finished == 0 || predicted <= 0 || gap <= 0 || initial_gap <= 0) return;
-  const double tail = std::pow(std::min(1.0, gap / initial_gap), p.model.tail_exponent);
-  const double after = loss_after - floor;
-  const double observed =
-      after <= 0 ? 5 * predicted : std::max(0.2 * predicted, -std::log(after / gap) / tail);
-  nudge(c.rate, std::min(observed, 5 * predicted), predicted, 0.05, 20);
+  // Progress: the round as played, and the refit over every round so far.
+  if (finished > 0 && p.loss > 0 && std::isfinite(loss_after))
+    c.progress.push_back({value, finished, p.keep[l], p.loss, loss_after});
+  refit_progress(c, p.prior);
+}
+
+namespace {
+struct ProgressResiduals : Eigen::DenseFunctor<double> {
+  const std::vector<ProgressObservation>* obs;
+  LossModel prior;
+  ProgressResiduals(const std::vector<ProgressObservation>& o, const LossModel& m, int values)
+      : DenseFunctor<double>(2, values), obs(&o), prior(m) {}
+  static double factor_of(double x) { return std::clamp(std::exp(x), 0.05, 20.0); }
+  static double exponent_of(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+  int operator()(const InputType& x, ValueType& r) const {
+    LossModel q = prior;
+    q.samples_scale = prior.samples_scale / factor_of(x(0)), q.participation_exponent = exponent_of(x(1));
+    Eigen::Index i = 0;
+    for (const ProgressObservation& o : *obs) {
+      const double said = progress(q, o, loss_step(q, o.loss, round_rate(q, o.value, o.trainers), o.keep)),
+                   seen = observed(o);
+      r(i++) = said > 0 && seen > 0 ? std::log(said / seen) : 0.0; // at the floor: nothing to learn
+    }
+    return finish(x, r, i);
+  }
+  // A round's progress: the log of its loss gap's shrinking, before over after (late rounds move
+  // the loss little but their progress is as telling as the first's).
+  static double progress(const LossModel& m, const ProgressObservation& o, double after) {
+    const double floor = round_floor(m, o.keep, 0);
+    return std::log(std::max(o.loss - floor, 1e-9) / std::max(after - floor, 1e-9));
+  }
+  // What the round showed, within 0.2 to 5 times what the predictor said (a swing that raised the
+  // loss is no progress at all, which a log cannot weigh).
+  double observed(const ProgressObservation& o) const {
+    const double said = progress(prior, o, loss_step(prior, o.loss, round_rate(prior, o.value, o.trainers), o.keep));
+    return std::clamp(progress(prior, o, o.loss_after), 0.2 * said, 5 * said);
+  }
+  int finish(const InputType& x, ValueType& r, Eigen::Index i) const {
+    // The prior, in the units of a round's residual of 0.5 (what trained rounds' progress swings
+    // by): the rate factor within a factor e of 1, the exponent within 0.5 of the predictor's.
+    r(i++) = 0.5 * std::log(factor_of(x(0)));
+    r(i++) = 0.5 * (exponent_of(x(1)) - prior.participation_exponent) / 0.5;
+    return 0;
+  }
+};
+double logit(double v) {
+  const double c = std::clamp(v, 0.01, 0.99);
+  return std::log(c / (1 - c));
+}
+} // namespace
+
+void refit_progress(Corrections& c, const LossModel& prior) {
+  if (c.progress.empty() || !(prior.samples_scale > 0)) return;
+  const int values = static_cast<int>(c.progress.size()) + 2;
+  ProgressResiduals f(c.progress, prior, values);
+  Eigen::NumericalDiff<ProgressResiduals> nd(f);
+  Eigen::LevenbergMarquardt<Eigen::NumericalDiff<ProgressResiduals>> lm(nd);
+  lm.setMaxfev(400);
+  Eigen::VectorXd x(2);
+  x << std::log(std::clamp(c.rate, 0.05, 20.0)),
+      logit(c.exponent >= 0 ? c.exponent : prior.participation_exponent); // from the last fit
+  lm.minimize(x);
+  if (!x.allFinite()) return;
+  c.rate = ProgressResiduals::factor_of(x(0)), c.exponent = ProgressResiduals::exponent_of(x(1));
 }
 
 } // namespace edgetrain

@@ -56,7 +56,6 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
   Problem p;
   p.keep = settings.keep, p.steps = settings.steps, p.batch = settings.batch;
   p.model = predictor;
-  p.model.samples_scale /= c.rate; // a faster observed progress is a smaller scale
   p.overhead_w = c.overhead_w >= 0 ? c.overhead_w : s.overhead_w;
   p.loss = s.loss, p.now_s = s.now_s, p.deadline_s = s.deadline_s, p.target_loss = s.target_loss;
   p.level = level;
@@ -105,6 +104,9 @@ Problem make_problem(const RoundState& s, const PlanningSettings& settings, cons
   // The trainer count's exponent for a round of these nodes' mean skew (the loss model's
   // participation_at): the planner costs every node set at the fleet's mean, not its own.
   if (samples_sum > 0) p.model.participation_exponent = participation_at(predictor, skew_sum / samples_sum);
+  p.prior = p.model;
+  p.model.samples_scale /= c.rate; // a faster observed progress is a smaller scale
+  if (c.exponent >= 0) p.model.participation_exponent = c.exponent;
   return p;
 }
 

@@ -36,6 +36,7 @@ struct Problem {
   std::vector<Candidate> nodes;
   double overhead_w = 0; // per second of a round, whoever trains (aggregator idle, shared links)
   LossModel model;       // the predictor, with its learnt correction folded in
+  LossModel prior;       // the predictor before it (at the fleet's skew), which the refit starts from
   double loss = 0, now_s = 0, deadline_s = 0, target_loss = 0;
   int level = 0;       // the current pruning level: later rounds may only prune more
   int rounds_left = 0; // max_rounds minus rounds played
@@ -68,12 +69,22 @@ RoundChoice evaluate_round(const Problem& p, int level, int steps, double max_se
 RoundChoice evaluate_round_at(const Problem& p, int level, int steps, const std::vector<std::size_t>& members,
                               const std::vector<int>& pstates);
 
+// One round's loss progress as played: the finished trainers' summed value under the predictor,
+// their number, the pruned keep, and the losses before and after.
+struct ProgressObservation {
+  double value = 0;
+  int trainers = 0;
+  double keep = 1, loss = 0, loss_after = 0;
+};
+
 // Learnt from observed rounds (policies/pact/feedback.hpp); 1 = as predicted.
 struct Corrections {
   std::vector<double> compute, comm, joules; // per NodeId: compute and communication seconds, host joules
   double network = 1;                        // link joules
-  double rate = 1;                           // loss progress
+  double rate = 1;                           // loss progress: the predictor's rate times this
+  double exponent = -1;                      // the trainer count's exponent refitted; -1: the predictor's
   double overhead_w = -1;                    // observed overhead watts; -1: none observed yet
+  std::vector<ProgressObservation> progress; // every round played, for the refit
 };
 
 struct PlanningSettings {
