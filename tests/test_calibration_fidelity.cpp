@@ -34,7 +34,9 @@ void folder(const TempDir& d, const LossModel& m, const std::string& model = "le
     "runs": 12, "kendall_tau_time": 0.4667, "kendall_tau_energy": 0.3333, "kendall_tau_accuracy": 0.2,
     "trained_split_half_tau_time": 0.6, "trained_split_half_tau_energy": 0.2, "median_rel_error_time": 0.1234,
     "max_rel_error_time": 0.75, "median_abs_error_accuracy_points": 1.26, "max_abs_error_accuracy_points": 2.3})");
-  d.write("fast/runs.csv", "run,run_id,policy.name,seed,status\n1,aaa,fedavg,1,ok\n2,bbb,fedavg,2,failed\n");
+  // An axis before the policy's, as a campaign over platforms has: the columns are found by name.
+  d.write("fast/runs.csv", "run,run_id,platform.file,policy.name,seed,status\n1,aaa,p.xml,fedavg,1,ok\n"
+                           "2,bbb,p.xml,fedavg,2,failed\n");
   d.write("fast/runs/aaa/resolved.toml", resolved(m, model));
 }
 } // namespace
@@ -67,5 +69,7 @@ TEST_CASE("calibrate --fidelity error: other parameters, another model, no compl
   d.write("fast/runs.csv", "run,run_id,policy.name,seed,status\n1,aaa,fedavg,1,failed\n");
   CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"),
                     doctest::Contains("no completed fast run"));
+  d.write("fast/runs.csv", "run,id,policy.name,seed,status\n1,aaa,fedavg,1,ok\n");
+  CHECK_THROWS_WITH(fidelity_notes({d.path().string()}, fitted(), "lenet5"), doctest::Contains(":1: no run_id column"));
   CHECK_THROWS_AS(fidelity_notes({(d.path() / "nothing").string()}, fitted(), "lenet5"), InputError);
 }

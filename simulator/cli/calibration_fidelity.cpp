@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -62,13 +63,22 @@ std::vector<std::string> fidelity_notes(const std::vector<std::string>& dirs, co
     std::ifstream in(runs);
     std::string line;
     std::getline(in, line);
+    // The columns by name: a campaign's axes come between the run id and the status.
+    const std::vector<std::string> header = split(line);
+    const auto column = [&](const std::string& name) {
+      const auto it = std::find(header.begin(), header.end(), name);
+      if (it == header.end()) throw InputError(runs.string() + ":1", "no " + name + " column");
+      return static_cast<std::size_t>(it - header.begin());
+    };
+    const std::size_t id_at = column("run_id"), status_at = column("status");
     int checked = 0;
     for (int n = 2; std::getline(in, line); ++n) {
       const std::vector<std::string> f = split(line);
-      if (f.size() < 5 || f[4] != "ok") continue;
-      const fs::path resolved = root / "fast" / "runs" / f[1] / "resolved.toml";
+      if (f.size() <= std::max(id_at, status_at) || f[status_at] != "ok") continue;
+      const std::string& id = f[id_at];
+      const fs::path resolved = root / "fast" / "runs" / id / "resolved.toml";
       if (!fs::is_regular_file(resolved))
-        throw InputError(fmt::format("{}:{}", runs.string(), n), "run " + f[1] + ": no resolved.toml");
+        throw InputError(fmt::format("{}:{}", runs.string(), n), "run " + id + ": no resolved.toml");
       const toml::table t = parse_toml_file(resolved.string(), resolved.string());
       if (t["model"]["name"].value_or(std::string()) != model)
         throw InputError(resolved.string(), fmt::format("model.name: the campaign trains '{}', this fit is for '{}'",
