@@ -84,3 +84,30 @@ TEST_CASE("planner refit: one trainer a round says nothing of the exponent, and 
   CHECK(none.rate == 1.0);
   CHECK(none.exponent == -1.0);
 }
+
+TEST_CASE("planner problem: the trainer count's exponent is the predictor's at the fleet's sample-weighted skew") {
+  ModelDescriptor model;
+  REQUIRE(find_model("lenet5", model));
+  // Two trainers: 100 samples at skew 0.2, 300 at skew 0.6: mean skew (20 + 180) / 400 = 0.5; an
+  // offline node and the aggregator do not count.
+  std::vector<NodeView> nodes(4);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    NodeView& v = nodes[i];
+    v.id = static_cast<NodeId>(i), v.flops_now = v.flops_peak = 1e10, v.flops_per_pstate = {1e10};
+    v.up_bps = v.down_bps = 1e7, v.has_power = true, v.watts_idle = {1}, v.watts_busy = {5};
+  }
+  nodes[0].role = Role::Aggregator, nodes[0].samples = 1000, nodes[0].label_skew = 0.9;
+  nodes[1].samples = 100, nodes[1].label_skew = 0.2;
+  nodes[2].samples = 300, nodes[2].label_skew = 0.6;
+  nodes[3].samples = 500, nodes[3].label_skew = 0.9, nodes[3].online = false;
+  RoundState s{1, 0, 10, 0.5, 0, 1.0, model};
+  s.nodes = nodes;
+  PlanningSettings settings;
+  settings.keep = {1.0}, settings.steps = {10};
+  Corrections c;
+  c.compute.assign(4, 1.0), c.comm.assign(4, 1.0), c.joules.assign(4, 1.0);
+  const Problem p = make_problem(s, settings, prior(), c, 0, 0);
+  REQUIRE(p.nodes.size() == 2);
+  CHECK(p.prior.participation_exponent == doctest::Approx(0.8 * 0.5).epsilon(1e-12));
+  CHECK(p.model.participation_exponent == p.prior.participation_exponent); // nothing refitted yet
+}
