@@ -126,6 +126,27 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   REQUIRE_MESSAGE(refit.code == 0, refit.err);
   const auto table = [](const std::string& t) { return t.substr(t.find("[learning.surrogate]")); };
   CHECK(table(testutil::read(d.path() / "refit.toml")) == table(cal));
+  // Two traces files are merged in turn: twelve runs, the header says which came from where, and
+  // the merged traces are written beside the output (runs 6 to 11 are the second file's 0 to 5).
+  const auto merged = testutil::run_edgetrain(
+      "calibrate s.toml -o merged.toml --folds 3 --from-traces cal.toml.traces.csv --from-traces cal.toml.traces.csv",
+      d.path());
+  REQUIRE_MESSAGE(merged.code == 0, merged.err);
+  const std::string m = testutil::read(d.path() / "merged.toml");
+  CHECK(m.find("# design: 12 runs of ") != std::string::npos);
+  CHECK(m.find("; merged: runs 0-5 from cal.toml.traces.csv; runs 6-11 from cal.toml.traces.csv") != std::string::npos);
+  const auto rows = testutil::csv_rows(testutil::read(d.path() / "merged.toml.traces.csv")),
+             single = testutil::csv_rows(testutil::read(d.path() / "cal.toml.traces.csv"));
+  REQUIRE(rows.size() == 2 * single.size());
+  CHECK(rows[single.size()][0] == "6");
+  CHECK(std::vector<std::string>(rows[single.size()].begin() + 1, rows[single.size()].begin() + 9) ==
+        std::vector<std::string>(single[0].begin() + 1, single[0].begin() + 9));
+  // More folds than the traces have runs: exit 2, nothing written.
+  const auto folds = testutil::run_edgetrain("calibrate s.toml -o f.toml --folds 7 --from-traces cal.toml.traces.csv",
+                                             d.path());
+  CHECK(folds.code == 2);
+  CHECK(folds.err.find("--folds: 7 folds for 6 runs") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "f.toml"));
   // Runs trained one at a time give the same traces as runs trained two at once.
   const auto serial = testutil::run_edgetrain(
       "calibrate s.toml -o cal1.toml -j 1 --runs 6 --rounds 6 --nodes 3 --folds 3 --eval-samples 100",

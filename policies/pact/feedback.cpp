@@ -49,6 +49,10 @@ void update_corrections(Corrections& c, const Problem& p, const RoundChoice& pla
   // Progress: the round as played, and the refit over every round so far.
   if (finished > 0 && p.loss > 0 && std::isfinite(loss_after))
     c.progress.push_back({value, finished, p.keep[l], p.loss, loss_after});
+  // The last rounds only: a refit every round over all of them would make a long run quadratic.
+  constexpr std::size_t kKept = 100;
+  if (c.progress.size() > kKept)
+    c.progress.erase(c.progress.begin(), c.progress.end() - static_cast<std::ptrdiff_t>(kKept));
   refit_progress(c, p.prior);
 }
 
@@ -56,18 +60,22 @@ namespace {
 struct ProgressResiduals : Eigen::DenseFunctor<double> {
   const std::vector<ProgressObservation>* obs;
   LossModel prior;
+  std::vector<double> seen; // each round's observed progress, which the parameters do not change
   ProgressResiduals(const std::vector<ProgressObservation>& o, const LossModel& m, int values)
-      : DenseFunctor<double>(2, values), obs(&o), prior(m) {}
+      : DenseFunctor<double>(2, values), obs(&o), prior(m) {
+    for (const ProgressObservation& x : o)
+      seen.push_back(observed(x));
+  }
   static double factor_of(double x) { return std::clamp(std::exp(x), 0.05, 20.0); }
   static double exponent_of(double x) { return 1.0 / (1.0 + std::exp(-x)); }
   int operator()(const InputType& x, ValueType& r) const {
     LossModel q = prior;
     q.samples_scale = prior.samples_scale / factor_of(x(0)), q.participation_exponent = exponent_of(x(1));
     Eigen::Index i = 0;
-    for (const ProgressObservation& o : *obs) {
-      const double said = progress(q, o, loss_step(q, o.loss, round_rate(q, o.value, o.trainers), o.keep)),
-                   seen = observed(o);
-      r(i++) = said > 0 && seen > 0 ? std::log(said / seen) : 0.0; // at the floor: nothing to learn
+    for (std::size_t k = 0; k < obs->size(); ++k) {
+      const ProgressObservation& o = (*obs)[k];
+      const double said = progress(q, o, loss_step(q, o.loss, round_rate(q, o.value, o.trainers), o.keep));
+      r(i++) = said > 0 && seen[k] > 0 ? std::log(said / seen[k]) : 0.0; // at the floor: nothing to learn
     }
     return finish(x, r, i);
   }

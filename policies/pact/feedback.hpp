@@ -3,7 +3,7 @@
 // compute seconds, communication seconds and host joules (contention, traces and SimGrid's network model make
 // them differ), and the round's overhead watts: each moves halfway (geometrically) towards what the round
 // showed, within bounds, so one odd round cannot derail the plan. And the loss progress: the predictor's
-// rate scale and trainer-count exponent are refitted to every round played so far (refit_progress), so a
+// rate scale and trainer-count exponent are refitted to the last 100 rounds played (refit_progress), so a
 // predictor fitted on other runs that promises too much from each added trainer learns otherwise.
 #include "policies/pact/problem.hpp"
 

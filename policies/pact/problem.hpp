@@ -84,7 +84,7 @@ struct Corrections {
   double rate = 1;                           // loss progress: the predictor's rate times this
   double exponent = -1;                      // the trainer count's exponent refitted; -1: the predictor's
   double overhead_w = -1;                    // observed overhead watts; -1: none observed yet
-  std::vector<ProgressObservation> progress; // every round played, for the refit
+  std::vector<ProgressObservation> progress; // the last 100 rounds played, for the refit
 };
 
 struct PlanningSettings {
