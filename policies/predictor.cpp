@@ -46,6 +46,7 @@ Predictor load_predictor(const PolicyContext& ctx, const std::string& name) {
                                                    "with edgetrain calibrate)"
                                                  : ""));
   p.model = surrogate_model(read_calibration_file(file, shown, ctx.model.name, ctx.dataset), ctx.model.classes);
+  resolve_layer_weights(p.model, ctx.model, shown);
   // Named as the user would, not by absolute path: outputs stay the same from one checkout to another.
   p.source = given == "auto" ? "auto: configs/predictors/" + file.filename().string() : given;
   return p;

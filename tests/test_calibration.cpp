@@ -147,6 +147,32 @@ TEST_CASE("calibrate: a small design on synthetic data writes a file the surroga
   CHECK(folds.code == 2);
   CHECK(folds.err.find("--folds: 7 folds for 6 runs") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(d.path() / "f.toml"));
+  // Layer weights fitted to a DSE cache: written to the file, the header says how well they fit.
+  d.write("dse.csv", "keep,seed,rounds,nodes,loss_drop\n1,1,4,2,0.5\n0.25,1,4,2,0.15\n0.5,1,4,2,0.3\n"
+                     "0.75,1,4,2,0.42\n");
+  const auto layered = testutil::run_edgetrain(
+      "calibrate s.toml -o lw.toml --from-traces cal.toml.traces.csv --layer-speeds dse.csv", d.path());
+  REQUIRE_MESSAGE(layered.code == 0, layered.err);
+  const std::string lw = testutil::read(d.path() / "lw.toml");
+  CHECK(lw.find("layer_weights = [1.0]") != std::string::npos);
+  CHECK(lw.find("# layer weights (fc1): 1.000, fitted to 3 dropout vectors' trained speeds in dse.csv (short runs "
+                "of s.toml; with their own dropout exponent, ") != std::string::npos);
+  // ...and refused from a scenario of another model, or a cache of another model's vectors
+  std::string other_model = testutil::read(d.path() / "s.toml");
+  other_model.replace(other_model.find("synthetic-mlp"), 13, "lenet5");
+  other_model.replace(other_model.find("\"synthetic\""), 11, "\"fashion-mnist\"");
+  d.write("other.toml", other_model);
+  const auto other = testutil::run_edgetrain(
+      "calibrate s.toml -o x.toml --from-traces cal.toml.traces.csv --layer-speeds dse.csv --layer-scenario other.toml",
+      d.path());
+  CHECK(other.code == 2);
+  CHECK(other.err.find("--layer-scenario: other.toml trains lenet5") != std::string::npos);
+  d.write("dse4.csv", "keep,seed,rounds,nodes,loss_drop\n1;1,1,4,2,0.5\n0.5;1,1,4,2,0.3\n");
+  const auto wide = testutil::run_edgetrain(
+      "calibrate s.toml -o x.toml --from-traces cal.toml.traces.csv --layer-speeds dse4.csv", d.path());
+  CHECK(wide.code == 2);
+  CHECK(wide.err.find("dse4.csv: a vector of 2 keeps, and synthetic-mlp has 1 prunable layers") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "x.toml"));
   // Runs trained one at a time give the same traces as runs trained two at once.
   const auto serial = testutil::run_edgetrain(
       "calibrate s.toml -o cal1.toml -j 1 --runs 6 --rounds 6 --nodes 3 --folds 3 --eval-samples 100",

@@ -33,7 +33,9 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
   REQUIRE(find_model("lenet5", m));
   DseOptions o;
   o.population = 48, o.generations = 200;
-  const DseResult r = explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o);
+  LossModel predictor = calibrated_loss_model(s, m.classes);
+  resolve_layer_weights(predictor, m, "layer_weights");
+  const DseResult r = explore(dse_run_of(s, predictor), m, o);
   // Every vector of the grid (4 layers x 4 fractions): FLOPs from the cost model, speed as the
   // loss model's rate ratio, which for one trainer dropping units is, with the layer weights w_l
   // (summing to 1), (sum w_l k_l)^dropout_rate x sum w_l k_l: the discount by the weighted keep,
@@ -41,7 +43,11 @@ TEST_CASE("dse: the predictor-driven front is the brute-force front of the grid"
   // exponent: there is one trainer).
   std::vector<DsePoint> all;
   const double r_drop = resolved_number(s, "learning.surrogate.dropout_rate");
-  const std::vector<double> w = layer_weights(m);
+  // the calibration's fitted weights (learning.surrogate.layer_weights), else the FLOP shares
+  std::vector<double> w;
+  for (const auto& [k, v] : s.resolved)
+    if (k == "learning.surrogate.layer_weights") w = std::get<std::vector<double>>(v);
+  if (w.empty()) w = layer_weights(m);
   REQUIRE(w.size() == 4);
   for (int i = 0; i < 256; ++i) {
     DsePoint p;

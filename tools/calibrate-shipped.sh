@@ -10,6 +10,8 @@
 # small VGG gets a smaller one, since each of its training steps costs some twenty LeNet-5 steps.
 # Usage: tools/calibrate-shipped.sh [--refit] [--fidelity DIR]... [MODEL...]
 #   (lenet5 mlp vgg-small synthetic; default: all)
+# LeNet-5's files also fit the per-layer weights and the dropout exponent to DISTREAL's trained
+# short runs (the DSE cache shipped beside configs/pareto/lenet5-hetero-50.csv).
 # --refit redoes each fit from the traces beside its file (minutes, no training), with the same
 # design options, so that the file's header still tells the design and seed its runs had.
 # --fidelity DIR puts an `edgetrain fidelity` folder's figures in LeNet-5's surrogate file header
@@ -35,7 +37,8 @@ for seed in 1 2; do
   for m in "${models[@]}"; do
     scenario=configs/quickstart.toml
     case $m in
-      lenet5) f=lenet5-fashion-mnist design=(--runs 32 --rounds 30) ;;
+      lenet5) f=lenet5-fashion-mnist design=(--runs 32 --rounds 30
+        --layer-speeds configs/pareto/lenet5-hetero-50.csv.cache.csv --layer-scenario configs/distreal-hetero-50.toml) ;;
       mlp) f=mlp-fashion-mnist design=(--set model.name=mlp) ;;
       vgg-small) f=vgg-small-fashion-mnist design=(--set model.name=vgg-small --set training.local_steps=10
         --runs 12 --rounds 15 --nodes 6 --long-every 6 --long-factor 2) ;;

@@ -8,6 +8,8 @@
 // Ranking on time (or energy) to target: a policy that reaches the target in more seeds ranks
 // first; among those reaching it equally often, the lower mean over the seeds that reached it.
 // Ranking on final accuracy: the higher mean.
+#include "simulator/common/rank.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,13 +39,6 @@ struct ErrorStats {
 };
 ErrorStats error_stats(std::vector<double> errors);
 
-// Kendall's tau-b between two scorings of the same items (lower is better, ties allowed). Two
-// scorings that tie every item agree (1); one that ties every item while the other does not
-// agrees with nothing (0). Fewer than two items: nullopt.
-struct RankScore {
-  double primary = 0, secondary = 0; // compared in that order
-};
-std::optional<double> kendall_tau_b(const std::vector<RankScore>& a, const std::vector<RankScore>& b);
 
 struct GroupFidelity {
   std::string group;

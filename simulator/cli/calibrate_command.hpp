@@ -13,6 +13,9 @@ struct CalibrateArgs {
   std::vector<std::string> from_traces;
   std::vector<std::string> sets;
   std::vector<std::string> fidelity; // edgetrain fidelity folders whose figures the header reports
+  // a DSE cache of trained short runs (edgetrain dse --source trained) to fit the layer weights to,
+  // and the scenario those runs were made of ("": the calibration's)
+  std::string layer_speeds, layer_scenario;
   CalibrationOptions options;
   std::string command_line; // recorded in the output file
 };

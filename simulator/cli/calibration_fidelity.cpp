@@ -20,19 +20,24 @@ using nlohmann::json;
 namespace {
 // The first parameter of the run's resolved learning.surrogate.* that differs from the fit's, as
 // "key: V there, W in this fit" ("" when they all agree).
-std::string first_difference(const toml::table& resolved, const LossModel& fitted) {
+std::vector<double> numbers_at(const toml::node_view<const toml::node>& at) {
+  std::vector<double> out;
+  if (const toml::array* a = at.as_array())
+    for (const toml::node& x : *a)
+      out.push_back(x.value<double>().value_or(-1));
+  return out;
+}
+
+std::string first_difference(const toml::table& resolved, const LossModel& fitted,
+                             const std::vector<double>& layer_weights) {
   const toml::node_view<const toml::node> sur = resolved["learning"]["surrogate"];
   for (const auto& [key, value] : surrogate_values(fitted)) {
     const std::optional<double> there = sur[key].value<double>();
     if (!there || *there != value)
       return fmt::format("{}: {} there, {} in this fit", key, there ? fmt::format("{}", *there) : "none", value);
   }
-  const toml::array* table = sur["accuracy_table"].as_array();
-  std::vector<double> there;
-  if (table)
-    for (const toml::node& x : *table)
-      there.push_back(x.value<double>().value_or(-1));
-  if (there != fitted.accuracy_table) return "accuracy_table: other values there";
+  if (numbers_at(sur["accuracy_table"]) != fitted.accuracy_table) return "accuracy_table: other values there";
+  if (numbers_at(sur["layer_weights"]) != layer_weights) return "layer_weights: other values there";
   return "";
 }
 
@@ -45,7 +50,7 @@ std::string fixed(const json& x, int digits) {
 } // namespace
 
 std::vector<std::string> fidelity_notes(const std::vector<std::string>& dirs, const LossModel& fitted,
-                                        const std::string& model) {
+                                        const std::vector<double>& layer_weights, const std::string& model) {
   std::vector<std::string> notes;
   for (const std::string& dir : dirs) {
     const fs::path root(dir), summary = root / "fidelity.json", runs = root / "fast" / "runs.csv";
@@ -83,7 +88,7 @@ std::vector<std::string> fidelity_notes(const std::vector<std::string>& dirs, co
       if (t["model"]["name"].value_or(std::string()) != model)
         throw InputError(resolved.string(), fmt::format("model.name: the campaign trains '{}', this fit is for '{}'",
                                                         t["model"]["name"].value_or(std::string()), model));
-      const std::string diff = first_difference(t, fitted);
+      const std::string diff = first_difference(t, fitted, layer_weights);
       if (!diff.empty())
         throw InputError(resolved.string(),
                          fmt::format("learning.surrogate.{}: measured on other parameters than this fit; run "

@@ -11,8 +11,9 @@
 namespace edgetrain {
 
 // Throws InputError (naming the folder's file and the first parameter that differs) on a folder
-// that is not a fidelity study of the surrogate for `model`, or whose fast runs used other values.
+// that is not a fidelity study of the surrogate for `model`, or whose fast runs used other values
+// (`layer_weights`: the fit's learning.surrogate.layer_weights, empty when it has none).
 std::vector<std::string> fidelity_notes(const std::vector<std::string>& dirs, const LossModel& fitted,
-                                        const std::string& model);
+                                        const std::vector<double>& layer_weights, const std::string& model);
 
 } // namespace edgetrain

@@ -32,6 +32,7 @@ int dse_command(const DseArgs& args) {
         throw InputError("--predictor", fmt::format("no such file: {}", file));
       predictor =
           surrogate_model(read_calibration_file(file, file, s.model, s.data.dataset), model.classes);
+      resolve_layer_weights(predictor, model, file);
     }
     const DseResult r = explore(dse_run_of(s, predictor), model, o, [&](int g) {
       fmt::print(stderr, "\rexploring: generation {}/{}", g, o.generations);

@@ -145,6 +145,14 @@ int main(int argc, char** argv) {
                    "(repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd_cal
+      ->add_option("--layer-speeds", cal.layer_speeds,
+                   "fit the per-layer weights (learning.surrogate.layer_weights) to a DSE cache of trained short "
+                   "runs (edgetrain dse --source trained writes it beside its table)")
+      ->check(CLI::ExistingFile);
+  cmd_cal->add_option("--layer-scenario", cal.layer_scenario,
+                      "the scenario the --layer-speeds runs were made of (default: the calibration's)")
+      ->check(CLI::ExistingFile);
   cmd_cal->add_option("--set", cal.sets, "override a scenario key: key.path=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -25,7 +25,10 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
     const auto asked = own.find("predictor");
     if (scenario_.learning == "surrogate" && asked != own.end() &&
         std::get<std::string>(asked->second) == "oracle")
+    {
       ground_truth_ = std::make_unique<LossModel>(calibrated_loss_model(scenario_, model_.classes));
+      resolve_layer_weights(*ground_truth_, model_, scenario_.where("learning.surrogate.layer_weights"));
+    }
     const PolicyContext ctx{limits_of(scenario_.training),
                             model_,
                             scenario_.data.dataset,

@@ -37,18 +37,34 @@ Params trained_params(const Scenario& s, std::int64_t eval_samples, int threads)
 
 } // namespace
 
+Scenario design_scenario(const Scenario& base) {
+  Scenario s = base;
+  s.data.by_host.clear();
+  if (s.data.samples_per_node <= 0) s.data.samples_per_node = 600;
+  return s;
+}
+
+std::vector<NodeData> design_data(const Scenario& s, int nodes, int classes) {
+  std::vector<std::string> hosts(static_cast<std::size_t>(nodes) + 1, "node");
+  std::vector<bool> trainer(hosts.size(), true);
+  trainer[0] = false; // node 0 aggregates
+  return split_data(s, hosts, trainer, classes);
+}
+
+Contribution design_contribution(const Scenario& s, const NodeData& d, const Compression& c) {
+  // The trainer caps a batch at the node's own samples.
+  const auto processed = static_cast<double>(s.training.local_steps * std::min(s.training.batch, d.samples));
+  return {processed, static_cast<double>(d.samples), c.mean_keep(), label_skew(d.label_mix), c.mode, c.keep,
+          d.label_mix};
+}
+
 LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int nodes, int rounds,
                         double participation, const std::vector<Compression>& per_node, std::int64_t eval_samples,
                         int threads) {
   // One seed for every run: the same initial model and data, so that runs differ by the design
   // factors alone (seed-to-seed variation is the surrogate's noise parameter, not the fit's).
-  Scenario s = base;
-  s.data.by_host.clear();
-  if (s.data.samples_per_node <= 0) s.data.samples_per_node = 600;
-  std::vector<std::string> hosts(static_cast<std::size_t>(nodes) + 1, "node");
-  std::vector<bool> trainer(hosts.size(), true);
-  trainer[0] = false; // node 0 aggregates
-  const std::vector<NodeData> data = split_data(s, hosts, trainer, model.classes);
+  const Scenario s = design_scenario(base);
+  const std::vector<NodeData> data = design_data(s, nodes, model.classes);
   auto process = find_learning("trained").make({s, model, data}, trained_params(s, eval_samples, threads));
 
   LossTrace trace;
@@ -76,11 +92,9 @@ LossTrace trained_trace(const Scenario& base, const ModelDescriptor& model, int 
       plan.trainers.push_back(a);
       NodeOutcome n;
       n.node = id, n.trained = n.finished = true, n.keep_mean = keep;
-      // The trainer caps a batch at the node's own samples.
-      n.samples_processed = s.training.local_steps * std::min(s.training.batch, data[id].samples);
+      contrib.push_back(design_contribution(s, data[id], c));
+      n.samples_processed = static_cast<std::int64_t>(contrib.back().samples_processed);
       out.nodes.push_back(n);
-      contrib.push_back({static_cast<double>(n.samples_processed), static_cast<double>(data[id].samples),
-                         keep, label_skew(data[id].label_mix), c.mode, c.keep, data[id].label_mix});
     }
     const LearningSnapshot snap = process->advance(plan, out);
     trace.rounds.push_back(contrib);
@@ -155,6 +169,7 @@ Calibration calibrate(const Scenario& s, const CalibrationOptions& o,
   ModelDescriptor model;
   if (!find_model(s.model, model)) throw InputError(s.where("model.name"), "unknown model " + s.model);
   Calibration cal;
+  cal.layer_weight = layer_weights(model); // the runs' per-layer keeps weighed as the surrogate does
   cal.runs.resize(static_cast<std::size_t>(o.runs));
   // Runs in parallel, each on one thread (the trained process's own threads set to 1): a run's
   // trace is the same whatever the job count.
@@ -194,8 +209,9 @@ int fitted_runs(const Calibration& c) {
 }
 
 namespace {
-LossModel fit_start(int classes) {
+LossModel fit_start(int classes, const Calibration& cal) {
   LossModel start;
+  start.layer_weight = cal.layer_weight;
   start.initial_loss = std::log(static_cast<double>(classes));
   start.participation_exponent = 0.5; // mid-range: the fit moves it either way
   start.tail_exponent = 1.0;
@@ -213,7 +229,7 @@ LossFit fit_runs(const Calibration& cal, int classes, const std::function<bool(c
     throw InputError("calibrate", fmt::format("{} fitted rounds ({}) are too few to fit the loss model's twelve "
                                               "parameters: use more runs or rounds, or fewer folds",
                                               points, what));
-  return fit_loss_model(fit_on, fit_start(classes), classes);
+  return fit_loss_model(fit_on, fit_start(classes, cal), classes);
 }
 } // namespace
 
@@ -493,6 +509,7 @@ std::string calibration_toml(const Calibration& c, const Scenario& s, const Cali
   for (const auto& [key, value] : surrogate_values(m))
     out += fmt::format("{} = {}\n", key, value_to_string(Value{value}));
   out += fmt::format("accuracy_table = {}\n", value_to_string(Value{m.accuracy_table}));
+  if (c.layer_weight_fitted) out += fmt::format("layer_weights = {}\n", value_to_string(Value{c.layer_weight}));
   return out;
 }
 

@@ -5,6 +5,7 @@
 // predicted by the model fitted on the other folds (so every compression mode and split the design
 // holds is in the shipped fit, and every run has an out-of-sample error).
 #include "simulator/learning/cost_model.hpp"
+#include "simulator/learning/learning_process.hpp"
 #include "simulator/learning/loss_model.hpp"
 #include "simulator/scenario/scenario.hpp"
 
@@ -14,6 +15,13 @@
 #include <utility>
 
 namespace edgetrain {
+
+// The design runs' setting, which the DSE's short runs share: the scenario with its per-host data
+// dropped (600 samples a node unless it sets a count); nodes 1..nodes train on its split (node 0
+// aggregates); a trainer's Contribution with a compression.
+Scenario design_scenario(const Scenario& base);
+std::vector<NodeData> design_data(const Scenario& design, int nodes, int classes);
+Contribution design_contribution(const Scenario& design, const NodeData& d, const Compression& c);
 
 // One federated run of the trained process, outside the engine: `nodes` trainers with the
 // scenario's data split (samples_per_node 600 unless set), a seeded share `participation` of
@@ -64,6 +72,11 @@ struct Calibration {
   };
   std::vector<Source> sources; // the traces files its runs were read from, in turn (none: trained here)
   std::vector<std::string> notes; // more header lines (its fidelity on campaigns)
+  // Per prunable layer, its weight in a round's progress, held fixed by the fit; written to the file
+  // (learning.surrogate.layer_weights) when fitted to trained DSE runs (layer_fit.hpp); empty: the
+  // loss model's single layer.
+  std::vector<double> layer_weight;
+  bool layer_weight_fitted = false;
   int folds = 4;
   double heldout_mae = 0;        // mean absolute loss error of the held-out predictions, every round
   double heldout_rtt_median = 0; // median relative error of rounds-to-target, held out

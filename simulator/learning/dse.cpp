@@ -1,6 +1,7 @@
 #include "simulator/learning/dse.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/whole_number.hpp"
 #include "simulator/learning/calibrate.hpp"
 #include "simulator/learning/cost_model.hpp"
 #include "simulator/learning/loss_model.hpp"
@@ -20,6 +21,8 @@
 namespace edgetrain {
 
 namespace {
+constexpr const char* kCacheHeader = "keep,seed,rounds,nodes,loss_drop";
+
 std::string key_of(const std::vector<double>& keep) {
   std::string k;
   for (double x : keep)
@@ -118,25 +121,9 @@ private:
     return drops_[k] = t.initial_loss - t.loss.back();
   }
   void read_cache() {
-    if (o_.cache.empty()) return;
-    std::ifstream in(o_.cache);
-    if (!in) return; // none yet
-    std::string line;
-    std::getline(in, line);
-    if (line != kCacheHeader)
-      throw InputError(fmt::format("{}:1", o_.cache),
-                       line == "keep,loss_drop"
-                           ? "a DSE cache of an older edgetrain (one seed per vector): delete it, or write elsewhere"
-                           : fmt::format("expected the header {}", kCacheHeader));
-    for (int n = 2; std::getline(in, line); ++n) {
-      const auto comma = line.rfind(',');
-      try {
-        if (std::count(line.begin(), line.end(), ',') != 4) throw std::invalid_argument(line);
-        drops_[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
-      } catch (const std::exception&) {
-        throw InputError(fmt::format("{}:{}", o_.cache, n), "malformed DSE cache line");
-      }
-    }
+    if (o_.cache.empty() || !std::ifstream(o_.cache)) return; // none yet
+    for (const DseMeasurement& m : read_dse_cache(o_.cache))
+      drops_[fmt::format("{},{},{},{}", key_of(m.keep), m.seed, m.rounds, m.nodes)] = m.loss_drop;
   }
 
   const DseRun& run_;
@@ -147,7 +134,6 @@ private:
   std::map<std::string, double> drops_; // by cache_key
   LossModel predictor_;                  // with the model's layer weights
   int measured_ = 0;
-  static constexpr const char* kCacheHeader = "keep,seed,rounds,nodes,loss_drop";
 };
 
 // pagmo's view: one integer variable per prunable layer, an index into the grid.
@@ -187,6 +173,50 @@ std::vector<DsePoint> pareto_front(const std::vector<DsePoint>& points) {
   std::sort(front.begin(), front.end(),
             [](const DsePoint& a, const DsePoint& b) { return a.flops_per_batch < b.flops_per_batch; });
   return front;
+}
+
+std::vector<DseMeasurement> read_dse_cache(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot read the DSE cache");
+  std::string line;
+  std::getline(in, line);
+  if (line != kCacheHeader)
+    throw InputError(fmt::format("{}:1", path),
+                     line == "keep,loss_drop"
+                         ? "a DSE cache of an older edgetrain (one seed per vector): delete it, or write elsewhere"
+                         : fmt::format("expected the header {}", kCacheHeader));
+  std::vector<DseMeasurement> out;
+  for (int n = 2; std::getline(in, line); ++n) {
+    const auto bad = [&](const std::string& what) {
+      return InputError(fmt::format("{}:{}", path, n), "malformed DSE cache line: " + what);
+    };
+    std::vector<std::string> field;
+    std::stringstream ls(line);
+    for (std::string f; std::getline(ls, f, ',');)
+      field.push_back(f);
+    if (field.size() != 5) throw bad(fmt::format("{} fields, expected 5", field.size()));
+    DseMeasurement m;
+    const auto number = [&](const std::string& text, const char* what) {
+      const std::optional<double> v = whole_number(text);
+      if (!v) throw bad(fmt::format("{} '{}'", what, text));
+      return *v;
+    };
+    std::stringstream ks(field[0]);
+    for (std::string k; std::getline(ks, k, ';');) {
+      const double v = number(k, "keep");
+      if (!(v > 0 && v <= 1)) throw bad(fmt::format("keep {} not in (0, 1]", v));
+      m.keep.push_back(v);
+    }
+    const double seed = number(field[1], "seed"), rounds = number(field[2], "rounds"),
+                 nodes = number(field[3], "nodes");
+    if (seed < 0 || seed > 9e15 || seed != std::floor(seed)) throw bad("seed is not a count");
+    if (!(rounds >= 1 && rounds <= 1e6 && rounds == std::floor(rounds))) throw bad("rounds is not a count");
+    if (!(nodes >= 1 && nodes <= 1e6 && nodes == std::floor(nodes))) throw bad("nodes is not a count");
+    m.seed = static_cast<std::uint64_t>(seed), m.rounds = static_cast<int>(rounds), m.nodes = static_cast<int>(nodes);
+    m.loss_drop = number(field[4], "loss_drop");
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 DseRun dse_run_of(const Scenario& s, const LossModel& predictor) {

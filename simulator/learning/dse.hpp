@@ -59,6 +59,17 @@ struct DseRun {
   LossModel predictor;              // the "predictor" source's
   const Scenario* base = nullptr;   // the "trained" source's short runs are this scenario's
 };
+// One measurement of the trained source's cache: the loss a short run of `nodes` trainers with the
+// vector took off in `rounds` rounds, from the scenario with seed `seed`.
+struct DseMeasurement {
+  std::vector<double> keep;
+  std::uint64_t seed = 0;
+  int rounds = 0, nodes = 0;
+  double loss_drop = 0;
+};
+// The cache file (InputError with file:line on a missing file or anything malformed).
+std::vector<DseMeasurement> read_dse_cache(const std::string& path);
+
 // A scenario's steps, batch and seed, with `predictor`; the trained source runs that scenario.
 DseRun dse_run_of(const Scenario& s, const LossModel& predictor);
 

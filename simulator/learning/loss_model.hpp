@@ -179,7 +179,7 @@ struct LossFit {
 // errors: a round near the target, late and low, weighs as much as an early one); initial_loss is the
 // traces' mean initial loss, the swings are fitted to the residuals and the accuracy table to the
 // observed (loss, accuracy) pairs. Parameters a trace set cannot identify (no compression, no
-// skew) stay at `start`'s values.
+// skew) stay at `start`'s values; so do its layer weights.
 LossFit fit_loss_model(const std::vector<LossTrace>& traces, const LossModel& start, int classes);
 
 } // namespace edgetrain

@@ -22,7 +22,7 @@ public:
       : data_(ctx.data), classes_(ctx.model.classes), rng_(ctx.scenario.seed, "learning.surrogate"),
         noise_(p.number("noise")) {
     m_ = surrogate_model(p, ctx.model.classes);
-    m_.layer_weight = layer_weights(ctx.model);
+    resolve_layer_weights(m_, ctx.model, ctx.scenario.where("learning.surrogate.layer_weights"));
     loss_ = m_.initial_loss;
   }
 
@@ -114,7 +114,26 @@ LossModel surrogate_model(const Params& p, int classes) {
   m.accuracy_table = p.numbers("accuracy_table");
   m.swing = p.number("swing");
   m.swing_skew = p.number("swing_skew");
+  m.layer_weight = p.numbers("layer_weights");
   return m;
+}
+
+void resolve_layer_weights(LossModel& m, const ModelDescriptor& model, const std::string& where) {
+  const std::vector<double> shares = layer_weights(model);
+  if (m.layer_weight.empty()) {
+    m.layer_weight = shares;
+    return;
+  }
+  double sum = 0;
+  for (double w : m.layer_weight)
+    sum += w;
+  if (m.layer_weight.size() != shares.size() || !(sum > 0))
+    throw InputError(where, fmt::format("learning.surrogate.layer_weights: {} weights summing to {}, and {} has {} "
+                                        "prunable layers: give one weight per layer, not all 0 (or none: their "
+                                        "shares of the training FLOPs)",
+                                        m.layer_weight.size(), sum, model.name, shares.size()));
+  for (double& w : m.layer_weight)
+    w /= sum;
 }
 
 LossModel calibrated_loss_model(const Scenario& s, int classes) {
@@ -164,6 +183,10 @@ LearningInfo surrogate_learning_info() {
                     "the swing's growth per unit of the round's mean label skew over sqrt(trainers)"),
           key_float("noise", 0.05, 0, 1, "", "sigma of the lognormal noise on each round's progress"),
           key_float("max_accuracy", 0.91, 0, 1, "", "accuracy at floor_loss, without accuracy_table"),
+          key_numbers("layer_weights", {}, 0, 1, "",
+                      "per prunable layer, its share of a round's progress (edgetrain calibrate --layer-speeds "
+                      "fits them to trained DSE runs; normalised to sum 1); empty: its share of the model's "
+                      "training FLOPs"),
           key_numbers("accuracy_table", {}, 0, 1, "",
                       "accuracy at losses 0, initial_loss / (n - 1), ..., initial_loss, interpolated; empty: "
                       "linear from chance at initial_loss to max_accuracy at floor_loss"),

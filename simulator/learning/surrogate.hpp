@@ -5,11 +5,17 @@
 // the expected rate is the model's. Its parameters are the learning.surrogate.* keys.
 #include "simulator/learning/learning_process.hpp"
 #include "simulator/learning/loss_model.hpp"
+#include "simulator/learning/model.hpp"
+
+#include <string>
 
 namespace edgetrain {
 LearningInfo surrogate_learning_info();
 // The loss model its parameters describe (initial_loss 0: ln(classes)).
 LossModel surrogate_model(const Params& p, int classes);
+// Fills in m.layer_weight: the given weights normalised, or without any the layers' shares of the
+// model's training FLOPs. InputError at `where` if their count is not the model's prunable layers'.
+void resolve_layer_weights(LossModel& m, const ModelDescriptor& model, const std::string& where);
 // The same from a scenario's resolved learning.surrogate.* keys, whatever its learning process:
 // the predictor planning policies and the DSE start from.
 LossModel calibrated_loss_model(const Scenario& s, int classes);
