@@ -227,9 +227,11 @@ TEST_CASE("pact: coarser knobs never plan below the optimum, finer ones get clos
 TEST_CASE("pact: the exact search's bounds never cut the optimum") {
   // Against plain enumeration of every sequence of at most 4 rounds.
   Rng rng(5, "test.exact");
-  for (int trial = 0; trial < 6; ++trial) {
+  for (int trial = 0; trial < 12; ++trial) {
     Problem p = geometric(3.0, 1.0, 12);
-    p.model.floor_loss = 0.5, p.model.tail_exponent = 0.4, p.model.initial_loss = 3;
+    // a slow tail, and a plateau whose factor peaks inside the gap (the bound must take that peak)
+    p.model.floor_loss = 0.5, p.model.tail_exponent = trial % 2 ? 2.0 : 0.4, p.model.initial_loss = 3;
+    p.model.plateau = trial % 3 ? 0.8 : 0.0;
     for (NodeId i = 0; i < 3; ++i)
       p.nodes.push_back(node(i, 1 + 3 * rng.uniform(), 1 + 9 * rng.uniform(), 0.2 + 0.6 * rng.uniform()));
     p.rounds_left = 4;

@@ -8,8 +8,10 @@
 // distinct round. Rounds that another round of the same level beats on rate, seconds and joules
 // at once are dropped when the loss map is monotone (a larger rate then never hurts later).
 // Bounds, from the state (loss L, level l, time t, joules E) with F the floor at level l:
-//   the gap L - F shrinks by at most exp(-rate) per round whatever later levels do (their
-//   floors are higher), so the rates still to come add up to R >= ln((L - F) / (target - F));
+//   the gap L - F shrinks by at most exp(-rate h) per round whatever later levels do (their
+//   floors are higher), h the loss model's tail-and-plateau factor at its largest from here on
+//   (exact.cpp, rate_efficiency), so the rates still to come add up to
+//   R >= ln((L - F) / (target - F)) / h;
 //   then the remaining joules are >= R x min(joules / rate) and the remaining seconds
 //   >= R x min(seconds / rate) over the rounds of level >= l, and the rounds left
 //   >= R / max(rate). A branch is cut when E plus its joules bound reaches the best plan found,
