@@ -255,6 +255,17 @@ TEST_CASE("pact: the exact search's bounds never cut the optimum") {
     all(p.loss, 0, 0, 0);
     CHECK(e.reaches_target == (best < kInf));
     if (best < kInf) CHECK(e.joules == doctest::Approx(best).epsilon(1e-12));
+    if (best == kInf) continue;
+    // Started from an incumbent above the optimum it still finds the optimum; from one below,
+    // it proves that nothing beats it.
+    const ExactPlan above = solve_exact(p, 10, 100000000, best * 1.5);
+    CHECK(above.reaches_target);
+    CHECK_FALSE(above.incumbent_stands);
+    CHECK(above.joules == doctest::Approx(best).epsilon(1e-12));
+    const ExactPlan below = solve_exact(p, 10, 100000000, best * 0.99);
+    CHECK_FALSE(below.reaches_target);
+    CHECK(below.incumbent_stands);
+    CHECK(below.complete);
   }
 }
 

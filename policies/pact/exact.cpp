@@ -80,7 +80,7 @@ double rate_efficiency(const LossModel& m, double g_now) {
 
 class Search {
 public:
-  Search(const Problem& p, std::int64_t budget) : p_(p), budget_(budget) {}
+  Search(const Problem& p, std::int64_t budget, double incumbent) : p_(p), budget_(budget), incumbent_(incumbent) {}
 
   ExactPlan run() {
     by_level_ = enumerate_rounds(p_);
@@ -131,13 +131,17 @@ public:
         return a.joules / a.rate < b.joules / b.rate;
       });
     }
-    best_ = kInf;
+    best_ = incumbent_;
     dfs(p_.loss, p_.level, p_.now_s, 0, 0.0);
-    out_.reaches_target = best_ < kInf;
+    out_.incumbent_stands = std::isfinite(incumbent_) && best_path_.empty();
+    out_.reaches_target = !best_path_.empty();
     if (out_.reaches_target) {
       out_.joules = best_;
       out_.rounds = best_path_;
       out_.first = best_path_.front();
+    } else if (out_.incumbent_stands) {
+      out_.why = fmt::format("no plan cheaper than the incumbent's {} J{}", incumbent_,
+                             out_.complete ? "" : " found within the search budget");
     } else {
       out_.why = fmt::format("no plan reaches the target loss {} by the deadline{}", p_.target_loss,
                              out_.complete ? "" : " within the search budget");
@@ -213,6 +217,7 @@ private:
 
   const Problem& p_;
   std::int64_t budget_;
+  double incumbent_;
   std::vector<std::vector<Multiplier>> multipliers_;
   bool monotone_ = false;
   std::vector<std::vector<State>> seen_; // [level x (rounds_left + 1) + rounds]
@@ -224,7 +229,7 @@ private:
 };
 } // namespace
 
-ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansions) {
+ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansions, double incumbent) {
   if (p.loss <= p.target_loss) {
     ExactPlan e;
     e.at_target = e.reaches_target = true;
@@ -234,7 +239,7 @@ ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansio
     throw std::invalid_argument(
         fmt::format("{} candidate trainers: the exact search takes at most {} (it enumerates every subset)",
                     p.nodes.size(), max_nodes));
-  return Search(p, max_expansions).run();
+  return Search(p, max_expansions, incumbent).run();
 }
 
 } // namespace edgetrain

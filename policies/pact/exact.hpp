@@ -19,6 +19,7 @@
 #include "policies/pact/problem.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,15 @@ struct ExactPlan {
   std::vector<RoundChoice> rounds;
   double joules = 0;
   std::int64_t round_options = 0, expansions = 0;
+  // With an incumbent's joules given: no plan below them was found (complete: none exists).
+  bool incumbent_stands = false;
   std::string why;
 };
 
 // Throws std::invalid_argument with more than max_nodes candidates (the search is exponential).
-ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansions);
+// `incumbent`: the joules of a plan known to reach the target (say, PACT's), which the search
+// starts from as its best: only cheaper plans are looked for, and they are cut far sooner.
+ExactPlan solve_exact(const Problem& p, int max_nodes, std::int64_t max_expansions,
+                      double incumbent = std::numeric_limits<double>::infinity());
 
 } // namespace edgetrain
