@@ -9,6 +9,7 @@
 
 #include <xbt/log.h>
 
+#include <limits>
 #include <stdexcept>
 
 XBT_LOG_EXTERNAL_DEFAULT_CATEGORY(edgetrain_planning);
@@ -62,9 +63,15 @@ public:
 
 protected:
   Choice plan(const Problem& p, const RoundState& s) override {
+    // PACT's plan is the search's first incumbent: it reaches the target at no more than the
+    // joules PACT charges it (bins at their upper edges, rounds at their length class), so only
+    // cheaper plans are looked for, and the bound cuts far sooner. It is also the fallback.
+    if (slot_s_ <= 0) slot_s_ = std::max(1e-9, (s.deadline_s - s.now_s) / slots_);
+    const PactPlan pact = plan_pact(p, knobs_, slot_s_);
     ExactPlan e;
     try {
-      e = solve_exact(p, max_nodes_, budget_);
+      e = solve_exact(p, max_nodes_, budget_,
+                      pact.reaches_target ? pact.joules * (1 + 1e-9) : std::numeric_limits<double>::infinity());
     } catch (const std::invalid_argument& err) {
       throw InputError("policy.optimum.max_nodes", err.what());
     }
@@ -79,11 +86,13 @@ protected:
       c.round = e.first;
       return c;
     }
+    if (e.incumbent_stands) { // nothing cheaper than PACT's plan (proven when the search completed)
+      c.round = pact.first;
+      return c;
+    }
     // No plan: PACT's fallback, the lowest loss it predicts reachable.
-    if (slot_s_ <= 0) slot_s_ = std::max(1e-9, (s.deadline_s - s.now_s) / slots_);
-    const PactPlan fallback = plan_pact(p, knobs_, slot_s_);
     c.why = e.why;
-    c.fallback = fallback.first;
+    c.fallback = pact.first;
     return c;
   }
 
