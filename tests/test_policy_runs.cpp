@@ -340,3 +340,19 @@ TEST_CASE("predictor: a file named relative to the scenario, and resolved.toml r
   REQUIRE(testutil::run_edgetrain("run ../a/resolved.toml --out ../b --no-progress", d.path() / "elsewhere").code == 0);
   CHECK(testutil::read(d.path() / "a/rounds.csv") == testutil::read(d.path() / "b/rounds.csv"));
 }
+
+TEST_CASE("optimum: started from PACT's plan, it plays a plan to the target, never the fallback") {
+  // The exact search begins with PACT's plan as its incumbent. PACT charges its plan
+  // conservatively, so on the quickstart the search finds a plan at or below that charge every
+  // round; a wrong incumbent (one no plan beats) would send it to the fallback path to the
+  // lowest loss, which warns once.
+  TempDir d;
+  const Proc p = testutil::run_edgetrain(
+      "run " + (testutil::source_dir() / "configs/quickstart.toml").string() +
+          " --set policy.name=optimum --out out --no-progress",
+      d.path());
+  REQUIRE_MESSAGE(p.code == 0, p.err);
+  CHECK(p.err.find("falling back") == std::string::npos);
+  const std::string summary = testutil::read(d.path() / "out" / "summary.json");
+  CHECK(summary.find("\"reached_target\": true") != std::string::npos);
+}
