@@ -356,3 +356,22 @@ TEST_CASE("optimum: started from PACT's plan, it plays a plan to the target, nev
   const std::string summary = testutil::read(d.path() / "out" / "summary.json");
   CHECK(summary.find("\"reached_target\": true") != std::string::npos);
 }
+
+TEST_CASE("optimum: when its search finds nothing cheaper, it plays PACT's round, so a spent budget replays PACT") {
+  // With a budget of one expansion the search never gets past its root: PACT's plan (the
+  // incumbent) stands every round, and the optimum must play PACT's first round of it, not its
+  // fallback. So the whole run is PACT's, round for round (same knobs, same slot length).
+  TempDir d;
+  const std::string quick = (testutil::source_dir() / "configs/quickstart.toml").string();
+  const Proc a = testutil::run_edgetrain(
+      "run " + quick + " --set policy.name=optimum --set policy.optimum.max_expansions=1 --out opt --no-progress",
+      d.path());
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(a.err.find("max_expansions") != std::string::npos); // the spent budget is logged
+  CHECK(a.err.find("falling back") == std::string::npos);
+  REQUIRE(testutil::run_edgetrain("run " + quick + " --set policy.name=pact --out pact --no-progress", d.path()).code ==
+          0);
+  const std::string opt = testutil::read(d.path() / "opt/rounds.csv");
+  CHECK(opt.size() > 200);
+  CHECK(opt == testutil::read(d.path() / "pact/rounds.csv"));
+}
