@@ -288,6 +288,9 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   sg_wifi_energy_plugin_init();
   try {
     engine.load_platform(s.platform_file.string());
+    // Sealing builds the zones' routing (Dijkstra's graphs, clusters' tables): every route query
+    // below must come after it, or SimGrid answers "no route" where there is one.
+    engine.seal_platform();
   } catch (const simgrid::ParseError& e) {
     throw InputError(plat(s), fmt::format("SimGrid cannot parse the platform: {}", e.what()));
   } catch (const std::exception& e) {
