@@ -240,8 +240,14 @@ TEST_CASE("cli error: a missing route SimGrid crashes on (Floyd zone)") {
 }
 
 TEST_CASE("cli error: worker without a route to its aggregator") {
-  CHECK(bad_run(kToml, platform("1Gf", "10MBps", "")).find("trainer 't2' has no route to aggregator 'agg'") !=
-        std::string::npos);
+  // The Full zone's line, the pair it lacks, and whose route needs it.
+  CHECK(bad_run(kToml, platform("1Gf", "10MBps", "")) ==
+        "error: p.xml:4: zone 'z' has no route from 't2' to 'agg': trainer 't2' has no complete route to "
+        "aggregator 'agg'\n");
+  // One way only (symmetrical="NO"): the other way is named.
+  CHECK(bad_run(kToml, platform("1Gf", "10MBps", R"(<route src="t2" dst="agg" symmetrical="NO"><link_ctn id="l2"/></route>)"))
+            .find("zone 'z' has no route from 'agg' to 't2': trainer 't2' has no complete route from aggregator "
+                  "'agg'") != std::string::npos);
 }
 
 TEST_CASE("cli error: unknown policy lists the valid ones") {
@@ -442,7 +448,7 @@ TEST_CASE("cli: validate lists every problem and exits 2") {
   d.write("q.xml", platform("1Gf", "10MBps", ""));
   p = testutil::run_edgetrain("validate q.xml", d.path());
   CHECK(p.code == 2);
-  CHECK(p.err.find("trainer 't2' has no route to aggregator 'agg'") != std::string::npos);
+  CHECK(p.err.find("zone 'z' has no route from 't2' to 'agg'") != std::string::npos);
   // With a scenario: its roles and traces count.
   d.write("s.toml", "[platform]\nfile = \"elsewhere.xml\"\ntraces = [\"t.trace\"]\n");
   d.write("t.trace", "[host nobody speed]\n0 1\n");

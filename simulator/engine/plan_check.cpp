@@ -51,10 +51,11 @@ void check_plan(const RoundPlan& plan, const Platform& platform, const ModelDesc
     if (!(a.prox_mu >= 0 && a.prox_mu < std::numeric_limits<double>::infinity()))
       throw std::invalid_argument(
           fmt::format("node '{}': prox_mu {} must be finite and >= 0", who, a.prox_mu));
-    const auto pstates = static_cast<int>(n.host->get_pstate_count());
+    const auto pstates = static_cast<int>(n.usable_pstates); // not the 0 flop/s boot and shutdown ones
     if (a.pstate < 0 || a.pstate >= pstates)
       throw std::invalid_argument(
-          fmt::format("node '{}': pstate {} outside [0, {}]", who, a.pstate, pstates - 1));
+          fmt::format("node '{}': pstate {} outside [0, {}]{}", who, a.pstate, pstates - 1,
+                      n.usable_pstates < n.host->get_pstate_count() ? " (the pstates that compute)" : ""));
     try {
       (void)model_cost(model, a.compression);
     } catch (const std::invalid_argument& e) {

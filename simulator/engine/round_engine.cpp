@@ -51,14 +51,17 @@ RoundEngine::RoundEngine(const Scenario& scenario, const Platform& platform, con
     v.device_class = n.device_class;
     v.role = n.role;
     v.cores = n.cores;
-    for (unsigned long p = 0; p < n.host->get_pstate_count(); ++p)
+    for (unsigned long p = 0; p < n.usable_pstates; ++p)
       v.flops_per_pstate.push_back(n.host->get_pstate_speed(p) * n.cores);
     v.flops_peak = v.flops_per_pstate.front();
     v.up_bps = n.up_bps, v.down_bps = n.down_bps, v.latency_s = n.latency_s;
     v.samples = platform_.data[n.id].samples;
     v.has_power = n.has_power;
     v.battery_capacity_j = batteries_.capacity_j(n.id);
-    v.watts_idle = n.watts_idle, v.watts_busy = n.watts_busy;
+    const auto usable = [&](const std::vector<double>& w) { // per pstate that computes
+      return std::vector<double>(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(std::min(w.size(), n.usable_pstates)));
+    };
+    v.watts_idle = usable(n.watts_idle), v.watts_busy = usable(n.watts_busy);
     v.label_skew = label_skew(platform_.data[n.id].label_mix);
     views_.push_back(std::move(v));
   }

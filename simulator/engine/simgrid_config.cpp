@@ -2,63 +2,20 @@
 
 #include "simulator/common/error.hpp"
 #include "simulator/common/nearest.hpp"
+#include "simulator/common/simgrid_options.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
-#include <map>
+#include <filesystem>
+#include <unistd.h>
 
 namespace edgetrain {
 
 namespace {
 
-// The SimGrid options edgetrain passes on, with the values each may take. SimGrid 3.32 aborts,
-// crashes or hangs on bad values of many options (an unknown model name, cpu/optim:TI,
-// contexts/stack-size:1, surf/precision:-1), so only options checked to work are let through.
-// ns-3 is left out: SimGrid's link energy plugin, which edgetrain relies on, refuses to run with
-// it; so is the Constant network model, which aborts with the energy plugins.
-enum class Kind { Choice, Bool, Positive, NonNegative, Text };
-struct Option {
-  Kind kind;
-  std::vector<std::string> choices;
-  double min = 0, max = std::numeric_limits<double>::infinity();  // for numbers
-};
-const std::map<std::string, Option> kOptions = {
-    {"network/model", {Kind::Choice, {"LV08", "CM02", "SMPI", "IB"}}},
-    {"cpu/model", {Kind::Choice, {"Cas01"}}},
-    {"host/model", {Kind::Choice, {"default", "compound", "ptask_L07"}}},
-    {"cpu/optim", {Kind::Choice, {"Lazy", "Full"}}},
-    {"network/optim", {Kind::Choice, {"Lazy", "Full"}}},
-    {"network/crosstraffic", {Kind::Bool, {}}},
-    {"network/latency-factor", {Kind::Positive, {}}},
-    {"network/bandwidth-factor", {Kind::Positive, {}}},
-    {"network/TCP-gamma", {Kind::NonNegative, {}}},
-    {"network/weight-S", {Kind::NonNegative, {}}},
-    {"network/loopback-bw", {Kind::Positive, {}}},
-    {"network/loopback-lat", {Kind::NonNegative, {}}},
-    {"maxmin/precision", {Kind::Positive, {}}},
-    {"surf/precision", {Kind::Positive, {}}},
-    {"path", {Kind::Text, {}}},
-    // Actor stacks (KiB) and guard pages: 100,000 concurrent trainers exceed Linux's default
-    // vm.max_map_count with SimGrid's 8 MiB stacks and guard pages; smaller stacks without guards
-    // come from the heap. Below 64 KiB SimGrid crashes.
-    {"contexts/stack-size", {Kind::Positive, {}, 64, 1048576}},
-    {"contexts/guard-size", {Kind::NonNegative, {}, 0, 16}},
-};
-const std::vector<std::string> kBools = {"0", "1", "yes", "no", "on", "off", "true", "false"};
-
 std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
-}
-
-std::vector<std::string> option_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, o] : kOptions)
-    names.push_back(name);
-  return names;
 }
 
 bool in(const std::vector<std::string>& list, const std::string& v) {
@@ -71,39 +28,8 @@ std::pair<std::string, std::string> check(const std::string& cfg, const std::str
   if (colon == std::string::npos || colon == 0)
     throw InputError(where, fmt::format("'{}' is not of the form name:value", cfg));
   std::string name = cfg.substr(0, colon), value = cfg.substr(colon + 1);
-  auto it = kOptions.find(name);
-  if (it == kOptions.end()) {
-    const std::string hint = nearest(name, option_names());
-    throw InputError(where, fmt::format("{}: not a SimGrid option edgetrain passes on{} (it passes: {})",
-                                        name, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
-                                        join(option_names())));
-  }
-  const Option& o = it->second;
-  std::string problem;
-  char* end = nullptr;
-  const double x = std::strtod(value.c_str(), &end);
-  const bool number = !value.empty() && *end == '\0' && std::isfinite(x);
-  switch (o.kind) {
-  case Kind::Choice:
-    if (!in(o.choices, value)) problem = fmt::format("'{}' is not one of: {}", value, join(o.choices));
-    if (name == "network/model" && value == "ns-3")
-      problem += " (ns-3 cannot run with SimGrid's link energy plugin, which edgetrain uses)";
-    break;
-  case Kind::Bool:
-    if (!in(kBools, value)) problem = fmt::format("'{}' is not one of: {}", value, join(kBools));
-    break;
-  case Kind::Positive:
-    if (!number || x <= 0) problem = fmt::format("'{}' must be a finite number > 0", value);
-    break;
-  case Kind::NonNegative:
-    if (!number || x < 0) problem = fmt::format("'{}' must be a finite number >= 0", value);
-    break;
-  case Kind::Text:
-    break;
-  }
-  if (problem.empty() && (o.kind == Kind::Positive || o.kind == Kind::NonNegative) && (x < o.min || x > o.max))
-    problem = fmt::format("'{}' must be between {} and {}", value, o.min, o.max);
-  if (!problem.empty()) throw InputError(where, name + ": " + problem);
+  if (const std::string problem = simgrid_option_problem(name, value); !problem.empty())
+    throw InputError(where, problem);
   return {name, value};
 }
 
@@ -124,9 +50,19 @@ void check_log(const std::string& arg) {
   if (setting == "thres" || setting == "threshold") {
     if (!in(levels, value)) bad(fmt::format("level '{}' is not one of: {}", value, join(levels)));
   } else if (setting == "add" || setting == "additivity") {
-    if (!in(kBools, value)) bad(fmt::format("'{}' is not one of: {}", value, join(kBools)));
+    if (!in(simgrid_bool_words(), value))
+      bad(fmt::format("'{}' is not one of: {}", value, join(simgrid_bool_words())));
   } else if (setting == "app" || setting == "appender") {
     if (value.rfind("file:", 0) != 0 || value.size() == 5) bad("an appender is file:PATH");
+    // SimGrid aborts when it cannot open the file: its folder must exist and take files.
+    const std::filesystem::path file(value.substr(5));
+    const std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      bad(fmt::format("log file '{}': no folder '{}'", file.string(), dir.string()));
+    if (std::filesystem::is_directory(file, ec)) bad(fmt::format("log file '{}' is a folder", file.string()));
+    if (access(dir.c_str(), W_OK) != 0)
+      bad(fmt::format("log file '{}': folder '{}' is not writable", file.string(), dir.string()));
   } else if (setting != "fmt") {
     bad(fmt::format("'{}' is not one of: thres, fmt, app, add", setting));
   }

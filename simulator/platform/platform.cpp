@@ -1,6 +1,7 @@
 #include "simulator/platform/platform.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/platform/full_routes.hpp"
 #include "simulator/platform/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/platform/platform_check.hpp"
@@ -33,6 +34,13 @@ namespace fs = std::filesystem;
 
 namespace edgetrain {
 
+unsigned long usable_pstates(const sg4::Host* h) {
+  unsigned long n = 0;
+  while (n < h->get_pstate_count() && h->get_pstate_speed(n) > 0)
+    ++n;
+  return n;
+}
+
 bool link_energy_known(const sg4::Link* l) {
   // WIFI links: the wifi energy plugin keeps its figures private in 3.32 (and
   // sg_link_get_consumed_energy crashes on them); platform/wifi_energy books them the plugin's way.
@@ -56,10 +64,17 @@ std::string plat(const Scenario& s) {
 
 void check_hosts_and_links(const sg4::Engine& engine, const Scenario& s) {
   for (const sg4::Host* h : engine.get_all_hosts()) {
+    // 0 flop/s pstates are allowed last (booting, shutting down): training uses the ones before.
+    const unsigned long usable = usable_pstates(h);
     for (unsigned long p = 0; p < h->get_pstate_count(); ++p)
-      if (!(h->get_pstate_speed(p) > 0))
-        throw InputError(plat(s), fmt::format("host '{}': speed of pstate {} must be > 0, got {}",
+      if (p < usable ? !(h->get_pstate_speed(p) > 0) : h->get_pstate_speed(p) != 0)
+        throw InputError(plat(s), fmt::format("host '{}': speed of pstate {} must be > 0 (or 0 for the last "
+                                              "ones, booting and shutting down), got {}",
                                               h->get_name(), p, h->get_pstate_speed(p)));
+    if (usable == 0 || h->get_pstate() >= usable)
+      throw InputError(plat(s), fmt::format("host '{}': it starts in pstate {}, of speed 0: a host starts in a "
+                                            "pstate that computes",
+                                            h->get_name(), h->get_pstate()));
     if (h->get_core_count() < 1)
       throw InputError(plat(s), fmt::format("host '{}': core count < 1", h->get_name()));
   }
@@ -183,26 +198,55 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
              : std::numeric_limits<double>::infinity();
 }
 
-// SimGrid 3.32 crashes (SIGSEGV) computing a route that does not exist in some zone kinds (Floyd,
-// zones without a zoneRoute between them). So the routes are first computed in a forked child:
-// it reports each trainer before computing its routes, and if it dies, the last one reported has
-// none. The parent's engine is untouched, and computes the routes again once they are known safe.
+// What SimGrid said before it died: the last "[.../CRITICAL] message" line it logged (xbt_die and
+// xbt_assert log one), without its log prefix and the object address it may end with.
+std::string last_critical(std::FILE* log) {
+  std::string said, line;
+  std::rewind(log);
+  for (int c = std::fgetc(log);; c = std::fgetc(log)) {
+    if (c != EOF && c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    if (const auto at = line.find("/CRITICAL] "); at != std::string::npos) {
+      said = line.substr(at + 11);
+      if (const auto addr = said.rfind(" (0x"); addr != std::string::npos && said.back() == ')') said.resize(addr);
+    }
+    line.clear();
+    if (c == EOF) break;
+  }
+  return said;
+}
+
+// SimGrid 3.32 dies computing some routes that do not exist (SIGSEGV in Floyd zones, xbt_die in a
+// Vivaldi zone without coordinates or an Empty zone holding routes) and throws on others (a
+// zoneRoute missing). So the routes are first computed in a forked child: it reports each trainer
+// before computing its routes, and what SimGrid threw or logged before dying, so the error names
+// the trainer and SimGrid's reason. The parent's engine is untouched, and computes the routes
+// again once they are known safe.
 void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
                   const std::set<std::string>& clusters) {
   // The child writes the index of the trainer it works on into a shared page: no system call
-  // per trainer (100,000 of them would cost seconds).
-  void* page = mmap(nullptr, sizeof(std::size_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  // per trainer (100,000 of them would cost seconds). An exception's message follows it.
+  struct Shared {
+    std::size_t current;
+    char thrown[1024];
+  };
+  void* page = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) return; // cannot probe: compute routes directly, as SimGrid would
-  auto* current = static_cast<volatile std::size_t*>(page);
-  *current = 0;
+  auto* shared = static_cast<volatile Shared*>(page);
+  shared->current = 0;
+  shared->thrown[0] = '\0';
+  std::FILE* log = std::tmpfile(); // the child's stderr: SimGrid's last words
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) {
-    munmap(page, sizeof(std::size_t));
+    munmap(page, sizeof(Shared));
+    if (log) std::fclose(log);
     return;
   }
   if (pid == 0) {
-    if (!std::freopen("/dev/null", "w", stderr)) _exit(3);
+    if (log ? dup2(fileno(log), STDERR_FILENO) < 0 : !std::freopen("/dev/null", "w", stderr)) _exit(3);
     std::vector<sg4::Link*> links;
     double lat = 0;
     try {
@@ -210,26 +254,44 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
       for (std::size_t i = 1; i < hosts.size(); ++i) {
         const std::string& zone = hosts[i]->get_englobing_zone()->get_name();
         if (clusters.count(zone) && !probed.insert(zone).second) continue;
-        *current = i;
+        shared->current = i;
         links.clear();
         hosts[i]->route_to(hosts[0], links, &lat);
         links.clear();
         hosts[0]->route_to(hosts[i], links, &lat);
       }
-    } catch (...) { // some zones throw instead: never let the child unwind into the caller
+    } catch (const std::exception& e) { // never let the child unwind into the caller
+      const std::string what = e.what();
+      const std::size_t n = std::min(what.size(), sizeof(shared->thrown) - 1);
+      for (std::size_t k = 0; k < n; ++k)
+        shared->thrown[k] = what[k];
+      shared->thrown[n] = '\0';
+      _exit(4);
+    } catch (...) {
       _exit(4);
     }
     _exit(0);
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  const std::size_t last = *current;
-  munmap(page, sizeof(std::size_t));
+  const std::size_t last = shared->current;
+  std::string said = const_cast<const char*>(shared->thrown);
+  munmap(page, sizeof(Shared));
+  if (log) {
+    if (said.empty()) said = last_critical(log);
+    std::fclose(log);
+  }
+  const std::string hint = said.find("Empty zone") != std::string::npos
+                               ? ": a zone of routing None has no routes (SimGrid's Constant network model needs "
+                                 "none; edgetrain does): make it Full, with <route>s"
+                               : "";
   if ((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 4)) && last > 0)
     throw InputError(plat(s),
-                     fmt::format("trainer '{}' has no route to or from aggregator '{}' (SimGrid crashed "
-                                 "or throwing looking for one: is a route or zoneRoute missing?)",
-                                 hosts[last]->get_name(), hosts[0]->get_name()));
+                     fmt::format("trainer '{}' has no route to or from aggregator '{}': {}{}", hosts[last]->get_name(),
+                                 hosts[0]->get_name(),
+                                 said.empty() ? "SimGrid crashed looking for one (is a route or zoneRoute missing?)"
+                                              : "SimGrid says \"" + said + "\"",
+                                 hint));
 }
 
 // Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
@@ -314,6 +376,13 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
   Platform p;
   p.has_state_traces = loaded.has_state_traces;
   const std::vector<sg4::Host*> hosts = pick_roles(engine, s);
+  // Full zones first: reading the file's routes needs no route computed, and names the zone.
+  for (std::size_t i = 1; i < hosts.size(); ++i)
+    for (const auto& [from, to] : {std::pair{hosts[i], hosts[0]}, std::pair{hosts[0], hosts[i]}})
+      if (const MissingRoute m = missing_full_route(from, to, scan); !m.what.empty())
+        throw InputError(m.where, fmt::format("{}: trainer '{}' has no complete route {} aggregator '{}'", m.what,
+                                              hosts[i]->get_name(), from == hosts[i] ? "to" : "from",
+                                              hosts[0]->get_name()));
   probe_routes(hosts, s, scan.clusters);
   std::set<sg4::Link*, std::function<bool(sg4::Link*, sg4::Link*)>> used(
       [](sg4::Link* a, sg4::Link* b) { return natural_less(a->get_name(), b->get_name()); });
@@ -328,6 +397,7 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
           "host '{}' has role=\"aggregator\" but platform.trainers selects it as a trainer", h->get_name()));
     n.cores = h->get_core_count();
     n.initial_pstate = h->get_pstate();
+    n.usable_pstates = usable_pstates(h);
     if (const char* c = h->get_property("device_class")) n.device_class = c;
     try {
       n.battery = parse_battery([h](const char* key) { return h->get_property(key); });
@@ -354,22 +424,36 @@ Platform build_platform(sg4::Engine& engine, const Scenario& s, const LoadedPlat
     }
     if (i > 0) {
       double down = 0, up = 0;
-      n.latency_s = route(hosts[0], h, n.route_down, down);
-      route(h, hosts[0], n.route_up, up);
-      if (n.route_down.empty() || n.route_up.empty())
+      double up_latency = 0;
+      try { // the probe found these safe; where it could not run, SimGrid may still throw
+        n.latency_s = route(hosts[0], h, n.route_down, down);
+        up_latency = route(h, hosts[0], n.route_up, up);
+      } catch (const std::exception& e) {
+        throw InputError(plat(s), fmt::format("trainer '{}' has no route to or from aggregator '{}': SimGrid says "
+                                              "\"{}\"",
+                                              h->get_name(), hosts[0]->get_name(), e.what()));
+      }
+      // No link and no latency is no route (a Full zone without it). No link but a latency is a
+      // route: a Vivaldi zone's hosts without private links talk over their coordinates' delay.
+      if ((n.route_down.empty() && !(n.latency_s > 0)) || (n.route_up.empty() && !(up_latency > 0)))
         throw InputError(plat(s), fmt::format("trainer '{}' has no route {} aggregator '{}'", h->get_name(),
                                               n.route_up.empty() ? "to" : "from", hosts[0]->get_name()));
       if (h->get_property("uplink_bw") || h->get_property("uplink_watts") ||
           h->get_property("downlink_watts")) {
+        if (n.route_up.empty() || n.route_down.empty())
+          throw InputError(plat(s), fmt::format("host '{}': uplink_bw, uplink_watts and downlink_watts apply to "
+                                                "its first link up and last link down, and its route to "
+                                                "aggregator '{}' has no link",
+                                                h->get_name(), hosts[0]->get_name()));
         apply_link_conventions(h, n.route_up, n.route_down);
         up = bottleneck(n.route_up), down = bottleneck(n.route_down); // bandwidths changed
       }
       // A station's WiFi rate bounds its bandwidth both ways (the shared medium carries both).
-      if (is_wifi(n.route_up.front())) {
+      if (!n.route_up.empty() && is_wifi(n.route_up.front())) {
         const double rate = attach_wifi_station(h, n.route_up.front(), p, s, scan);
         up = std::min(up, rate), down = std::min(down, rate);
       }
-      if (is_wifi(n.route_down.front())) {
+      if (!n.route_down.empty() && is_wifi(n.route_down.front())) {
         const double rate = attach_wifi_station(hosts[0], n.route_down.front(), p, s, scan);
         up = std::min(up, rate), down = std::min(down, rate);
       }

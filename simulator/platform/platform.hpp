@@ -35,6 +35,7 @@ struct Node {
   Role role = Role::Trainer;
   int cores = 1;
   unsigned long initial_pstate = 0;            // as the platform file sets it
+  unsigned long usable_pstates = 1;            // those before any 0 flop/s ones (boot, shutdown)
   bool has_power = false;                      // wattage_per_state present
   std::vector<double> watts_idle, watts_busy;  // per pstate (busy: all cores)
   std::vector<simgrid::s4u::Link*> route_down; // aggregator -> node
@@ -90,6 +91,10 @@ void apply_cluster_power(const simgrid::s4u::Engine& engine, const std::set<std:
 // Whether this link's energy is known: wattage_range set (SimGrid's link_energy plugin), or a WIFI
 // link that platform/wifi_energy meters (wifi_watt_values set, the one WIFI link in use).
 bool link_energy_known(const simgrid::s4u::Link* link);
+
+// How many of a host's pstates compute: those before its first 0 flop/s one (SimGrid's idiom
+// for booting and shutting down states, which training never uses).
+unsigned long usable_pstates(const simgrid::s4u::Host* h);
 
 // Natural order: "rpi-2" before "rpi-10".
 bool natural_less(const std::string& a, const std::string& b);

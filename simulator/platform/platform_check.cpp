@@ -1,5 +1,6 @@
 #include "simulator/platform/platform_check.hpp"
 
+#include "simulator/common/simgrid_options.hpp"
 #include "simulator/common/text_file.hpp"
 #include "simulator/platform/wifi_energy.hpp"
 
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <strings.h>
 
 namespace edgetrain {
 
@@ -73,10 +75,10 @@ public:
   }
 
 private:
-  std::string where(std::ptrdiff_t offset) const {
-    const auto line = std::upper_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin() + 1;
-    return fmt::format("{}:{}", shown_, line);
+  long line_of(std::ptrdiff_t offset) const {
+    return std::upper_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin() + 1;
   }
+  std::string where(std::ptrdiff_t offset) const { return fmt::format("{}:{}", shown_, line_of(offset)); }
   void add_at(std::ptrdiff_t offset, std::string what) {
     scan_.problems.push_back({where(offset), std::move(what)});
   }
@@ -93,21 +95,41 @@ private:
     return false;
   }
 
-  // A comma-separated list of values each > 0 (speeds, bandwidths); returns how many.
-  std::size_t positive_list(const pugi::xml_node& n, const std::string& who, const char* attr) {
+  // A comma-separated list of values each > 0 (speeds, bandwidths); returns how many. With
+  // `zeros_at_end`, a speed list may end in 0 flop/s pstates (SimGrid's idiom for booting and
+  // shutting down, energy_boot.xml): `usable` gets the count before them.
+  std::size_t positive_list(const pugi::xml_node& n, const std::string& who, const char* attr,
+                            std::size_t* usable = nullptr) {
     const pugi::xml_attribute a = n.attribute(attr);
+    if (usable) *usable = 1;
     if (!a) return 1;
-    std::size_t count = 0;
-    for (const std::string& v : split(a.value(), ',')) {
+    std::size_t count = 0, positive = 0;
+    bool zero_seen = false;
+    for (std::string v : split(a.value(), ',')) {
+      v.erase(0, v.find_first_not_of(" \t\n\r"));
       ++count;
       double x = 0;
-      if (!leading_number(v, x) || !std::isfinite(x) || x <= 0)
-        add(n, fmt::format("{}: {} '{}' must be a finite number > 0", who, attr, v));
-      else if (std::string(attr) == "speed" ? parse_speed(v) < 1 : parse_bandwidth(v) < 1)
+      const bool number = leading_number(v, x) && std::isfinite(x);
+      if (usable && number && x == 0 && count > 1) {
+        zero_seen = true;
+        continue;
+      }
+      if (!number || x <= 0)
+        add(n, fmt::format("{}: {} '{}' must be a finite number > 0{}", who, attr, v,
+                           usable && number && x == 0 ? " (0 only for pstates after others: booting, shutting down)"
+                                                      : ""));
+      else if (zero_seen)
+        add(n, fmt::format("{}: {} '{}' comes after a 0 flop/s pstate: 0 flop/s pstates (booting, shutting "
+                           "down) must come last",
+                           who, attr, v));
+      else
+        ++positive;
+      if (number && x > 0 && (std::string(attr) == "speed" ? parse_speed(v) < 1 : parse_bandwidth(v) < 1))
         // SimGrid's solver fails ("The Impossible Did Happen") on rates this small
         add(n, fmt::format("{}: {} '{}' is below 1 {}/s", who, attr, v,
                            std::string(attr) == "speed" ? "FLOP" : "byte"));
     }
+    if (usable) *usable = std::max<std::size_t>(positive, 1);
     return count;
   }
   void non_negative(const pugi::xml_node& n, const std::string& who, const char* attr) {
@@ -127,7 +149,8 @@ private:
 
   // Host-like elements (host, cluster): speeds, cores, pstate, power properties.
   void compute_node(const pugi::xml_node& n, const std::string& who) {
-    const std::size_t pstates = positive_list(n, who, "speed");
+    std::size_t usable = 1;
+    const std::size_t pstates = positive_list(n, who, "speed", &usable);
     long v = 0;
     if (const pugi::xml_attribute c = n.attribute("core"); c && (!whole_int(c.value(), v) || v < 1))
       add(n, fmt::format("{}: core '{}' must be a whole number >= 1", who, c.value()));
@@ -135,6 +158,8 @@ private:
         p && (!whole_int(p.value(), v) || v < 0 || static_cast<std::size_t>(v) >= pstates))
       add(n, fmt::format("{}: pstate '{}' must be between 0 and {} (one per speed)", who, p.value(),
                          pstates - 1));
+    else if (p && static_cast<std::size_t>(v) >= usable)
+      add(n, fmt::format("{}: pstate '{}' has speed 0: a host starts in a pstate that computes", who, p.value()));
     if (has_prop(n, "wattage_per_state")) {
       std::vector<double> idle, busy;
       try {
@@ -186,9 +211,14 @@ private:
   }
 
   void link(const pugi::xml_node& n, const std::string& who) {
-    positive_list(n, who, "bandwidth");
+    const std::size_t listed = positive_list(n, who, "bandwidth");
     non_negative(n, who, "latency");
-    if (std::string(n.attribute("sharing_policy").value()) == "WIFI") {
+    const bool wifi = std::string(n.attribute("sharing_policy").value()) == "WIFI";
+    if (listed > 1 && !wifi)
+      add(n, fmt::format("{}: bandwidth '{}' lists {} rates, which only a sharing_policy=\"WIFI\" link has "
+                         "(SimGrid aborts)",
+                         who, n.attribute("bandwidth").value(), listed));
+    if (wifi) {
       auto& rates = scan_.wifi_rates[n.attribute("id").value()];
       for (const std::string& v : split(n.attribute("bandwidth").value(), ','))
         rates.push_back(parse_bandwidth(v));
@@ -211,18 +241,67 @@ private:
       file_exists(n, who, f);
   }
 
+  // SimGrid aborts on a second link, or a second host, router or zone (one namespace), of a name.
+  void unique(const pugi::xml_node& n, std::map<std::string, std::ptrdiff_t>& seen, const std::string& who) {
+    const std::string id = n.attribute("id").value();
+    if (id.empty()) return;
+    const auto [it, fresh] = seen.emplace(id, n.offset_debug());
+    if (!fresh)
+      add(n, fmt::format("{}: a second one of that name (the first is on line {}); SimGrid aborts on it", who,
+                         line_of(it->second)));
+  }
+
+  void full_routes(const pugi::xml_node& zone, const std::string& id) {
+    FullZoneRoutes& z = scan_.full_zones[id];
+    z.where = where(zone.offset_debug());
+    for (const pugi::xml_node& r : zone.children()) {
+      const std::string tag = r.name();
+      if (tag.rfind("bypass", 0) == 0) scan_.has_bypass = true;
+      if (tag != "route" && tag != "zoneRoute" && tag != "ASroute") continue;
+      const std::string src = r.attribute("src").value(), dst = r.attribute("dst").value();
+      const std::string gw_src = r.attribute("gw_src").value(), gw_dst = r.attribute("gw_dst").value();
+      z.routes[{src, dst}] = {gw_src, gw_dst};
+      if (strcasecmp(r.attribute("symmetrical").as_string("YES"), "NO") != 0) z.routes[{dst, src}] = {gw_dst, gw_src};
+    }
+  }
+
+  // The platform's <config> section sets SimGrid options: checked as --cfg= ones are.
+  void config(const pugi::xml_node& n) {
+    for (const pugi::xml_node& p : n.children("prop"))
+      if (const std::string problem = simgrid_option_problem(p.attribute("id").value(), p.attribute("value").value());
+          !problem.empty())
+        add(p, "<config>: " + problem);
+  }
+
   void walk(const pugi::xml_node& node, const std::string& routing) {
     for (const pugi::xml_node& n : node.children()) {
       const std::string tag = n.name();
       const std::string id = n.attribute("id").value();
-      if (tag == "zone" || tag == "AS") {
-        const std::string r = n.attribute("routing").value();
+      if (tag.rfind("bypass", 0) == 0) scan_.has_bypass = true;
+      if (tag == "config") {
+        config(n);
+      } else if (tag == "include") {
+        add(n, "<include> is refused by SimGrid 3.32 (it was removed in 3.22): paste the included file's "
+               "zones in");
+      } else if (tag == "zone" || tag == "AS") {
+        unique(n, netpoints_, fmt::format("zone '{}'", id));
+        // SimGrid compares the routing case-insensitively.
+        const std::string given = n.attribute("routing").value();
         static const std::vector<std::string> kRoutings = {"Full", "Floyd",   "Dijkstra", "DijkstraCache",
                                                            "None", "Vivaldi", "Cluster",  "Wifi"};
-        if (std::find(kRoutings.begin(), kRoutings.end(), r) == kRoutings.end())
-          add(n, fmt::format("zone '{}': routing '{}' is not one SimGrid 3.32 reads from XML ({})", id, r,
+        const auto known = std::find_if(kRoutings.begin(), kRoutings.end(),
+                                        [&](const std::string& k) { return strcasecmp(k.c_str(), given.c_str()) == 0; });
+        const std::string r = known == kRoutings.end() ? given : *known;
+        if (known == kRoutings.end())
+          add(n, fmt::format("zone '{}': routing '{}' is not one SimGrid 3.32 reads from XML ({})", id, given,
                              fmt::join(kRoutings, ", ")));
+        if (r == "None")
+          for (const char* route : {"route", "zoneRoute", "ASroute", "bypassRoute", "bypassZoneRoute", "bypassASroute"})
+            if (const pugi::xml_node x = n.child(route))
+              add(x, fmt::format("zone '{}' has routing None, which holds no routes (SimGrid aborts): make it Full",
+                                 id));
         if (r == "Wifi") check_wifi_zone(n);
+        if (r == "Full") full_routes(n, id);
         if (has_prop(n, "edgetrain_traces"))
           for (const std::string& f : split(prop(n, "edgetrain_traces"), ',')) {
             const fs::path p = file_.parent_path() / f;
@@ -232,9 +311,16 @@ private:
             scan_.trace_files.push_back(p.lexically_normal());
           }
         walk(n, r);
-      } else if (tag == "host") {
-        const std::string who = fmt::format("host '{}'", id);
+      } else if (tag == "host" || tag == "router" || tag == "peer") {
+        unique(n, netpoints_, fmt::format("{} '{}'", tag, id));
+        if (tag == "router") continue;
+        const std::string who = fmt::format("{} '{}'", tag, id);
         compute_node(n, who);
+        if (has_prop(n, "role")) {
+          const std::string role = prop(n, "role");
+          if (role != "aggregator" && role != "trainer" && role != "none")
+            add(n, fmt::format("{}: property role '{}' is not one of: aggregator, trainer, none", who, role));
+        }
         if (routing == "Vivaldi") {
           const std::vector<std::string> c = split(n.attribute("coordinates").value(), ' ');
           double x = 0;
@@ -243,6 +329,7 @@ private:
             add(n, fmt::format("{}: a host in a Vivaldi zone needs coordinates=\"x y z\"", who));
         }
       } else if (tag == "cluster") {
+        unique(n, netpoints_, fmt::format("cluster '{}'", id));
         scan_.clusters.insert(id);
         const std::string who = fmt::format("cluster '{}'", id);
         compute_node(n, who);
@@ -252,6 +339,7 @@ private:
           non_negative(n, who, a);
         cluster_backbone_power(n, who);
       } else if (tag == "link" || tag == "backbone") {
+        unique(n, links_, fmt::format("link '{}'", id));
         link(n, fmt::format("link '{}'", id));
       } else if (tag == "trace") {
         file_exists(n, fmt::format("trace '{}'", id), "file");
@@ -276,6 +364,10 @@ private:
 
   // Stations' wifi_rate must index the WIFI link's rate list (SimGrid aborts otherwise).
   void check_wifi_zone(const pugi::xml_node& zone) {
+    if (!has_prop(zone, "access_point"))
+      add(zone, fmt::format("zone '{}': a Wifi zone needs its property access_point (the router or host "
+                            "that serves the cell); SimGrid aborts without it",
+                            zone.attribute("id").value()));
     std::size_t rates = 0;
     for (const pugi::xml_node& l : zone.children("link"))
       if (std::string(l.attribute("sharing_policy").value()) == "WIFI")
@@ -295,6 +387,7 @@ private:
   std::string text_;
   std::vector<std::ptrdiff_t> newlines_;
   PlatformScan scan_;
+  std::map<std::string, std::ptrdiff_t> netpoints_, links_; // first offset of each name
 };
 
 } // namespace

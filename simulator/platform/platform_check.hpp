@@ -17,6 +17,13 @@ struct PlatformProblem {
   std::string what;  // "host 'x': ..."
 };
 
+// The routes a Full zone declares, by (src, dst) netpoint names (hosts, routers, zones), each
+// with its gateways (empty for a <route>); symmetrical ones both ways.
+struct FullZoneRoutes {
+  std::string where; // "file:line" of the zone
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> routes;
+};
+
 struct PlatformScan {
   std::vector<PlatformProblem> problems; // in file order; empty when sound as far as this check goes
   // Rates of each WIFI link, bytes/s, by link id (SimGrid reports a WIFI link's bandwidth as 1).
@@ -24,6 +31,9 @@ struct PlatformScan {
   // Trace files named by zone properties edgetrain_traces (comma-separated, relative to the file).
   std::vector<std::filesystem::path> trace_files;
   std::set<std::string> clusters; // ids of <cluster> zones: their hosts all route alike
+  // Full zones by id: SimGrid 3.32 gives a missing route in one as no link at all, silently.
+  std::map<std::string, FullZoneRoutes> full_zones;
+  bool has_bypass = false; // bypass routes override the zones' own: the Full check is skipped
 };
 
 // `shown` is the file's name as messages give it.
