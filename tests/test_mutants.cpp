@@ -1,0 +1,107 @@
+// A fixed set of mutants of the quickstart (its scenario and its platform), each one a class of
+// bad input that once crashed edgetrain, made SimGrid abort, or ran with wrong figures. Every
+// one must end in exit 0 with a sound run, or exit 2 with `error:` naming the file or key and
+// nothing left behind.
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+using testutil::Proc;
+using testutil::TempDir;
+
+namespace {
+
+struct Mutant {
+  const char* name;
+  const char* file; // "xml" (platforms/quickstart.xml) or "toml" (configs/quickstart.toml)
+  const char* from; // replaced once; "" leaves the file as it is
+  const char* to;
+  const char* args; // more command-line arguments
+  int code;
+  const char* says; // in stderr (exit 2: after "error: ")
+};
+
+const Mutant kMutants[] = {
+    // The platform's <config> section, checked as --cfg= is (SimGrid crashed or aborted).
+    {"config cpu/optim TI", "xml", "<platform version=\"4.1\">",
+     "<platform version=\"4.1\"><config><prop id=\"cpu/optim\" value=\"TI\"/></config>", "", 2,
+     "platforms/quickstart.xml:28: <config>: cpu/optim: 'TI' is not one of: Lazy, Full"},
+    {"config network/model ns-3", "xml", "<platform version=\"4.1\">",
+     "<platform version=\"4.1\"><config><prop id=\"network/model\" value=\"ns-3\"/></config>", "", 2,
+     "<config>: network/model: 'ns-3' is not one of"},
+    {"config cpu/model Bogus", "xml", "<platform version=\"4.1\">",
+     "<platform version=\"4.1\"><config><prop id=\"cpu/model\" value=\"Bogus\"/></config>", "", 2,
+     "<config>: cpu/model: 'Bogus' is not one of: Cas01"},
+    {"config a good option", "xml", "<platform version=\"4.1\">",
+     "<platform version=\"4.1\"><config><prop id=\"network/model\" value=\"CM02\"/></config>", "", 0, ""},
+    // Platform content SimGrid aborts on.
+    {"WiFi zone without access_point", "xml", "<prop id=\"access_point\" value=\"wifi-ap-router\"/>", "", "", 2,
+     "zone 'wifi-cell': a Wifi zone needs its property access_point"},
+    {"wifi_watt_values abc", "xml", "<prop id=\"wifi_watt_values\" value=\"0:0.32:0.12:0\"/>",
+     "<prop id=\"wifi_watt_values\" value=\"abc\"/>", "", 2, "property wifi_watt_values 'abc' must be idle:tx:rx:sleep"},
+    {"rate list on a wired link", "xml", "<link id=\"phone-mid-1-up\" bandwidth=\"6Mbps\"",
+     "<link id=\"phone-mid-1-up\" bandwidth=\"6Mbps,3Mbps\"", "", 2,
+     "link 'phone-mid-1-up': bandwidth '6Mbps,3Mbps' lists 2 rates"},
+    {"duplicate link id", "xml", "<link id=\"phone-mid-1-down\"", "<link id=\"phone-mid-1-up\"", "", 2,
+     "platforms/quickstart.xml:153: link 'phone-mid-1-up': a second one of that name (the first is on line 150)"},
+    {"duplicate host id", "xml", "<host id=\"phone-flagship-1\"", "<host id=\"phone-mid-1\"", "", 2,
+     "host 'phone-mid-1': a second one of that name"},
+    {"routing None holding routes", "xml", "id=\"lte-cell\" routing=\"Full\"", "id=\"lte-cell\" routing=\"None\"", "",
+     2, "zone 'lte-cell' has routing None, which holds no routes"},
+    {"include", "xml", "<platform version=\"4.1\">", "<platform version=\"4.1\"><include file=\"x.xml\"/>", "", 2,
+     "<include> is refused by SimGrid 3.32"},
+    {"routing in lower case, as SimGrid allows", "xml", "id=\"lte-cell\" routing=\"Full\"",
+     "id=\"lte-cell\" routing=\"full\"", "", 0, ""},
+    {"role bogus", "xml", "<prop id=\"role\" value=\"trainer\"/> <prop id=\"device_class\" value=\"phone-mid\"/>",
+     "<prop id=\"role\" value=\"bogus\"/> <prop id=\"device_class\" value=\"phone-mid\"/>", "", 2,
+     "host 'phone-mid-1': property role 'bogus' is not one of: aggregator, trainer, none"},
+    {"control_duration -1", "xml", "<prop id=\"control_duration\" value=\"0.0036\"/>",
+     "<prop id=\"control_duration\" value=\"-1\"/>", "", 2, "property control_duration '-1' is not a number >= 0"},
+    // A route missing inside a Full zone: SimGrid leaves its links out silently.
+    {"Full zone without a trainer's uplink route", "xml",
+     "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>", "", "",
+     2,
+     "platforms/quickstart.xml:117: zone 'lte-cell' has no route from 'phone-mid-1' to 'lte-enb': trainer "
+     "'phone-mid-1' has no complete route to aggregator 'edge-server'"},
+    // SimGrid's log appender on a folder that does not exist (SimGrid aborted).
+    {"log file in a missing folder", "xml", "", "", "--log=root.app:file:/nonexistent/dir/x.log", 2,
+     "log file '/nonexistent/dir/x.log': no folder '/nonexistent/dir'"},
+};
+
+} // namespace
+
+TEST_CASE("mutants of the quickstart: each runs soundly or is refused with error: and nothing left") {
+  const std::string scenario = testutil::read(testutil::source_dir() / "configs/quickstart.toml");
+  const std::string platform = testutil::read(testutil::source_dir() / "platforms/quickstart.xml");
+  for (const Mutant& m : kMutants) {
+    const std::string name = m.name;
+    CAPTURE(name);
+    TempDir d;
+    std::string xml = platform, toml = scenario;
+    std::string& target = std::string(m.file) == "xml" ? xml : toml;
+    if (*m.from) {
+      const std::size_t at = target.find(m.from);
+      REQUIRE(at != std::string::npos);
+      target.replace(at, std::string(m.from).size(), m.to);
+    }
+    d.write("configs/quickstart.toml", toml);
+    d.write("platforms/quickstart.xml", xml);
+    const Proc p = testutil::run_edgetrain(
+        std::string("run configs/quickstart.toml --out out --no-progress --set training.max_rounds=2 ") + m.args,
+        d.path());
+    CHECK_MESSAGE(p.code == m.code, p.err);
+    if (m.code == 2) {
+      CHECK(p.err.rfind("error: ", 0) == 0);
+      CHECK(p.err.find(m.says) != std::string::npos);
+      CHECK_FALSE(fs::exists(d.path() / "out"));
+      for (const auto& e : fs::directory_iterator(d.path()))
+        CHECK(e.path().filename().string().find("partial") == std::string::npos);
+    } else {
+      CHECK(testutil::read(d.path() / "out/summary.json").find("\"rounds\": 2") != std::string::npos);
+    }
+  }
+}
