@@ -67,6 +67,23 @@ const Mutant kMutants[] = {
      2,
      "platforms/quickstart.xml:117: zone 'lte-cell' has no route from 'phone-mid-1' to 'lte-enb': trainer "
      "'phone-mid-1' has no complete route to aggregator 'edge-server'"},
+    // Numbers a double cannot hold (read as garbage), and infinities the range checks let by.
+    {"integer beyond 2^53", "xml", "", "", "--set training.deadline_s=9007199254740993", 2,
+     "--set training.deadline_s: training.deadline_s: 9007199254740993 is beyond 2^53"},
+    {"integer 2^53 itself", "xml", "", "", "--set training.deadline_s=9007199254740992", 0, ""},
+    {"inf deadline", "xml", "", "", "--set training.deadline_s=inf", 2, "must be a finite number, got inf"},
+    {"inf target loss", "xml", "", "", "--set training.target_loss=inf", 2, "must be a finite number, got inf"},
+    {"inf round_s", "xml", "", "", "--set policy.fedavg-deadline.round_s=inf", 2, "must be a finite number, got inf"},
+    {"integer beyond 2^53 in the file", "toml", "deadline_s = 3600", "deadline_s = 9007199254740993", "", 2,
+     "configs/quickstart.toml:24:14: training.deadline_s: 9007199254740993 is beyond 2^53"},
+    {"nan in the file", "toml", "target_loss = 0.6", "target_loss = nan", "", 2,
+     "training.target_loss: must be a finite number, got nan"},
+    // The command line: CLI11's errors in the same form, and no silent clamping.
+    {"seed beyond INT64_MAX", "xml", "", "", "--seed 99999999999999999999", 2,
+     "error: command line: --seed: '99999999999999999999' is out of range"},
+    {"seed not whole", "xml", "", "", "--seed 1.5", 2, "error: command line: --seed: '1.5' is not a whole number"},
+    {"unknown option", "xml", "", "", "--bogus", 2,
+     "error: command line: The following argument was not expected: --bogus\n(edgetrain run --help"},
     // SimGrid's log appender on a folder that does not exist (SimGrid aborted).
     {"log file in a missing folder", "xml", "", "", "--log=root.app:file:/nonexistent/dir/x.log", 2,
      "log file '/nonexistent/dir/x.log': no folder '/nonexistent/dir'"},

@@ -2,6 +2,7 @@
 #include "policies/policy.hpp"
 #include "simulator/cli/calibrate_command.hpp"
 #include "simulator/cli/campaign_command.hpp"
+#include "simulator/cli/cli_numbers.hpp"
 #include "simulator/cli/dse_command.hpp"
 #include "simulator/cli/fidelity_command.hpp"
 #include "simulator/cli/platform_command.hpp"
@@ -270,12 +271,29 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i)
     cal.command_line += (i ? " " : "") + std::string(i ? argv[i] : "edgetrain");
 
+  edgetrain::check_numbers(app);
   int sub_argc = static_cast<int>(rest.size());
   try {
     app.parse(sub_argc, rest.data());
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e); // --help, --version
+    // The same form as every other refusal, and where to look.
+    std::string sub;
+    for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+      at = at->get_subcommands().front();
+      sub += " " + at->get_name();
+    }
+    if (sub.empty() && sub_argc > 1 && rest[1][0] != '-') { // a command that does not exist
+      std::vector<std::string> names;
+      for (const CLI::App* s : app.get_subcommands({}))
+        names.push_back(s->get_name());
+      const std::string hint = edgetrain::nearest(rest[1], names);
+      fmt::print(stderr, "error: command line: '{}' is not a command{} (commands: {})\n", rest[1],
+                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), edgetrain::join(names));
+      return 2;
+    }
+    fmt::print(stderr, "error: command line: {}\n(edgetrain{} --help lists the options)\n", e.what(), sub);
+    return 2;
   }
   if (cmd_gen->parsed()) return edgetrain::generate_command(gen);
   if (cmd_import->parsed()) return edgetrain::import_availability_command(import_csv, import_out);

@@ -32,7 +32,7 @@ struct Reader {
   double number(const toml::table& t, const std::string& table, const char* key, double min = 0,
                 double max = 1e15) const {
     const toml::node& n = need(t, table, key);
-    const auto v = n.value<double>();
+    const std::optional<double> v = exact_number(n);
     if (!v || !std::isfinite(*v) || *v < min || *v > max)
       fail(n, table + "." + key, fmt::format("expected a finite number >= {}", min));
     return *v;
@@ -69,7 +69,7 @@ struct Reader {
       fail(n, table + "." + key, "expected a non-empty array of numbers");
     std::vector<double> out;
     for (const toml::node& e : *n.as_array()) {
-      const auto v = e.value<double>();
+      const std::optional<double> v = exact_number(e);
       if (!v || !std::isfinite(*v) || *v < 1e-3 || *v > 1e18)
         fail(n, table + "." + key, "every entry must be a number in [0.001, 1e18]");
       out.push_back(*v);

@@ -48,9 +48,12 @@ struct Loader {
     case ValueType::Int:
       if (!node.is_integer()) wrong();
       return node.as_integer()->get();
-    case ValueType::Float:
+    case ValueType::Float: {
       if (!node.is_number()) wrong();
-      return *node.value<double>();
+      const std::optional<double> x = exact_number(node);
+      if (!x) fail(node, spec.path, inexact_why(node));
+      return *x;
+    }
     case ValueType::String:
       if (!node.is_string()) wrong();
       return node.as_string()->get();
@@ -70,7 +73,9 @@ struct Loader {
       for (const toml::node& e : *node.as_array()) {
         if (!e.is_number())
           fail(node, spec.path, "expected an array of numbers, found " + describe(e) + " in it");
-        out.push_back(*e.value<double>());
+        const std::optional<double> x = exact_number(e);
+        if (!x) fail(node, spec.path, "an entry " + inexact_why(e));
+        out.push_back(*x);
       }
       if (out.empty()) fail(node, spec.path, "expected a non-empty array of numbers");
       return out;
