@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -121,4 +122,34 @@ TEST_CASE("mutants of the quickstart: each runs soundly or is refused with error
       CHECK(testutil::read(d.path() / "out/summary.json").find("\"rounds\": 2") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("many trainers: guard pages go off before SimGrid would exceed vm.max_map_count, or the fix is named") {
+  // 33,001 hosts: with guard pages their stacks would need some 70,000 mappings, past Linux's
+  // default vm.max_map_count (65,530); SimGrid aborted with "Failed to protect stack". Two of
+  // them train a round (random, k = 2), so the run is short; the decision is taken on the
+  // platform's size, before any actor exists.
+  TempDir d;
+  d.write("p.xml", R"(<?xml version='1.0'?>
+<!DOCTYPE platform SYSTEM "https://simgrid.org/simgrid.dtd">
+<platform version="4.1">
+  <cluster id="c" prefix="n-" suffix="" radical="0-33000" speed="1Gf" bw="125MBps" lat="50us"/>
+</platform>
+)");
+  d.write("s.toml", "[platform]\nfile = \"p.xml\"\naggregator = \"n-0\"\n[data]\ntotal_samples = 330010\n"
+                    "[training]\nmax_rounds = 1\n[policy]\nname = \"random\"\n[policy.random]\nk = 2\n");
+  std::ifstream limit("/proc/sys/vm/max_map_count");
+  long max_maps = 0;
+  limit >> max_maps;
+  if (max_maps > 70000) return; // a machine with a raised limit: nothing to decide
+  const Proc a = testutil::run_edgetrain("run s.toml --out a --no-progress -v", d.path());
+  CHECK_MESSAGE(a.code == 0, a.err);
+  CHECK(a.err.find("33002 actors at once: guard pages off (contexts/guard-size:0)") != std::string::npos);
+  // Asked for guard pages: refused before the run, with the two ways out.
+  const Proc b = testutil::run_edgetrain("run s.toml --out b --no-progress --cfg=contexts/guard-size:1", d.path());
+  CHECK(b.code == 2);
+  CHECK(b.err.find("contexts/guard-size: 33002 actors with guard pages need about 70100 memory mappings") !=
+        std::string::npos);
+  CHECK(b.err.find("set --cfg=contexts/guard-size:0, or raise vm.max_map_count") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "b"));
 }

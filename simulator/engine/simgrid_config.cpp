@@ -5,10 +5,15 @@
 #include "simulator/common/simgrid_options.hpp"
 
 #include <fmt/format.h>
+#include <xbt/config.hpp>
+#include <xbt/log.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(edgetrain_simgrid_config, "edgetrain: SimGrid options");
 
 namespace edgetrain {
 
@@ -68,7 +73,35 @@ void check_log(const std::string& arg) {
   }
 }
 
+// How many more mappings this process may make: vm.max_map_count less those it has.
+long mappings_left() {
+  long max = 65530; // Linux's default, when /proc does not say
+  if (std::ifstream f("/proc/sys/vm/max_map_count"); f) f >> max;
+  long used = 0;
+  if (std::ifstream maps("/proc/self/maps"); maps)
+    for (std::string line; std::getline(maps, line);)
+      ++used;
+  return max - used;
+}
+
 } // namespace
+
+void fit_actor_stacks(std::size_t actors, const std::string& where) {
+  if (simgrid::config::get_value<int>("contexts/guard-size") == 0) return;
+  const long left = mappings_left();
+  // Two mappings an actor (its stack, split by the guard), and a margin for what SimGrid, the
+  // learning process and the allocator map meanwhile.
+  const long needed = 2 * static_cast<long>(actors) + 4096;
+  if (needed <= left) return;
+  if (!simgrid::config::is_default("contexts/guard-size"))
+    throw InputError(where, fmt::format("contexts/guard-size: {} actors with guard pages need about {} memory "
+                                        "mappings and this process may make {} more (vm.max_map_count): set "
+                                        "--cfg=contexts/guard-size:0, or raise vm.max_map_count",
+                                        actors, needed, left));
+  simgrid::config::set_value("contexts/guard-size", 0);
+  XBT_INFO("%zu actors at once: guard pages off (contexts/guard-size:0), or they would exceed vm.max_map_count",
+           actors);
+}
 
 std::unique_ptr<simgrid::s4u::Engine>
 make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_args, bool verbose) {

@@ -17,4 +17,12 @@ namespace edgetrain {
 std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario,
                                                   const std::vector<std::string>& simgrid_args, bool verbose);
 
+// Each SimGrid actor's stack is a memory mapping, and its guard page splits it in two: tens of
+// thousands of trainers at once exceed Linux's vm.max_map_count (65,530 by default) and SimGrid
+// aborts ("Failed to protect stack") at the first round. Called once the platform is loaded,
+// before any actor exists: when `actors` stacks with guard pages would not fit, guard pages are
+// turned off (contexts/guard-size:0; the stacks are the same, only overflow detection is lost),
+// unless the user set the guard size, which is then refused with the fix named.
+void fit_actor_stacks(std::size_t actors, const std::string& where);
+
 } // namespace edgetrain
