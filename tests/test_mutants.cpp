@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -152,4 +153,30 @@ TEST_CASE("many trainers: guard pages go off before SimGrid would exceed vm.max_
         std::string::npos);
   CHECK(b.err.find("set --cfg=contexts/guard-size:0, or raise vm.max_map_count") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "b"));
+}
+
+TEST_CASE("leftovers: a run removes the hidden folders of killed runs on this machine, not live or others' ones") {
+  // SIGKILL leaves .<out>.partial-<host>-<pid> behind; the next run into the same parent folder
+  // removes those whose process is gone, and leaves a live process's and another host's.
+  TempDir d;
+  char name[256] = {};
+  REQUIRE(gethostname(name, sizeof name - 1) == 0);
+  std::string host = name;
+  for (char& c : host)
+    if (c == '-' || c == '/') c = '_';
+  const fs::path dead = d.path() / (".old.partial-" + host + "-999999999");
+  const fs::path live = d.path() / (".busy.partial-" + host + "-1"); // init never dies
+  const fs::path other = d.path() / ".far.partial-otherhost-999999999";
+  for (const fs::path& p : {dead, live, other}) {
+    fs::create_directories(p);
+    d.write(p.filename().string() + "/rounds.csv", "round\n");
+  }
+  const Proc p = testutil::run_edgetrain("run " + (testutil::source_dir() / "configs/quickstart.toml").string() +
+                                             " --out new --no-progress --set training.max_rounds=1",
+                                         d.path());
+  REQUIRE_MESSAGE(p.code == 0, p.err);
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(fs::exists(live));
+  CHECK(fs::exists(other));
+  CHECK(fs::exists(d.path() / "new/summary.json"));
 }

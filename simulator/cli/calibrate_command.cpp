@@ -4,10 +4,10 @@
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/learning/layer_fit.hpp"
 #include "simulator/learning/model.hpp"
+#include "simulator/metrics/output_dir.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -97,20 +97,10 @@ int calibrate_command(const CalibrateArgs& args) {
                "max {:.3f}\n",
                c.folds, c.heldout_mae, c.heldout_rtt_median, c.heldout_rtt_max);
     // Write beside the target, then rename: a reader never sees half a file.
-    const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
-    {
-      std::ofstream f(tmp);
-      f << calibration_toml(c, s, o, args.command_line);
-      if (!f.flush()) throw InputError(args.out, "cannot write");
-    }
+    remove_stale_partials(out.parent_path().empty() ? "." : out.parent_path());
+    write_file_atomic(out, calibration_toml(c, s, o, args.command_line));
     // The traces beside it, so that the fit can be redone (--from-traces) without training.
-    const std::filesystem::path traces = out.string() + ".traces.csv",
-                                traces_tmp = traces.string() + ".partial";
-    if (args.from_traces.size() != 1) {
-      std::ofstream(traces_tmp) << traces_csv(c);
-      std::filesystem::rename(traces_tmp, traces);
-    }
-    std::filesystem::rename(tmp, out);
+    if (args.from_traces.size() != 1) write_file_atomic(out.string() + ".traces.csv", traces_csv(c));
     fmt::print("written to {}\n", args.out);
     return 0;
   });

@@ -2,11 +2,11 @@
 
 #include "simulator/cli/report_errors.hpp"
 #include "simulator/common/error.hpp"
+#include "simulator/metrics/output_dir.hpp"
 #include "simulator/learning/surrogate.hpp"
 #include "simulator/scenario/scenario.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -43,13 +43,8 @@ int dse_command(const DseArgs& args) {
     if (o.source == "trained" && r.pareto.size() > 1)
       fmt::print("{} of the front's {} neighbouring pairs have disjoint 95% speed intervals over {} seeds\n",
                  r.separated, r.pareto.size() - 1, o.seeds);
-    const std::filesystem::path tmp = out.string() + fmt::format(".partial-{}", getpid());
-    {
-      std::ofstream f(tmp);
-      f << pareto_csv(model, r.pareto, o.source);
-      if (!f.flush()) throw InputError(args.out, "cannot write");
-    }
-    std::filesystem::rename(tmp, out);
+    remove_stale_partials(out.parent_path().empty() ? "." : out.parent_path());
+    write_file_atomic(out, pareto_csv(model, r.pareto, o.source));
     fmt::print("written to {}\n", args.out);
     return 0;
   });

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -69,6 +70,38 @@ void unwatch_signals() {
 }
 } // namespace
 
+// ".<name>.partial-<host>-<pid>": whose it is, so that a later run can tell a leftover of a killed
+// process on this machine from one still being written (here, or by another host of a cluster
+// sharing the folder, which is left alone).
+std::string this_host() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  for (char* c = name; *c; ++c)
+    if (*c == '/' || *c == '-') *c = '_';
+  return name;
+}
+
+fs::path partial_path(const fs::path& path) {
+  return path.parent_path() /
+         fmt::format(".{}.partial-{}-{}", path.filename().string(), this_host(), static_cast<long>(::getpid()));
+}
+
+void remove_stale_partials(const fs::path& folder) {
+  const std::string mark = ".partial-" + this_host() + "-";
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::size_t at = name.rfind(mark);
+    if (name.rfind('.', 0) != 0 || at == std::string::npos) continue;
+    const std::string digits = name.substr(at + mark.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM) continue; // alive
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+  }
+}
+
 void check_output_dir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
@@ -81,7 +114,8 @@ OutputDir::OutputDir(fs::path final_dir) : final_(std::move(final_dir)) {
   const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
   fs::create_directories(parent, ec);
   if (ec) throw InputError(parent.string(), "cannot create output folder: " + ec.message());
-  tmp_ = parent / fmt::format(".{}.partial-{}", final_.filename().string(), ::getpid());
+  remove_stale_partials(parent); // a run killed by SIGKILL left its hidden folder
+  tmp_ = partial_path(final_);
   fs::remove_all(tmp_, ec);
   if (!fs::create_directory(tmp_, ec) || ec)
     throw InputError(tmp_.string(), "cannot create output folder: " + ec.message());
@@ -131,8 +165,7 @@ void write_file(const fs::path& path, const std::string& content) {
 }
 
 void write_file_atomic(const fs::path& path, const std::string& content) {
-  const fs::path tmp =
-      path.parent_path() / fmt::format(".{}.partial-{}", path.filename().string(), ::getpid());
+  const fs::path tmp = partial_path(path);
   write_file(tmp, content);
   std::error_code ec;
   fs::rename(tmp, path, ec);

@@ -3,7 +3,8 @@
 // folder, which is renamed into place by commit(). Dropped without commit() (an error, an
 // exception), the hidden folder is removed, so no half-written results are ever left behind.
 // Until then SIGINT, SIGTERM and SIGHUP (those not ignored) remove it too, and the process dies by
-// the signal; only SIGKILL leaves it, for the next campaign resume to remove. One at a time.
+// the signal; only SIGKILL leaves it, for the next run into the same parent folder (or campaign
+// resume) to remove. One at a time.
 #include <filesystem>
 
 namespace edgetrain {
@@ -24,6 +25,15 @@ private:
   std::filesystem::path final_, tmp_;
   bool committed_ = false;
 };
+
+// The hidden sibling a file or folder is written as before it is renamed into place:
+// .<name>.partial-<host>-<pid>.
+std::filesystem::path partial_path(const std::filesystem::path& path);
+
+// Removes the hidden partial files and folders in `folder` that this machine's processes left
+// and that are gone (killed by SIGKILL, a power cut); those of live processes, and of other hosts
+// sharing the folder, stay.
+void remove_stale_partials(const std::filesystem::path& folder);
 
 // Throws InputError when `dir` exists and is not an empty folder.
 void check_output_dir(const std::filesystem::path& dir);
