@@ -3,13 +3,11 @@
 #include "policies/predictor.hpp"
 #include "simulator/common/error.hpp"
 #include "simulator/common/rng.hpp"
-#include "simulator/common/text_file.hpp"
 #include "simulator/learning/dse.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -18,43 +16,6 @@
 namespace edgetrain {
 
 namespace {
-// The rows of a Pareto table written by `edgetrain dse`: keep per prunable layer, then
-// flops_per_batch, speed, its 95% interval (speed_low, speed_high), seeds and source.
-std::vector<DsePoint> read_pareto(const std::string& path, std::size_t layers) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot read the Pareto table");
-  std::string line;
-  std::getline(in, line);
-  std::vector<DsePoint> out;
-  for (int n = 2; std::getline(in, line); ++n) {
-    const std::vector<std::string> cells = split(line);
-    const std::string where = fmt::format("{}:{}", path, n);
-    if (cells.size() != layers + 6)
-      throw InputError(where,
-                       fmt::format("expected {} fields (a keep per prunable layer, flops_per_batch, speed, "
-                                   "speed_low, speed_high, seeds, source), found {}{}",
-                                   layers + 6, cells.size(),
-                                   cells.size() == layers + 3 ? ": a table of an older edgetrain, remake it (edgetrain dse)"
-                                                              : ""));
-    DsePoint p;
-    try {
-      for (std::size_t i = 0; i < layers; ++i)
-        p.keep.push_back(std::stod(cells[i]));
-      p.flops_per_batch = std::stod(cells[layers]);
-      p.speed = std::stod(cells[layers + 1]);
-      p.speed_low = std::stod(cells[layers + 2]), p.speed_high = std::stod(cells[layers + 3]);
-      p.seeds = std::stoi(cells[layers + 4]);
-    } catch (const std::exception&) {
-      throw InputError(where, "malformed number");
-    }
-    if (std::any_of(p.keep.begin(), p.keep.end(), [](double k) { return !(k > 0 && k <= 1); }))
-      throw InputError(where, "keep fractions must be in (0, 1]");
-    out.push_back(p);
-  }
-  if (out.empty()) throw InputError(path, "no vectors in the Pareto table");
-  return out;
-}
-
 // The device's own rule, applied before each of its mini-batches: the fastest-converging vector
 // whose remaining mini-batches, at the FLOP/s it has now, and its update's upload fit in the time
 // left less a reserve of margin x budget; the cheapest when none fits.
@@ -102,7 +63,7 @@ public:
       pareto_ = explore(run, ctx.model, DseOptions{}).pareto;
     } else {
       const auto path = (ctx.base_dir / file).lexically_normal();
-      pareto_ = read_pareto(path.string(), ctx.model.prunable_count());
+      pareto_ = read_pareto_csv(path.string(), ctx.model);
       info_ = {{"pareto", file}}; // as given, not absolute: outputs stay the same across checkouts
     }
     // Fastest-converging first: a device takes the first that fits. A mini-batch's FLOPs are the

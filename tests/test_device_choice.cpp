@@ -187,12 +187,13 @@ TEST_CASE("distreal: a device picks again when its speed drops mid-round, by its
   // has now, plus the upload (latency + bytes / bandwidth, as long as the download took here), fit
   // in the time left less 0.1 x the budget.
   const double keeps[] = {1.0, 0.5, 0.25}, speeds[] = {1.0, 0.6, 0.3};
-  std::string table = "header\n";
+  std::string table = "keep_conv1,keep_conv2,keep_fc1,keep_fc2,flops_per_batch,speed,speed_low,speed_high,seeds,source\n";
   for (int v = 0; v < 3; ++v) {
     for (double k : keep_all(keeps[v]))
       table += fmt::format("{},", k);
-    // flops column: recomputed by the policy; speed, its interval (unused by the rule), seeds
-    table += fmt::format("0,{},{},{},1,predictor\n", speeds[v], speeds[v], speeds[v]);
+    // a mini-batch's FLOPs (the policy recomputes them at the scenario's batch); speed, its
+    // interval (unused by the rule), seeds
+    table += fmt::format("{},{},{},{},0,predictor\n", step_flops(keeps[v], 4), speeds[v], speeds[v], speeds[v]);
   }
   const double drop_at = 0.06, budget = 0.2, upload = kDown;
   const auto speed_at = [&](double t) { return t < drop_at ? 1e9 : 0.25e9; };

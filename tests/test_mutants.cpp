@@ -19,7 +19,8 @@ namespace {
 
 struct Mutant {
   const char* name;
-  const char* file; // "xml" (platforms/quickstart.xml) or "toml" (configs/quickstart.toml)
+  const char* file; // "xml" (platforms/quickstart.xml), "toml" (configs/quickstart.toml) or "pareto"
+                    // (configs/pareto.csv, a copy of the shipped LeNet-5 table, which DISTREAL reads)
   const char* from; // replaced once; "" leaves the file as it is
   const char* to;
   const char* args; // more command-line arguments
@@ -86,6 +87,26 @@ const Mutant kMutants[] = {
     {"seed not whole", "xml", "", "", "--seed 1.5", 2, "error: command line: --seed: '1.5' is not a whole number"},
     {"unknown option", "xml", "", "", "--bogus", 2,
      "error: command line: The following argument was not expected: --bogus\n(edgetrain run --help"},
+    // DISTREAL's Pareto table: a header dropped (its first row went with it), speeds and FLOPs
+    // that were used as they came.
+    {"Pareto table as shipped", "pareto", "", "", "", 0, ""},
+    {"Pareto table without its header", "pareto",
+     "keep_conv1,keep_conv2,keep_fc1,keep_fc2,flops_per_batch,speed,speed_low,speed_high,seeds,source\n", "", "", 2,
+     "configs/pareto.csv:1: the header must be keep_conv1,keep_conv2,keep_fc1,keep_fc2,flops_per_batch,"},
+    {"Pareto speed nan", "pareto", "9594880,0.2816048527400505,", "9594880,nan,", "", 2,
+     "configs/pareto.csv:2: field 6 'nan' is not a finite number"},
+    {"Pareto speed -5", "pareto", "9594880,0.2816048527400505,", "9594880,-5,", "", 2,
+     "configs/pareto.csv:2: speed -5 must be > 0"},
+    {"Pareto speed inf", "pareto", "9594880,0.2816048527400505,", "9594880,inf,", "", 2,
+     "field 6 'inf' is not a finite number"},
+    {"Pareto speed outside its interval", "pareto", "9594880,0.2816048527400505,", "9594880,0.9,", "", 2,
+     "speed 0.9 must lie in its interval"},
+    {"Pareto flops_per_batch of another model", "pareto", "0.25,0.25,0.25,0.25,9594880,", "0.25,0.25,0.25,0.25,123,", "",
+     2, "configs/pareto.csv:2: flops_per_batch 123 is not lenet5's cost of this vector"},
+    {"Pareto flops_per_batch at another batch than the rest", "pareto", "0.25,0.25,0.25,0.25,9594880,",
+     "0.25,0.25,0.25,0.25,19189760,", "", 2, "at the table's batch"},
+    {"Pareto source bogus", "pareto", "3,trained\n0.25,0.25,0.25,0.5", "3,bogus\n0.25,0.25,0.25,0.5", "", 2,
+     "configs/pareto.csv:2: source 'bogus' is not predictor or trained"},
     // SimGrid's log appender on a folder that does not exist (SimGrid aborted).
     {"log file in a missing folder", "xml", "", "", "--log=root.app:file:/nonexistent/dir/x.log", 2,
      "log file '/nonexistent/dir/x.log': no folder '/nonexistent/dir'"},
@@ -96,12 +117,14 @@ const Mutant kMutants[] = {
 TEST_CASE("mutants of the quickstart: each runs soundly or is refused with error: and nothing left") {
   const std::string scenario = testutil::read(testutil::source_dir() / "configs/quickstart.toml");
   const std::string platform = testutil::read(testutil::source_dir() / "platforms/quickstart.xml");
+  const std::string pareto = testutil::read(testutil::source_dir() / "configs/pareto/lenet5-hetero-50.csv");
   for (const Mutant& m : kMutants) {
     const std::string name = m.name;
     CAPTURE(name);
     TempDir d;
-    std::string xml = platform, toml = scenario;
-    std::string& target = std::string(m.file) == "xml" ? xml : toml;
+    std::string xml = platform, toml = scenario, csv = pareto;
+    const std::string kind = m.file;
+    std::string& target = kind == "xml" ? xml : kind == "toml" ? toml : csv;
     if (*m.from) {
       const std::size_t at = target.find(m.from);
       REQUIRE(at != std::string::npos);
@@ -109,8 +132,11 @@ TEST_CASE("mutants of the quickstart: each runs soundly or is refused with error
     }
     d.write("configs/quickstart.toml", toml);
     d.write("platforms/quickstart.xml", xml);
+    d.write("configs/pareto.csv", csv);
+    const std::string distreal =
+        kind == "pareto" ? "--set policy.name=distreal --set policy.distreal.pareto=pareto.csv " : "";
     const Proc p = testutil::run_edgetrain(
-        std::string("run configs/quickstart.toml --out out --no-progress --set training.max_rounds=2 ") + m.args,
+        "run configs/quickstart.toml --out out --no-progress --set training.max_rounds=2 " + distreal + m.args,
         d.path());
     CHECK_MESSAGE(p.code == m.code, p.err);
     if (m.code == 2) {

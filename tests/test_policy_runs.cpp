@@ -217,12 +217,18 @@ TEST_CASE("distreal: each device takes the fastest-converging vector its speed f
 TEST_CASE("distreal error: a Pareto table that does not fit the model") {
   TempDir d;
   d.write("p.xml", kPlatform);
-  d.write("pareto.csv", "keep_conv1,flops_per_batch,speed,source\n0.5,100,0.5,trained\n");
+  d.write("pareto.csv", "keep_conv1,keep_conv2,keep_fc1,keep_fc2,flops_per_batch,speed,speed_low,speed_high,seeds,"
+                        "source\n0.5,100,0.5,trained\n");
   d.write("s.toml", scenario("distreal", 0.9, 600, 2, "[policy.distreal]\npareto = \"pareto.csv\"\n"));
   const Proc p = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
   CHECK(p.code == 2);
   CHECK(p.err.find("pareto.csv:2") != std::string::npos);
   CHECK(p.err.find("expected 10 fields") != std::string::npos); // LeNet-5: 4 keeps and 6 columns
+  // A table for another model: its header says so.
+  d.write("pareto.csv", "keep_conv1,flops_per_batch,speed,speed_low,speed_high,seeds,source\n0.5,1,1,1,1,1,trained\n");
+  const Proc q = testutil::run_edgetrain("run s.toml --out out --no-progress", d.path());
+  CHECK(q.code == 2);
+  CHECK(q.err.find("pareto.csv:1: the header must be keep_conv1,keep_conv2,keep_fc1,keep_fc2,") != std::string::npos);
 }
 
 // The engine's rules hold for every registered policy, so a new policy is covered without a new

@@ -1,6 +1,7 @@
 #include "simulator/learning/dse.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/text_file.hpp"
 #include "simulator/common/whole_number.hpp"
 #include "simulator/learning/calibrate.hpp"
 #include "simulator/learning/cost_model.hpp"
@@ -262,18 +263,93 @@ DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOpti
   return r;
 }
 
-std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>& front,
-                       const std::string& source) {
+namespace {
+std::string pareto_header(const ModelDescriptor& model) {
   std::string out;
   for (const Layer& l : model.layers)
     if (l.prunable) out += fmt::format("keep_{},", l.name);
-  out += "flops_per_batch,speed,speed_low,speed_high,seeds,source\n";
+  return out + "flops_per_batch,speed,speed_low,speed_high,seeds,source";
+}
+} // namespace
+
+std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>& front,
+                       const std::string& source) {
+  std::string out = pareto_header(model) + "\n";
   for (const DsePoint& p : front) {
     for (double k : p.keep)
       out += fmt::format("{},", k);
     out += fmt::format("{},{},{},{},{},{}\n", p.flops_per_batch, p.speed, p.speed_low, p.speed_high, p.seeds,
                        source);
   }
+  return out;
+}
+
+} // namespace edgetrain
+
+namespace edgetrain {
+
+std::vector<DsePoint> read_pareto_csv(const std::string& path, const ModelDescriptor& model) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot read the Pareto table");
+  const std::size_t layers = model.prunable_count();
+  const std::string header = pareto_header(model);
+  std::string line;
+  if (!std::getline(in, line) || line != header)
+    throw InputError(fmt::format("{}:1", path),
+                     fmt::format("the header must be {} (a table `edgetrain dse` wrote for {}), found '{}'", header,
+                                 model.name, line));
+  std::vector<DsePoint> out;
+  double batch = 0; // the table's batch, as its flops_per_batch column says
+  for (int n = 2; std::getline(in, line); ++n) {
+    const std::vector<std::string> cells = split(line);
+    const std::string where = fmt::format("{}:{}", path, n);
+    if (cells.size() != layers + 6)
+      throw InputError(where,
+                       fmt::format("expected {} fields (a keep per prunable layer, flops_per_batch, speed, "
+                                   "speed_low, speed_high, seeds, source), found {}{}",
+                                   layers + 6, cells.size(),
+                                   cells.size() == layers + 3 ? ": a table of an older edgetrain, remake it (edgetrain dse)"
+                                                              : ""));
+    const auto number = [&](std::size_t i) {
+      const std::optional<double> x = whole_number(cells[i]);
+      if (!x) throw InputError(where, fmt::format("field {} '{}' is not a finite number", i + 1, cells[i]));
+      return *x;
+    };
+    DsePoint p;
+    for (std::size_t i = 0; i < layers; ++i)
+      p.keep.push_back(number(i));
+    if (std::any_of(p.keep.begin(), p.keep.end(), [](double k) { return !(k > 0 && k <= 1); }))
+      throw InputError(where, "keep fractions must be in (0, 1]");
+    p.flops_per_batch = number(layers), p.speed = number(layers + 1);
+    p.speed_low = number(layers + 2), p.speed_high = number(layers + 3);
+    const double seeds = number(layers + 4);
+    const std::string& source = cells[layers + 5];
+    if (!(p.speed > 0)) throw InputError(where, fmt::format("speed {} must be > 0", p.speed));
+    if (!(p.speed_low <= p.speed && p.speed <= p.speed_high))
+      throw InputError(where, fmt::format("speed {} must lie in its interval [{}, {}]", p.speed, p.speed_low,
+                                          p.speed_high));
+    if (source != "predictor" && source != "trained")
+      throw InputError(where, fmt::format("source '{}' is not predictor or trained", source));
+    if (seeds != std::floor(seeds) || seeds < 0 || seeds > 1e6 || (source == "trained") != (seeds > 0))
+      throw InputError(where, fmt::format("seeds '{}' must be a whole number, > 0 for a trained row and 0 for a "
+                                          "predictor row",
+                                          cells[layers + 4]));
+    p.seeds = static_cast<int>(seeds);
+    // The FLOPs of one mini-batch of this vector on this model, at one batch for the whole table:
+    // a table for another model, or edited by hand, does not fit.
+    const double per_sample = model_cost(model, Compression{p.keep, 32, Compression::Mode::Dropout}).train_flops;
+    const double implied = p.flops_per_batch / per_sample;
+    if (!(p.flops_per_batch > 0) || std::abs(implied - std::round(implied)) > 1e-6 * implied || implied < 0.5 ||
+        (batch > 0 && std::round(implied) != batch))
+      throw InputError(where, fmt::format("flops_per_batch {} is not {}'s cost of this vector at {} ({} FLOPs a "
+                                          "sample): a table for another model, or edited",
+                                          p.flops_per_batch, model.name,
+                                          batch > 0 ? fmt::format("the table's batch {}", batch) : "a whole batch",
+                                          per_sample));
+    batch = std::round(implied);
+    out.push_back(p);
+  }
+  if (out.empty()) throw InputError(path, "no vectors in the Pareto table");
   return out;
 }
 

@@ -82,5 +82,9 @@ std::vector<DsePoint> pareto_front(const std::vector<DsePoint>& points);
 
 std::string pareto_csv(const ModelDescriptor& model, const std::vector<DsePoint>& front,
                        const std::string& source);
+// Reads one back, strictly: its header for this model, finite numbers, speeds > 0 within their
+// interval, each row's flops_per_batch this model's cost of its vector at one batch for the table.
+// Throws InputError at "path:line".
+std::vector<DsePoint> read_pareto_csv(const std::string& path, const ModelDescriptor& model);
 
 } // namespace edgetrain
