@@ -81,6 +81,9 @@ const Mutant kMutants[] = {
      "configs/quickstart.toml:24:14: training.deadline_s: 9007199254740993 is beyond 2^53"},
     {"nan in the file", "toml", "target_loss = 0.6", "target_loss = nan", "", 2,
      "training.target_loss: must be a finite number, got nan"},
+    {"more label shards than classes", "xml", "", "", "--set data.label_shards=1000", 2,
+     "--set data.label_shards: data.label_shards: 1000 classes a trainer, and fashion-mnist has 10: at most 10"},
+    {"as many label shards as classes", "xml", "", "", "--set data.label_shards=10", 0, ""},
     // The command line: CLI11's errors in the same form, and no silent clamping.
     {"seed beyond INT64_MAX", "xml", "", "", "--seed 99999999999999999999", 2,
      "error: command line: --seed: '99999999999999999999' is out of range"},

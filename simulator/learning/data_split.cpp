@@ -52,13 +52,17 @@ std::vector<NodeData> split_data(const Scenario& s, const std::vector<std::strin
     for (std::size_t k = 0; k < open.size(); ++k)
       data[open[k]].samples = counts[k];
   }
+  if (s.data.label_shards > classes)
+    throw InputError(s.where("data.label_shards"),
+                     fmt::format("data.label_shards: {} classes a trainer, and {} has {}: at most {} (or 0: IID)",
+                                 s.data.label_shards, s.data.dataset, classes, classes));
   Rng labels(s.seed, "data.labels");
   std::vector<int> deck; // shards: classes dealt in turn from shuffled decks
   for (std::size_t i = 0; i < n; ++i) {
     auto& mix = data[i].label_mix;
     mix.assign(static_cast<std::size_t>(classes), 1.0 / classes);
     if (trainer[i] && s.data.label_shards > 0) {
-      const auto k = std::min<std::int64_t>(s.data.label_shards, classes);
+      const std::int64_t k = s.data.label_shards;
       std::fill(mix.begin(), mix.end(), 0.0);
       for (std::int64_t dealt = 0; dealt < k;) {
         if (deck.empty()) {
