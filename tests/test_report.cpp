@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 
 using testutil::Proc;
@@ -113,4 +114,27 @@ TEST_CASE("report error: a folder that is not a campaign") {
   CHECK(p.code == 2);
   CHECK(p.err.find("runs.csv: missing (is this a campaign folder? run `edgetrain campaign` first)") !=
         std::string::npos);
+}
+
+TEST_CASE("report error: tables that are not edgetrain's are refused by name, never with a traceback") {
+  const std::string rounds = "run_id,round,end_s,loss,energy_total_j,accuracy\n", nodes = "run_id,node,energy_j\n";
+  const auto report = [&](const std::function<void(TempDir&)>& make) {
+    TempDir d;
+    d.write("rounds.csv", rounds);
+    d.write("nodes.csv", nodes);
+    make(d);
+    const Proc p = testutil::run_edgetrain("report .", d.path());
+    CHECK(p.code == 2);
+    CHECK(p.err.find("Traceback") == std::string::npos);
+    CHECK(p.err.rfind("error: ", 0) == 0);
+    return p.err;
+  };
+  CHECK(report([](TempDir& d) { fs::create_directory(d.path() / "runs.csv"); }).find("runs.csv: not a file") !=
+        std::string::npos);
+  CHECK(report([](TempDir& d) { d.write("runs.csv", "run_id,seed,status\n\xff\xfe,1,ok\n"); })
+            .find("runs.csv:2: not UTF-8 text") != std::string::npos);
+  CHECK(report([](TempDir& d) { d.write("runs.csv", "a,b\n1,2\n"); })
+            .find("runs.csv:1: no column run_id, seed, status") != std::string::npos);
+  CHECK(report([](TempDir& d) { d.write("runs.csv", "run_id,seed,status\nx,1\n"); })
+            .find("runs.csv:2: 3 fields expected") != std::string::npos);
 }

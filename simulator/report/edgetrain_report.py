@@ -8,6 +8,7 @@ target per group with 95% confidence intervals over seeds, and the energy of eac
 report.md with the tables. Called by `edgetrain report DIR`; uses Debian's python3-matplotlib.
 """
 import csv
+import io
 import math
 import os
 import statistics
@@ -29,11 +30,37 @@ def fail(msg):
     sys.exit(2)
 
 
-def read_csv(path):
+def read_csv(path, columns):
+    """The rows of a campaign table, refused with its name when it is not one: not a file, not
+    UTF-8 text, not CSV, or without the columns the report reads."""
     if not os.path.exists(path):
         fail(f"{path}: missing (is this a campaign folder? run `edgetrain campaign` first)")
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    if not os.path.isfile(path):
+        fail(f"{path}: not a file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        fail(f"{path}: cannot read: {e.strerror}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        fail(f"{path}:{line}: not UTF-8 text: not a table edgetrain wrote")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+        header = reader.fieldnames or []
+    except csv.Error as e:
+        fail(f"{path}: not CSV: {e}")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        fail(f"{path}:1: no column {', '.join(missing)}: not a table edgetrain wrote (merge it again with "
+             "`edgetrain campaign ... --merge-only`)")
+    for n, row in enumerate(rows, start=2):
+        if None in row or any(v is None for v in row.values()):
+            fail(f"{path}:{n}: {len(header)} fields expected")
+    return rows
 
 
 def num(x):
@@ -79,9 +106,9 @@ def main():
     if not os.path.isdir(root):
         fail(f"{root}: not a folder")
     plt.rcParams["svg.hashsalt"] = "edgetrain"
-    runs = read_csv(os.path.join(root, "runs.csv"))
-    rounds = read_csv(os.path.join(root, "rounds.csv"))
-    nodes = read_csv(os.path.join(root, "nodes.csv"))
+    runs = read_csv(os.path.join(root, "runs.csv"), ["run_id", "seed", "status"])
+    rounds = read_csv(os.path.join(root, "rounds.csv"), ["run_id", "end_s", "loss", "energy_total_j", "accuracy"])
+    nodes = read_csv(os.path.join(root, "nodes.csv"), ["run_id", "node", "energy_j"])
     if not runs:
         fail(f"{root}/runs.csv: no runs")
     header = list(runs[0].keys())
