@@ -84,6 +84,14 @@ const Mutant kMutants[] = {
     {"more label shards than classes", "xml", "", "", "--set data.label_shards=1000", 2,
      "--set data.label_shards: data.label_shards: 1000 classes a trainer, and fashion-mnist has 10: at most 10"},
     {"as many label shards as classes", "xml", "", "", "--set data.label_shards=10", 0, ""},
+    // Sizes that cannot fit, refused with the keys that size them before anything is allocated.
+    {"PACT graph larger than memory", "xml", "", "",
+     "--set policy.name=pact --set policy.pact.slots=100000 --set policy.pact.bin_width=0.0001", 2,
+     "--set policy.pact.slots: policy.pact.slots, bin_width, progress_classes: the time-expanded graph (100000 "
+     "slots x 13965 loss bins x 4 levels x round counts) and its tables need 134.1 GB"},
+    {"trained samples larger than memory", "xml", "", "",
+     "--set learning.process=trained --set data.total_samples=10000000000", 2,
+     "--set data.total_samples: data.total_samples: the trained process would hold 1e+10 samples, 160.0 GB"},
     // The command line: CLI11's errors in the same form, and no silent clamping.
     {"seed beyond INT64_MAX", "xml", "", "", "--seed 99999999999999999999", 2,
      "error: command line: --seed: '99999999999999999999' is out of range"},

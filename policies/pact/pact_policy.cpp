@@ -26,17 +26,27 @@ PactKnobs knobs_of(const Params& params) {
   return k;
 }
 
+// PACT's plan, its knobs refused by name when its graph would not fit in memory.
+PactPlan plan_or_refuse(const Problem& p, const PactKnobs& k, double slot_s, const std::string& where) {
+  try {
+    return plan_pact(p, k, slot_s);
+  } catch (const PlanTooLarge& e) {
+    throw InputError(where, std::string("policy.pact.slots, bin_width, progress_classes: ") + e.what());
+  }
+}
+
 class Pact final : public PlanningPolicy {
 public:
   explicit Pact(const PolicyContext& ctx)
       : PlanningPolicy(ctx, "pact", ctx.params.numbers("levels"), ctx.params.numbers("steps")),
-        knobs_(knobs_of(ctx.params)), slots_(static_cast<int>(ctx.params.integer("slots"))) {}
+        knobs_(knobs_of(ctx.params)), slots_(static_cast<int>(ctx.params.integer("slots"))),
+        where_(ctx.where("policy.pact.slots")) {}
 
 protected:
   Choice plan(const Problem& p, const RoundState& s) override {
     // The slot grid is fixed at the first plan, so that re-plans agree on it.
     if (slot_s_ <= 0) slot_s_ = std::max(1e-9, (s.deadline_s - s.now_s) / slots_);
-    const PactPlan plan = plan_pact(p, knobs_, slot_s_);
+    const PactPlan plan = plan_or_refuse(p, knobs_, slot_s_, where_);
     Choice c;
     c.at_target = plan.at_target;
     c.why = plan.why;
@@ -50,6 +60,7 @@ protected:
 private:
   PactKnobs knobs_;
   int slots_;
+  std::string where_;
   double slot_s_ = 0;
 };
 
@@ -59,7 +70,8 @@ public:
       : PlanningPolicy(ctx, "optimum", ctx.params.numbers("levels"), ctx.params.numbers("steps")),
         max_nodes_(static_cast<int>(ctx.params.integer("max_nodes"))),
         budget_(ctx.params.integer("max_expansions")), knobs_(knobs_of(defaults(pact_policy_info().params))),
-        slots_(static_cast<int>(defaults(pact_policy_info().params).integer("slots"))) {}
+        slots_(static_cast<int>(defaults(pact_policy_info().params).integer("slots"))),
+        where_(ctx.where("policy.optimum")) {}
 
 protected:
   Choice plan(const Problem& p, const RoundState& s) override {
@@ -67,7 +79,7 @@ protected:
     // joules PACT charges it (bins at their upper edges, rounds at their length class), so only
     // cheaper plans are looked for, and the bound cuts far sooner. It is also the fallback.
     if (slot_s_ <= 0) slot_s_ = std::max(1e-9, (s.deadline_s - s.now_s) / slots_);
-    const PactPlan pact = plan_pact(p, knobs_, slot_s_);
+    const PactPlan pact = plan_or_refuse(p, knobs_, slot_s_, where_);
     ExactPlan e;
     try {
       e = solve_exact(p, max_nodes_, budget_,
@@ -101,6 +113,7 @@ private:
   std::int64_t budget_;
   PactKnobs knobs_;
   int slots_;
+  std::string where_;
   double slot_s_ = 0;
 };
 } // namespace

@@ -1,5 +1,7 @@
 #include "policies/pact/planner.hpp"
 
+#include "simulator/common/memory.hpp"
+
 #include "policies/pact/selection.hpp"
 
 #include <fmt/format.h>
@@ -111,6 +113,22 @@ PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot) {
   for (double r : grid)
     if (r > rates.back() * (1 + 1e-12)) rates.push_back(r);
   Q = static_cast<int>(rates.size()) - 1;
+  // The tables' sizes are known now: refuse knobs that would not fit before allocating any.
+  {
+    const int Rd = p.rounds_left < T ? p.rounds_left + 1 : 1;
+    double vertices = 0;
+    for (int t = 0; t <= T; ++t)
+      vertices += std::min(t + 1, Rd);
+    vertices *= static_cast<double>(L - p.level) * (B + 1);
+    const double bytes = 8 * vertices + 4.0 * L * (B + 1) * (Q + 1) + 8.0 * static_cast<double>(out.selections) * (Q + 1);
+    const auto available = static_cast<double>(available_memory_bytes());
+    if (bytes > 0.8 * available)
+      throw PlanTooLarge(fmt::format("the time-expanded graph ({} slots x {} loss bins x {} levels{}) and its "
+                                     "tables need {}, and {} is available: fewer slots, a wider bin_width or "
+                                     "fewer progress_classes",
+                                     T, B + 1, L - p.level, Rd > 1 ? " x round counts" : "", bytes_text(bytes),
+                                     bytes_text(available)));
+  }
   // least[((l - level) x M + m) x D + d][q]: a class's least node joules at rates[q].
   std::vector<double> least;
   least.reserve(static_cast<std::size_t>(out.selections * (Q + 1)));

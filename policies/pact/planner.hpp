@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <stdexcept>
 #include <vector>
 
 namespace edgetrain {
@@ -50,7 +51,13 @@ struct PactPlan {
   std::int64_t held = 0; // vertices allocated (8 bytes each): the graph's memory
 };
 
-// slot_s: the slot length (fixed for a run, so that re-plans agree on the grid).
+// The knobs make a graph larger than the memory available: thrown before it is allocated.
+struct PlanTooLarge : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// slot_s: the slot length (fixed for a run, so that re-plans agree on the grid). Throws
+// PlanTooLarge when its tables would not fit in the memory available.
 PactPlan plan_pact(const Problem& p, const PactKnobs& k, double slot_s);
 
 } // namespace edgetrain

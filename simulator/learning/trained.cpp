@@ -1,6 +1,7 @@
 #include "simulator/learning/trained.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/memory.hpp"
 #include "simulator/common/rng.hpp"
 #include "simulator/learning/data/dataset.hpp"
 #include "simulator/learning/data_split.hpp"
@@ -59,6 +60,25 @@ public:
     threads_ =
         threads > 0 ? static_cast<unsigned>(threads) : std::max(1u, std::thread::hardware_concurrency());
     Eigen::setNbThreads(1);
+    // Every sample a trainer holds is an index (and a copy of it while it trains, and one in the
+    // evaluation pool); a synthetic one is its features too. Refused now if that cannot fit.
+    {
+      double samples = 0;
+      for (const NodeData& d : data_)
+        samples += static_cast<double>(d.samples);
+      const double per_sample =
+          16.0 + (s.data.dataset == "synthetic"
+                      ? 4.0 * (1 + ctx.model.in_channels * ctx.model.in_h * ctx.model.in_w)
+                      : 0.0);
+      const auto available = static_cast<double>(available_memory_bytes());
+      if (samples * per_sample > 0.8 * available) {
+        const std::string key = s.data.samples_per_node > 0 ? "data.samples_per_node" : "data.total_samples";
+        throw InputError(s.where(key), fmt::format("{}: the trained process would hold {:.3g} samples, {}, and {} "
+                                                   "is available: fewer samples (the surrogate takes any number)",
+                                                   key, samples, bytes_text(samples * per_sample),
+                                                   bytes_text(available)));
+      }
+    }
     if (s.data.dataset == "synthetic") {
       std::vector<std::int64_t> counts;
       for (const NodeData& d : data_)
