@@ -64,6 +64,14 @@ const Mutant kMutants[] = {
      "host 'phone-mid-1': property role 'bogus' is not one of: aggregator, trainer, none"},
     {"control_duration -1", "xml", "<prop id=\"control_duration\" value=\"0.0036\"/>",
      "<prop id=\"control_duration\" value=\"-1\"/>", "", 2, "property control_duration '-1' is not a number >= 0"},
+    // Content SimGrid dies on while loading (xbt_assert), caught by loading it first in a child.
+    {"route declared twice", "xml",
+     "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>",
+     "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>"
+     "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>",
+     "", 2,
+     "platforms/quickstart.xml: SimGrid cannot load the platform: The route between phone-mid-1 and lte-enb already "
+     "exists"},
     // A route missing inside a Full zone: SimGrid leaves its links out silently.
     {"Full zone without a trainer's uplink route", "xml",
      "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>", "", "",

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
+#include <xbt/config.hpp>
 #include <xbt/log.h>
 
 #include <algorithm>
@@ -294,6 +295,62 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
                                  hint));
 }
 
+// SimGrid 3.32 dies on some platform content while it loads it, past what the file checks
+// foresee (xbt_die or xbt_assert: a route declared twice, a Dragonfly's topo_parameters, a
+// profile line without its value). So the file is first loaded and sealed in a forked child;
+// if SimGrid kills it, its last CRITICAL line becomes the error. An exception (a parse error)
+// is left to the parent's own load, which reports it with SimGrid's message.
+void probe_load(sg4::Engine& engine, const Scenario& s) {
+  std::FILE* log = std::tmpfile();
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    if (log) std::fclose(log);
+    return; // cannot probe: load directly
+  }
+  if (pid == 0) {
+    if (log ? dup2(fileno(log), STDERR_FILENO) < 0 : !std::freopen("/dev/null", "w", stderr)) _exit(3);
+    try {
+      engine.load_platform(s.platform_file.string());
+      engine.seal_platform();
+    } catch (...) {
+      _exit(4);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::string said;
+  if (log) {
+    said = last_critical(log);
+    std::fclose(log);
+  }
+  if (WIFSIGNALED(status))
+    throw InputError(plat(s), said.empty() ? fmt::format("SimGrid crashed loading the platform (signal {})",
+                                                         WTERMSIG(status))
+                                           : "SimGrid cannot load the platform: " + said);
+}
+
+// A platform's <config> may turn SimGrid's tracing on, which creates its trace file as the
+// platform loads: a refused platform must not leave it behind.
+// Its name is the <config>'s, or the one already set (--cfg, or SimGrid's default).
+class TraceFileGuard {
+public:
+  explicit TraceFileGuard(const PlatformScan& scan)
+      : path_(scan.tracing_file.empty() ? simgrid::config::get_value<std::string>("tracing/filename")
+                                        : scan.tracing_file) {
+    if (path_.empty() || fs::exists(path_)) path_.clear();
+  }
+  // Called when the platform is refused: removes the file if this load made it.
+  void failed() const {
+    std::error_code ec;
+    if (!path_.empty() && simgrid::config::get_value<bool>("tracing")) fs::remove(path_, ec);
+  }
+
+private:
+  fs::path path_;
+};
+
 // Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
 // figures in XML; these host properties give them, and apply to the host's first hop up and last
 // hop down (its private link halves): uplink_bw (a SimGrid bandwidth), uplink_watts and
@@ -348,14 +405,21 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   sg_host_energy_plugin_init();
   sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
+  const TraceFileGuard trace_file(loaded.scan);
   try {
+    probe_load(engine, s);
     engine.load_platform(s.platform_file.string());
     // Sealing builds the zones' routing (Dijkstra's graphs, clusters' tables): every route query
     // below must come after it, or SimGrid answers "no route" where there is one.
     engine.seal_platform();
   } catch (const simgrid::ParseError& e) {
+    trace_file.failed();
     throw InputError(plat(s), fmt::format("SimGrid cannot parse the platform: {}", e.what()));
+  } catch (const InputError&) {
+    trace_file.failed();
+    throw;
   } catch (const std::exception& e) {
+    trace_file.failed();
     throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
   }
   check_hosts_and_links(engine, s);

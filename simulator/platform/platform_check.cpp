@@ -267,10 +267,12 @@ private:
 
   // The platform's <config> section sets SimGrid options: checked as --cfg= ones are.
   void config(const pugi::xml_node& n) {
-    for (const pugi::xml_node& p : n.children("prop"))
+    for (const pugi::xml_node& p : n.children("prop")) {
+      if (std::string(p.attribute("id").value()) == "tracing/filename") scan_.tracing_file = p.attribute("value").value();
       if (const std::string problem = simgrid_option_problem(p.attribute("id").value(), p.attribute("value").value());
           !problem.empty())
         add(p, "<config>: " + problem);
+    }
   }
 
   void walk(const pugi::xml_node& node, const std::string& routing) {

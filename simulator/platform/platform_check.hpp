@@ -34,6 +34,7 @@ struct PlatformScan {
   // Full zones by id: SimGrid 3.32 gives a missing route in one as no link at all, silently.
   std::map<std::string, FullZoneRoutes> full_zones;
   bool has_bypass = false; // bypass routes override the zones' own: the Full check is skipped
+  std::string tracing_file; // tracing/filename set by the file's <config> section, if it is
 };
 
 // `shown` is the file's name as messages give it.
