@@ -119,6 +119,11 @@ make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_ar
     args.emplace_back("--log=root.thres:warning");
     args.emplace_back("--log=host_energy.thres:error"); // we warn about hosts without power ourselves
   }
+#ifdef EDGETRAIN_SANITIZED
+  // A sanitizer build (EDGETRAIN_SANITIZE): AddressSanitizer cannot follow SimGrid's own stack
+  // switching, and reports false overflows; it follows threads.
+  args.emplace_back("--cfg=contexts/factory:thread");
+#endif
   args.insert(args.end(), simgrid_args.begin(), simgrid_args.end());
   static std::vector<char*> argv;
   argv.clear();

@@ -2,6 +2,7 @@
 
 #include "simulator/common/error.hpp"
 #include "simulator/platform/full_routes.hpp"
+#include "simulator/platform/load_guard.hpp"
 #include "simulator/platform/wifi_energy.hpp"
 #include "simulator/learning/data_split.hpp"
 #include "simulator/platform/platform_check.hpp"
@@ -295,42 +296,6 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
                                  hint));
 }
 
-// SimGrid 3.32 dies on some platform content while it loads it, past what the file checks
-// foresee (xbt_die or xbt_assert: a route declared twice, a Dragonfly's topo_parameters, a
-// profile line without its value). So the file is first loaded and sealed in a forked child;
-// if SimGrid kills it, its last CRITICAL line becomes the error. An exception (a parse error)
-// is left to the parent's own load, which reports it with SimGrid's message.
-void probe_load(sg4::Engine& engine, const Scenario& s) {
-  std::FILE* log = std::tmpfile();
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    if (log) std::fclose(log);
-    return; // cannot probe: load directly
-  }
-  if (pid == 0) {
-    if (log ? dup2(fileno(log), STDERR_FILENO) < 0 : !std::freopen("/dev/null", "w", stderr)) _exit(3);
-    try {
-      engine.load_platform(s.platform_file.string());
-      engine.seal_platform();
-    } catch (...) {
-      _exit(4);
-    }
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::string said;
-  if (log) {
-    said = last_critical(log);
-    std::fclose(log);
-  }
-  if (WIFSIGNALED(status))
-    throw InputError(plat(s), said.empty() ? fmt::format("SimGrid crashed loading the platform (signal {})",
-                                                         WTERMSIG(status))
-                                           : "SimGrid cannot load the platform: " + said);
-}
-
 // A platform's <config> may turn SimGrid's tracing on, which creates its trace file as the
 // platform loads: a refused platform must not leave it behind.
 // Its name is the <config>'s, or the one already set (--cfg, or SimGrid's default).
@@ -346,6 +311,7 @@ public:
     std::error_code ec;
     if (!path_.empty() && simgrid::config::get_value<bool>("tracing")) fs::remove(path_, ec);
   }
+  [[nodiscard]] const fs::path& path() const { return path_; }
 
 private:
   fs::path path_;
@@ -407,7 +373,7 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   sg_wifi_energy_plugin_init();
   const TraceFileGuard trace_file(loaded.scan);
   try {
-    probe_load(engine, s);
+    const LoadGuard guard(plat(s), trace_file.path());
     engine.load_platform(s.platform_file.string());
     // Sealing builds the zones' routing (Dijkstra's graphs, clusters' tables): every route query
     // below must come after it, or SimGrid answers "no route" where there is one.
