@@ -225,3 +225,45 @@ TEST_CASE("leftovers: a run removes the hidden folders of killed runs on this ma
   CHECK(fs::exists(other));
   CHECK(fs::exists(d.path() / "new/summary.json"));
 }
+
+TEST_CASE("a platform refused as SimGrid loads it leaves no trace file its <config> asked for") {
+  // SimGrid opens its trace file as the platform loads; a parse error (an exception) and a route
+  // declared twice (xbt_assert: abort, caught by the load guard) must both take it away, while a
+  // trace file that was there before stays (SimGrid has emptied it by then: it opens it for
+  // writing as it reads the <config>).
+  const std::string platform = testutil::read(testutil::source_dir() / "platforms/quickstart.xml");
+  const std::string config = "<platform version=\"4.1\"><config><prop id=\"tracing\" value=\"yes\"/>"
+                             "<prop id=\"tracing/filename\" value=\"t.trace\"/></config>";
+  const std::string route =
+      "<route src=\"phone-mid-1\" dst=\"lte-enb\" symmetrical=\"NO\"><link_ctn id=\"phone-mid-1-up\"/></route>";
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string xml = platform;
+    xml.replace(xml.find("<platform version=\"4.1\">"), 24, config);
+    xml.replace(xml.find(from), from.size(), to);
+    return xml;
+  };
+  struct Case {
+    const char* name;
+    std::string xml;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"parse error", with("<link_ctn id=\"phone-mid-1-up\"/></route>", "<linkx_ctn id=\"phone-mid-1-up\"/></route>"),
+       "SimGrid cannot parse the platform"},
+      {"route twice", with(route, route + route),
+       "platforms/quickstart.xml: SimGrid cannot load the platform: The route between phone-mid-1 and lte-enb "
+       "already exists"}};
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    for (const bool existed : {false, true}) {
+      TempDir d;
+      d.write("platforms/quickstart.xml", c.xml);
+      if (existed) d.write("t.trace", "kept\n");
+      const Proc p = testutil::run_edgetrain("validate platforms/quickstart.xml", d.path());
+      CHECK(p.code == 2);
+      CHECK(p.err.rfind("error: ", 0) == 0);
+      CHECK_MESSAGE(p.err.find(c.says) != std::string::npos, p.err);
+      CHECK(fs::exists(d.path() / "t.trace") == existed);
+    }
+  }
+}

@@ -200,24 +200,13 @@ double attach_wifi_station(sg4::Host* h, sg4::Link* ap, Platform& p, const Scena
              : std::numeric_limits<double>::infinity();
 }
 
-// What SimGrid said before it died: the last "[.../CRITICAL] message" line it logged (xbt_die and
-// xbt_assert log one), without its log prefix and the object address it may end with.
+// What SimGrid logged in a file before it died: its last CRITICAL line's message.
 std::string last_critical(std::FILE* log) {
-  std::string said, line;
+  std::string text;
   std::rewind(log);
-  for (int c = std::fgetc(log);; c = std::fgetc(log)) {
-    if (c != EOF && c != '\n') {
-      line += static_cast<char>(c);
-      continue;
-    }
-    if (const auto at = line.find("/CRITICAL] "); at != std::string::npos) {
-      said = line.substr(at + 11);
-      if (const auto addr = said.rfind(" (0x"); addr != std::string::npos && said.back() == ')') said.resize(addr);
-    }
-    line.clear();
-    if (c == EOF) break;
-  }
-  return said;
+  for (int c = std::fgetc(log); c != EOF; c = std::fgetc(log))
+    text += static_cast<char>(c);
+  return std::string(last_critical_line(text));
 }
 
 // SimGrid 3.32 dies computing some routes that do not exist (SIGSEGV in Floyd zones, xbt_die in a
@@ -296,27 +285,6 @@ void probe_routes(const std::vector<sg4::Host*>& hosts, const Scenario& s,
                                  hint));
 }
 
-// A platform's <config> may turn SimGrid's tracing on, which creates its trace file as the
-// platform loads: a refused platform must not leave it behind.
-// Its name is the <config>'s, or the one already set (--cfg, or SimGrid's default).
-class TraceFileGuard {
-public:
-  explicit TraceFileGuard(const PlatformScan& scan)
-      : path_(scan.tracing_file.empty() ? simgrid::config::get_value<std::string>("tracing/filename")
-                                        : scan.tracing_file) {
-    if (path_.empty() || fs::exists(path_)) path_.clear();
-  }
-  // Called when the platform is refused: removes the file if this load made it.
-  void failed() const {
-    std::error_code ec;
-    if (!path_.empty() && simgrid::config::get_value<bool>("tracing")) fs::remove(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
-
 // Generated platforms put hosts in SimGrid clusters, whose links cannot carry per-direction
 // figures in XML; these host properties give them, and apply to the host's first hop up and last
 // hop down (its private link halves): uplink_bw (a SimGrid bandwidth), uplink_watts and
@@ -371,21 +339,19 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   sg_host_energy_plugin_init();
   sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
-  const TraceFileGuard trace_file(loaded.scan);
   try {
-    const LoadGuard guard(plat(s), trace_file.path());
+    // A platform's <config> may turn SimGrid's tracing on, under its own file name or the one
+    // already set (--cfg, or SimGrid's default).
+    const LoadGuard guard(plat(s), loaded.scan.tracing_file.empty()
+                                       ? simgrid::config::get_value<std::string>("tracing/filename")
+                                       : loaded.scan.tracing_file);
     engine.load_platform(s.platform_file.string());
     // Sealing builds the zones' routing (Dijkstra's graphs, clusters' tables): every route query
     // below must come after it, or SimGrid answers "no route" where there is one.
     engine.seal_platform();
   } catch (const simgrid::ParseError& e) {
-    trace_file.failed();
     throw InputError(plat(s), fmt::format("SimGrid cannot parse the platform: {}", e.what()));
-  } catch (const InputError&) {
-    trace_file.failed();
-    throw;
   } catch (const std::exception& e) {
-    trace_file.failed();
     throw InputError(plat(s), fmt::format("SimGrid cannot load the platform: {}", e.what()));
   }
   check_hosts_and_links(engine, s);

@@ -120,15 +120,17 @@ struct Outcome {
   std::string err;
 };
 
-Outcome run(const fs::path& cwd, const std::vector<std::string>& args, const fs::path& err_file) {
+// `edgetrain ARGS` in cwd, stderr into err_file, stdout into out_file.
+Outcome run(const fs::path& cwd, const std::vector<std::string>& args, const fs::path& err_file,
+            const fs::path& out_file = "/dev/null") {
   const pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
     if (chdir(cwd.c_str()) != 0) _exit(127);
-    FILE* null = std::fopen("/dev/null", "w");
+    FILE* out = std::fopen(out_file.c_str(), "w");
     FILE* err = std::fopen(err_file.c_str(), "w");
-    if (!null || !err) _exit(127);
-    dup2(fileno(null), 1);
+    if (!out || !err) _exit(127);
+    dup2(fileno(out), 1);
     dup2(fileno(err), 2);
     std::vector<char*> argv;
     std::string bin = EDGETRAIN_BIN;
@@ -261,27 +263,12 @@ std::map<std::string, Target> targets() {
 // `--set` mutants: one to three keys of `edgetrain keys`, each given an edge value or a mutant
 // of a valid one, on the quickstart.
 std::vector<std::string> scenario_keys(const fs::path& sandbox) {
-  const Outcome o = [&] {
-    const fs::path listing = sandbox.parent_path() / (sandbox.filename().string() + ".keys");
-    const pid_t pid = fork();
-    if (pid == 0) {
-      FILE* f = std::fopen(listing.c_str(), "w");
-      if (!f) _exit(127);
-      dup2(fileno(f), 1);
-      std::string bin = EDGETRAIN_BIN, keys = "keys";
-      char* argv[] = {bin.data(), keys.data(), nullptr};
-      execv(bin.c_str(), argv);
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Outcome r;
-    r.err = read(listing);
-    fs::remove(listing);
-    return r;
-  }();
+  const fs::path listing = sandbox.parent_path() / (sandbox.filename().string() + ".keys");
+  run(sandbox, {"keys"}, "/dev/null", listing);
+  const std::string text = read(listing);
+  fs::remove(listing);
   std::vector<std::string> keys;
-  std::istringstream in(o.err);
+  std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("| `", 0) != 0) continue;
     const std::size_t e = line.find('`', 3);
