@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -47,10 +48,19 @@ void write_file(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// Every run of the campaign's plan.
+std::vector<CampaignRun> expand(const Campaign& c) {
+  const CampaignPlan plan(c);
+  std::vector<CampaignRun> runs;
+  for (std::size_t k = 0; k < plan.size(); ++k)
+    runs.push_back(plan.run(k));
+  return runs;
+}
+
 std::string input_error(const TempDir& d, const std::string& text) {
   const auto f = d.write("c.toml", text);
   try {
-    expand_campaign(load_campaign(f));
+    expand(load_campaign(f));
   } catch (const InputError& e) {
     return e.what();
   }
@@ -70,7 +80,7 @@ keys = ["training.target_loss", "training.deadline_s"]
 values = [[0.6, 300], [0.8, 200.5]]
 )"));
   const Campaign c = load_campaign(f);
-  const std::vector<CampaignRun> runs = expand_campaign(c);
+  const std::vector<CampaignRun> runs = expand(c);
   REQUIRE(runs.size() == 3 * 2 * 2);
   // Run k: policy k / 4, zip entry (k / 2) % 2, seed k % 2.
   const char* policies[] = {"\"fedavg\"", "\"random\"", "\"greedy\""};
@@ -96,11 +106,11 @@ values = [[0.6, 300], [0.8, 200.5]]
   const auto id_of_target = [&](const std::string& value) {
     const auto file = d.write(
         "g.toml", campaign("[[axis]]\nkey = \"training.target_loss\"\nvalues = [" + value + "]\n", "[1]"));
-    return expand_campaign(load_campaign(file))[0].id;
+    return expand(load_campaign(file))[0].id;
   };
   CHECK(id_of_target("0.60") == id_of_target("0.6"));
   CHECK(id_of_target("0.60") != id_of_target("0.61"));
-  CHECK(expand_campaign(load_campaign(f))[5].id == runs[5].id);
+  CHECK(expand(load_campaign(f))[5].id == runs[5].id);
 }
 
 TEST_CASE("campaign error: unknown keys, empty axes, wrong types and ragged zips name the file and line") {
@@ -327,16 +337,19 @@ TEST_CASE("campaign: merged tables equal run folders built by hand") {
   const auto f = d.write("c.toml", campaign(R"(
 [[axis]]
 key = "policy.name"
-values = ["fedavg", "random"]
+values = ["fedavg", "random", "greedy"]
 )",
                                             "[7]"));
   const Campaign c = load_campaign(f);
-  const std::vector<CampaignRun> runs = expand_campaign(c);
+  const CampaignPlan plan(c);
+  const std::vector<CampaignRun> runs = expand(c);
   const CampaignDir dir(d.path() / "out");
-  dir.prepare(c, runs, {});
-  // Run 1 complete, by hand; run 2 never ran.
-  const fs::path r1 = dir.run_dir(runs[0]);
+  dir.prepare(plan, "edgetrain");
+  // Runs 1 and 3 complete, by hand; run 2 never ran. Run 3's summary lacks final_loss and has a
+  // metric run 1's lacks: a column of its own, empty in the rows before.
+  const fs::path r1 = dir.run_dir(runs[0]), r3 = dir.run_dir(runs[2]);
   fs::create_directories(r1);
+  fs::create_directories(r3);
   write_file(r1 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"fedavg\",\n  \"seed\": 7,\n"
                                   "  \"rounds\": 2,\n  \"final_loss\": 0.5,\n  \"time_to_target_s\": null,\n"
                                   "  \"wall_s\": 1.23\n}\n");
@@ -345,21 +358,102 @@ values = ["fedavg", "random"]
              "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate\n"
              "1,0,agg,aggregator,0,0,0,0,10,100,5,0\n1,1,a,trainer,1,1,1,1,1000,200,2.5,0\n"
              "2,0,agg,aggregator,0,0,0,0,10,100,5,0\n2,1,a,trainer,1,0,1,1,500,50,1.5,0\n");
-  dir.merge(c, runs, "edgetrain campaign c.toml");
+  write_file(r3 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"greedy\",\n  \"seed\": 7,\n"
+                                  "  \"rounds\": 1,\n  \"time_to_target_s\": 12.5,\n  \"extra\": 9,\n"
+                                  "  \"wall_s\": 0.5\n}\n");
+  write_file(r3 / "rounds.csv", "round,loss\n1,0.7\n");
+  write_file(r3 / "nodes.csv",
+             "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate\n"
+             "1,1,b,trainer,1,1,1,1,300,30,0.25,0\n");
+  dir.merge(plan, "edgetrain campaign c.toml");
   CHECK(testutil::read(d.path() / "out/runs.csv") ==
-        fmt::format("run,run_id,policy.name,seed,status,failure,policy,rounds,final_loss,time_to_target_s\n"
-                    "1,{},fedavg,7,ok,,fedavg,2,0.5,\n2,{},random,7,missing,,,,,\n",
-                    runs[0].id, runs[1].id));
+        fmt::format("run,run_id,policy.name,seed,status,failure,policy,rounds,final_loss,time_to_target_s,extra\n"
+                    "1,{},fedavg,7,ok,,fedavg,2,0.5,,\n2,{},random,7,missing,,,,,,\n"
+                    "3,{},greedy,7,ok,,greedy,1,,12.5,9\n",
+                    runs[0].id, runs[1].id, runs[2].id));
   CHECK(testutil::read(d.path() / "out/rounds.csv") ==
-        fmt::format("run_id,round,loss\n{0},1,0.9\n{0},2,0.5\n", runs[0].id));
+        fmt::format("run_id,round,loss\n{0},1,0.9\n{0},2,0.5\n{1},1,0.7\n", runs[0].id, runs[2].id));
   CHECK(testutil::read(d.path() / "out/nodes.csv") ==
         fmt::format("run_id,node,host,rounds_trained,rounds_finished,energy_j,flops,bytes\n"
-                    "{0},0,agg,0,0,10,20,200\n{0},1,a,2,1,4,1500,250\n",
-                    runs[0].id));
+                    "{0},0,agg,0,0,10,20,200\n{0},1,a,2,1,4,1500,250\n{1},1,b,1,1,0.25,300,30\n",
+                    runs[0].id, runs[2].id));
   const std::string manifest = testutil::read(d.path() / "out/manifest.json");
-  CHECK(manifest.find("\"runs\": 2,\n  \"done\": 1,\n  \"failed\": 0,\n  \"missing\": 1") !=
+  CHECK(manifest.find("\"runs\": 3,\n  \"done\": 2,\n  \"failed\": 0,\n  \"missing\": 1") !=
         std::string::npos);
   CHECK(manifest.find("\"command_line\": \"edgetrain campaign c.toml\"") != std::string::npos);
+  CHECK(manifest.find(fmt::format("\"run_ids\": [\n    \"{}\",\n    \"{}\",\n    \"{}\"\n  ]", runs[0].id,
+                                  runs[1].id, runs[2].id)) != std::string::npos);
+  // plan.csv and commands.txt, a row per run in plan order.
+  CHECK(testutil::read(d.path() / "out/plan.csv") ==
+        fmt::format("index,run_id,seed,policy.name\n1,{},7,fedavg\n2,{},7,random\n3,{},7,greedy\n", runs[0].id,
+                    runs[1].id, runs[2].id));
+  CHECK(testutil::read(d.path() / "out/commands.txt")
+            .find(fmt::format("edgetrain run {} --out {} --no-progress --seed 7 --set training.max_rounds=3 "
+                              "'policy.name=\"greedy\"'\n",
+                              testutil::quickstart(), r3.string())) != std::string::npos);
+  // Nothing half-written left beside them.
+  for (const auto& e : fs::directory_iterator(d.path() / "out"))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+}
+
+TEST_CASE("campaign plan: checked on every core, the first refused run is the one named") {
+  TempDir d;
+  // 1,100 runs in blocks of 256 shared by the cores: runs 300, 601 and 1001 are refused, and
+  // whichever core meets one first, the error names run 300, by its line.
+  std::string values = "values = [\n";
+  std::size_t bad_line = 0;
+  const std::string head = campaign("[[axis]]\nkey = \"training.batch\"\n", "[1]");
+  const std::size_t head_lines = static_cast<std::size_t>(std::count(head.begin(), head.end(), '\n'));
+  for (int i = 1; i <= 1100; ++i) {
+    const bool bad = i == 300 || i == 601 || i == 1001;
+    values += bad ? "\"big\",\n" : fmt::format("{},\n", i);
+    if (i == 300) bad_line = head_lines + 1 + static_cast<std::size_t>(i); // the values line is head_lines + 1
+  }
+  const std::string e = input_error(d, head + values + "]\n");
+  CHECK(e.find(fmt::format("{}/c.toml:{}:1: run 300 (seed 1): --set training.batch: training.batch: expected "
+                           "integer, got string \"big\"",
+                           d.path().string(), bad_line)) == 0);
+  // Without the refused values, every run is planned, in order, each id its own.
+  std::string good = "values = [";
+  for (int i = 1; i <= 1100; ++i)
+    good += fmt::format("{}{}", i == 1 ? "" : ", ", i);
+  const CampaignPlan plan(load_campaign(d.write("g.toml", head + good + "]\n")));
+  REQUIRE(plan.size() == 1100);
+  std::set<std::string> ids;
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    const CampaignRun r = plan.run(k);
+    CHECK(r.index == k);
+    CHECK(r.axis_values.at(0).second == std::to_string(k + 1));
+    ids.insert(r.id);
+  }
+  CHECK(ids.size() == 1100);
+  // A subset keeps the runs' indices and ids.
+  const CampaignPlan some = plan.subset({7, 3});
+  REQUIRE(some.size() == 2);
+  CHECK(some.run(0).index == 7);
+  CHECK(some.run(0).id == plan.run(7).id);
+  CHECK(some.run(1).axis_values.at(0).second == "4");
+  CHECK(some.subset({1}).run(0).index == 3);
+}
+
+TEST_CASE("campaign plan error: more runs than the machine can plan are refused before any is checked") {
+  TempDir d;
+  const auto axes = [](int n) {
+    std::string out, values = "values = [";
+    for (int i = 0; i < 1000; ++i)
+      values += fmt::format("{}{}", i ? ", " : "", i);
+    values += "]\n";
+    for (int a = 0; a < n; ++a)
+      out += fmt::format("[[axis]]\nkey = \"x.k{}\"\n{}", a, values);
+    return out;
+  };
+  // 4 axes of 1,000 values: 10^12 runs, 24 bytes each (an id and its sorted copy).
+  const std::string big = input_error(d, campaign(axes(4), "[1]"));
+  CHECK(big.find(d.path().string() + "/c.toml: the campaign has 1000000000000 runs (its axes' values and seeds "
+                                     "multiplied): its plan alone would take 24000.0 GB") == 0);
+  // 7 axes: 10^21 runs, more than a 64-bit count holds.
+  const std::string huge = input_error(d, campaign(axes(7), "[1]"));
+  CHECK(huge.find("the campaign has more than 2^64 runs") != std::string::npos);
 }
 
 TEST_CASE("campaign: --dry-run prints the runs and the sbatch script and writes nothing") {
@@ -409,7 +503,7 @@ TEST_CASE("campaign: every shipped campaign expands, each run's scenario valid")
       CAPTURE(e.path().string());
       ++files;
       const Campaign c = load_campaign(e.path());
-      CHECK(expand_campaign(c).size() >= 12); // several policies over several seeds
+      CHECK(expand(c).size() >= 12); // several policies over several seeds
     }
     CHECK(files == expected);
   }
@@ -422,7 +516,7 @@ TEST_CASE("campaign: a run's id ignores another learning process's keys, not its
                                                           "\"learning.surrogate.floor_loss\" = {}\n",
                                                           process, floor),
                                               "[1]"));
-    return expand_campaign(load_campaign(f)).at(0).id;
+    return expand(load_campaign(f)).at(0).id;
   };
   CHECK(ids("trained", "0.3") == ids("trained", "0.4"));     // the surrogate's keys do not decide it
   CHECK(ids("surrogate", "0.3") != ids("surrogate", "0.4")); // they decide this one
@@ -435,7 +529,7 @@ TEST_CASE("campaign: a run's id ignores another learning process's keys, not its
                                                           "\"learning.surrogate.calibration\" = \"{}\"\n",
                                                           process, (d.path() / file).string()),
                                               "[1]"));
-    return expand_campaign(load_campaign(f)).at(0).id;
+    return expand(load_campaign(f)).at(0).id;
   };
   CHECK(with_file("trained", "cal-a.toml") == with_file("trained", "cal-b.toml"));
   CHECK(with_file("surrogate", "cal-a.toml") != with_file("surrogate", "cal-b.toml"));
@@ -448,7 +542,7 @@ TEST_CASE("campaign: a run's id ignores another policy's keys and predictor file
   d.write("pred-b.toml", shipped + "\n# refitted\n");
   const auto id = [&](const std::string& policy, const std::string& set) {
     const auto f = d.write("c.toml", campaign(fmt::format("\"policy.name\" = \"{}\"\n{}\n", policy, set), "[1]"));
-    return expand_campaign(load_campaign(f)).at(0).id;
+    return expand(load_campaign(f)).at(0).id;
   };
   const auto pred = [&](const std::string& file) {
     return fmt::format("\"policy.pact.predictor\" = \"{}\"", (d.path() / file).string());

@@ -1,6 +1,7 @@
 #include "simulator/campaign/campaign.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/memory.hpp"
 #include "simulator/common/text_file.hpp"
 #include "simulator/common/toml_file.hpp"
 #include "simulator/scenario/scenario.hpp"
@@ -8,8 +9,13 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <sstream>
 
 namespace edgetrain {
@@ -210,98 +216,217 @@ Campaign load_campaign(const fs::path& file) {
   return c;
 }
 
-std::vector<CampaignRun> expand_campaign(const Campaign& c) {
-  std::vector<CampaignRun> runs;
-  std::map<fs::path, std::string> digests;       // input file -> digest of its bytes
-  std::vector<std::size_t> at(c.axes.size(), 0); // the grid's odometer
-  for (;;) {
-    for (std::int64_t seed : c.seeds) {
-      CampaignRun r;
-      r.index = runs.size();
-      r.seed = seed;
-      std::vector<Override> overrides;
-      for (const auto& [k, v] : c.fixed) {
-        overrides.push_back({k, v});
-        r.sets.push_back(k + "=" + v);
-      }
-      for (std::size_t a = 0; a < c.axes.size(); ++a)
-        for (std::size_t k = 0; k < c.axes[a].keys.size(); ++k) {
-          const std::string& key = c.axes[a].keys[k];
-          const std::string& value = c.axes[a].values[at[a]][k];
-          overrides.push_back({key, value});
-          r.sets.push_back(key + "=" + value);
-          r.axis_values.emplace_back(key, value);
-        }
-      overrides.push_back({"scenario.seed", std::to_string(seed)});
-      Scenario s;
-      try {
-        s = load_scenario(c.scenario, overrides);
-      } catch (const InputError& e) {
-        // Name the campaign's line: the axis value or campaign.set entry the scenario rejected (the
-        // loader may name the key or, for an unknown table, its first segments), or the file.
-        std::string at_where = c.file.string();
-        const std::string msg = e.what();
-        const auto names = [&](const std::string& key) {
-          for (std::size_t dot = key.size(); dot != std::string::npos && dot > 0;
-               dot = key.rfind('.', dot - 1))
-            if (msg.rfind("--set " + key.substr(0, dot) + ":", 0) == 0) return true;
-          return false;
-        };
-        for (std::size_t i = 0; i < c.fixed.size(); ++i)
-          if (names(c.fixed[i].first)) at_where = c.fixed_where[i];
-        for (std::size_t a = 0; a < c.axes.size(); ++a)
-          for (const std::string& key : c.axes[a].keys)
-            if (names(key)) at_where = c.axes[a].value_where[at[a]];
-        throw InputError(at_where, fmt::format("run {} (seed {}): {}", r.index + 1, seed, msg));
-      }
-      // Input files decide results too: the platform, traces, and any file a string key names
-      // (a Pareto table, a calibration), relative to the scenario's folder as keys are.
-      std::vector<fs::path> files{s.platform_file};
-      files.insert(files.end(), s.traces.begin(), s.traces.end());
-      bool shipped = false; // a planner's predictor "auto": the shipped file for the model
-      // Another learning process's keys decide nothing: a trained run keeps its id when the
-      // surrogate's calibration changes (fidelity studies reuse their trained runs). Nor do another
-      // policy's (a policy reads its own table only): a FedAvg run keeps its id when a planner's
-      // shipped predictor is refitted.
-      const std::string own = "learning." + s.learning + ".", own_policy = "policy." + s.policy + ".";
-      const auto unused = [&](const std::string& key) {
-        if (key.rfind("policy.", 0) == 0)
-          return key.find('.', 7) != std::string::npos && key.rfind(own_policy, 0) != 0;
-        return key.rfind("learning.", 0) == 0 && key.rfind(own, 0) != 0 && key != "learning.process";
-      };
-      for (const auto& [key, value] : s.resolved)
-        if (const auto* text = std::get_if<std::string>(&value); text && !text->empty() && !unused(key)) {
-          std::error_code ec;
-          const fs::path f = s.file.parent_path() / *text;
-          if (fs::is_regular_file(f, ec)) files.push_back(f);
-          shipped |= key.ends_with(".predictor") && *text == "auto";
-        }
-      if (const fs::path f = shipped_predictor(s.model, s.data.dataset); shipped && fs::is_regular_file(f))
-        files.push_back(f);
-      // Each file is read once per campaign (a trace may be tens of MB, shared by every run).
-      std::vector<std::string> file_digests;
-      for (const fs::path& f : files) {
-        auto [it, fresh] = digests.try_emplace(f);
-        if (fresh) it->second = digest(read_file(f));
-        file_digests.push_back(it->second);
-      }
-      Scenario identity = s;
-      std::erase_if(identity.resolved, [&](const auto& kv) { return unused(kv.first); });
-      r.id = run_id(resolved_toml(identity), file_digests);
-      runs.push_back(std::move(r));
-    }
-    std::size_t a = c.axes.size();
-    while (a > 0 && ++at[a - 1] == c.axes[a - 1].values.size())
-      at[--a] = 0;
-    if (a == 0) break;
+namespace {
+
+// The number of runs: the axes' sizes and the seeds multiplied, or 0 when that overflows.
+std::size_t run_count(const Campaign& c) {
+  std::size_t n = c.seeds.size();
+  for (const CampaignAxis& ax : c.axes)
+    if (__builtin_mul_overflow(n, ax.values.size(), &n)) return 0;
+  return n;
+}
+
+// Run `index`'s seed, sets and axis values, and where in the grid it is (each axis's entry).
+CampaignRun grid_run(const Campaign& c, std::size_t index, std::vector<std::size_t>* entries = nullptr) {
+  CampaignRun r;
+  r.index = index;
+  r.seed = c.seeds[index % c.seeds.size()];
+  std::vector<std::size_t> at(c.axes.size()); // the grid's odometer: the last axis varies fastest
+  std::size_t rest = index / c.seeds.size();
+  for (std::size_t a = c.axes.size(); a-- > 0;) {
+    at[a] = rest % c.axes[a].values.size();
+    rest /= c.axes[a].values.size();
   }
-  std::set<std::string> ids;
-  for (const CampaignRun& r : runs)
-    if (!ids.insert(r.id).second)
-      throw InputError(c.file.string(), fmt::format("run {} is the same scenario as an earlier run (an axis "
-                                                    "repeats a value, or sets a key to its default twice)",
-                                                    r.index + 1));
-  return runs;
+  for (const auto& [k, v] : c.fixed)
+    r.sets.push_back(k + "=" + v);
+  for (std::size_t a = 0; a < c.axes.size(); ++a)
+    for (std::size_t k = 0; k < c.axes[a].keys.size(); ++k) {
+      const std::string& key = c.axes[a].keys[k];
+      const std::string& value = c.axes[a].values[at[a]][k];
+      r.sets.push_back(key + "=" + value);
+      r.axis_values.emplace_back(key, value);
+    }
+  if (entries) *entries = std::move(at);
+  return r;
+}
+
+// Checks every run's scenario and computes its id, one run at a time.
+class Checker {
+public:
+  explicit Checker(const Campaign& c) : c_(c) {}
+
+  std::uint64_t id(std::size_t index) {
+    std::vector<std::size_t> at;
+    const CampaignRun r = grid_run(c_, index, &at);
+    std::vector<Override> overrides;
+    for (const auto& [k, v] : c_.fixed)
+      overrides.push_back({k, v});
+    for (const auto& [k, v] : r.axis_values)
+      overrides.push_back({k, v});
+    overrides.push_back({"scenario.seed", std::to_string(r.seed)});
+    Scenario s;
+    try {
+      s = load_scenario(c_.scenario, overrides, parsed_);
+    } catch (const InputError& e) {
+      throw InputError(where_rejected(e.what(), at), fmt::format("run {} (seed {}): {}", index + 1, r.seed, e.what()));
+    }
+    // Input files decide results too: the platform, traces, and any file a string key names
+    // (a Pareto table, a calibration), relative to the scenario's folder as keys are.
+    std::vector<std::string> file_digests{file_digest(s.platform_file)};
+    for (const fs::path& t : s.traces)
+      file_digests.push_back(file_digest(t));
+    bool shipped = false; // a planner's predictor "auto": the shipped file for the model
+    // Another learning process's keys decide nothing: a trained run keeps its id when the
+    // surrogate's calibration changes (fidelity studies reuse their trained runs). Nor do another
+    // policy's (a policy reads its own table only): a FedAvg run keeps its id when a planner's
+    // shipped predictor is refitted.
+    const std::string own = "learning." + s.learning + ".", own_policy = "policy." + s.policy + ".";
+    const auto unused = [&](const std::string& key) {
+      if (key.rfind("policy.", 0) == 0)
+        return key.find('.', 7) != std::string::npos && key.rfind(own_policy, 0) != 0;
+      return key.rfind("learning.", 0) == 0 && key.rfind(own, 0) != 0 && key != "learning.process";
+    };
+    for (const auto& [key, value] : s.resolved)
+      if (const auto* text = std::get_if<std::string>(&value); text && !text->empty() && !unused(key)) {
+        if (const std::string* d = named_file_digest(s.file.parent_path(), *text)) file_digests.push_back(*d);
+        shipped |= key.ends_with(".predictor") && *text == "auto";
+      }
+    if (shipped)
+      if (const std::string* d = named_file_digest(shipped_predictor(s.model, s.data.dataset), ""))
+        file_digests.push_back(*d);
+    std::erase_if(s.resolved, [&](const auto& kv) { return unused(kv.first); });
+    return std::stoull(run_id(resolved_toml(s), file_digests), nullptr, 16);
+  }
+
+private:
+  // Names the campaign's line: the axis value or campaign.set entry the scenario rejected (the
+  // loader may name the key or, for an unknown table, its first segments), or the file.
+  std::string where_rejected(const std::string& msg, const std::vector<std::size_t>& at) const {
+    std::string out = c_.file.string();
+    const auto names = [&](const std::string& key) {
+      for (std::size_t dot = key.size(); dot != std::string::npos && dot > 0; dot = key.rfind('.', dot - 1))
+        if (msg.rfind("--set " + key.substr(0, dot) + ":", 0) == 0) return true;
+      return false;
+    };
+    for (std::size_t i = 0; i < c_.fixed.size(); ++i)
+      if (names(c_.fixed[i].first)) out = c_.fixed_where[i];
+    for (std::size_t a = 0; a < c_.axes.size(); ++a)
+      for (const std::string& key : c_.axes[a].keys)
+        if (names(key)) out = c_.axes[a].value_where[at[a]];
+    return out;
+  }
+
+  // Each file is read once per campaign (a trace may be tens of MB, shared by every run).
+  const std::string& file_digest(const fs::path& f) {
+    auto [it, fresh] = digests_.try_emplace(f.string());
+    if (fresh) it->second = digest(read_file(f));
+    return it->second;
+  }
+  // The digest of the file a string key names (folder / text), or null when it names none; the
+  // answer is kept, as a key takes the same few values in every run.
+  const std::string* named_file_digest(const fs::path& folder, const std::string& text) {
+    auto [it, fresh] = named_.try_emplace(folder.string() + '\0' + text);
+    if (fresh) {
+      std::error_code ec;
+      const fs::path f = text.empty() ? folder : folder / text;
+      it->second = fs::is_regular_file(f, ec) ? &file_digest(f) : nullptr;
+    }
+    return it->second;
+  }
+
+  const Campaign& c_;
+  ScenarioFileCache parsed_;
+  std::map<std::string, std::string> digests_;        // input file -> digest of its bytes
+  std::map<std::string, const std::string*> named_;   // folder and key text -> its file's digest
+};
+
+// Fills ids[i] with run i's id, on every core (the checks are independent, and a million runs
+// take a minute on one), in blocks taken in order: when a run is refused, every run before it has
+// been checked, and the first refused run's error is the one thrown, as on one core.
+void check_runs(const Campaign& c, std::vector<std::uint64_t>& ids) {
+  constexpr std::size_t kBlock = 256;
+  const std::size_t n = ids.size(), blocks = (n + kBlock - 1) / kBlock;
+  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, std::max<std::size_t>(1, blocks));
+  std::atomic<std::size_t> next{0};
+  std::mutex m;
+  std::size_t first_bad = n; // the lowest index refused so far
+  std::exception_ptr error;
+  const auto work = [&] {
+    Checker check(c);
+    for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
+      for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+        {
+          const std::lock_guard<std::mutex> lock(m);
+          if (i > first_bad) return;
+        }
+        try {
+          ids[i] = check.id(i);
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(m);
+          if (i < first_bad) first_bad = i, error = std::current_exception();
+          return;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool)
+    t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+} // namespace
+
+CampaignPlan::CampaignPlan(Campaign c) : c_(std::move(c)) {
+  const std::size_t n = run_count(c_);
+  // The ids, and their sorted copy for finding repeats: 24 bytes a run.
+  const double need = 24.0 * (n == 0 ? 1e300 : static_cast<double>(n));
+  const auto available = static_cast<double>(available_memory_bytes());
+  if (need > 0.8 * available)
+    throw InputError(c_.file.string(),
+                     fmt::format("the campaign has {} runs (its axes' values and seeds multiplied): its plan "
+                                 "alone would take {}, and {} is available: fewer values or seeds",
+                                 n == 0 ? std::string("more than 2^64") : fmt::format("{}", n),
+                                 n == 0 ? std::string("more than this machine can address") : bytes_text(need),
+                                 bytes_text(available)));
+  auto ids = std::make_shared<std::vector<std::uint64_t>>(n);
+  check_runs(c_, *ids);
+  std::vector<std::pair<std::uint64_t, std::size_t>> sorted;
+  sorted.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    sorted.emplace_back((*ids)[i], i);
+  std::sort(sorted.begin(), sorted.end());
+  std::size_t repeat = n; // the first run that repeats an earlier one
+  for (std::size_t i = 1; i < n; ++i)
+    if (sorted[i].first == sorted[i - 1].first) repeat = std::min(repeat, sorted[i].second);
+  if (repeat < n)
+    throw InputError(c_.file.string(), fmt::format("run {} is the same scenario as an earlier run (an axis "
+                                                   "repeats a value, or sets a key to its default twice)",
+                                                   repeat + 1));
+  ids_ = std::move(ids);
+}
+
+CampaignRun CampaignPlan::run(std::size_t k) const {
+  const std::size_t index = picked_ ? picked_->at(k) : k;
+  CampaignRun r = grid_run(c_, index);
+  r.id = fmt::format("{:016x}", ids_->at(index));
+  return r;
+}
+
+CampaignPlan CampaignPlan::subset(const std::vector<std::size_t>& places) const {
+  CampaignPlan p;
+  p.c_ = c_;
+  p.ids_ = ids_;
+  auto picked = std::make_shared<std::vector<std::size_t>>();
+  for (std::size_t k : places)
+    picked->push_back(picked_ ? picked_->at(k) : k);
+  if (!picked->empty() && *std::max_element(picked->begin(), picked->end()) >= ids_->size())
+    throw std::out_of_range("CampaignPlan::subset: no such run");
+  p.picked_ = std::move(picked);
+  return p;
 }
 
 std::string digest(const std::string& bytes) {

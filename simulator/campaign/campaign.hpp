@@ -15,9 +15,10 @@
 //   values = [["a.xml", 3], ["b.xml", 5]]
 //
 // Axes combine as a grid, in file order (the last varies fastest), then the seeds. Every run's
-// scenario is loaded and validated when the campaign is expanded, before any run starts.
+// scenario is loaded and validated when the plan is built, before any run starts.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,26 @@ struct CampaignRun {
 // Throws InputError naming the campaign file, line and key.
 Campaign load_campaign(const std::filesystem::path& file);
 
-// Every run, each scenario loaded and checked (an InputError names the axis and the key).
-std::vector<CampaignRun> expand_campaign(const Campaign& c);
+// The runs of a campaign, in plan order. Building it loads and checks every run's scenario (an
+// InputError names the axis value, or the campaign.set entry, and the key) and keeps only each
+// run's id: run(k) rebuilds the rest from the grid. A million-run plan holds 8 MB (the runs
+// themselves took 3 GB), and a plan too large for this machine's memory is refused.
+class CampaignPlan {
+public:
+  explicit CampaignPlan(Campaign c);
+  [[nodiscard]] const Campaign& campaign() const { return c_; }
+  [[nodiscard]] std::size_t size() const { return picked_ ? picked_->size() : ids_->size(); }
+  // The k-th run of this plan (its index is its place in the whole campaign).
+  [[nodiscard]] CampaignRun run(std::size_t k) const;
+  // The same campaign's runs at these places of this plan, in that order.
+  [[nodiscard]] CampaignPlan subset(const std::vector<std::size_t>& places) const;
+
+private:
+  CampaignPlan() = default;
+  Campaign c_;
+  std::shared_ptr<const std::vector<std::uint64_t>> ids_;   // every run's, by index
+  std::shared_ptr<const std::vector<std::size_t>> picked_; // a subset's indices, or none
+};
 
 // 16 hex digits: FNV-1a (64 bits) of the bytes.
 std::string digest(const std::string& bytes);

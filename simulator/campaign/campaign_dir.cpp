@@ -122,8 +122,8 @@ std::vector<std::string> run_command_line(const std::string& edgetrain, const Ca
   return argv;
 }
 
-void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& runs,
-                          const std::vector<std::vector<std::string>>& commands) const {
+void CampaignDir::prepare(const CampaignPlan& plan, const std::string& edgetrain) const {
+  const Campaign& c = plan.campaign();
   std::error_code ec;
   if (fs::exists(root_) && !fs::is_directory(root_)) throw InputError(root_.string(), "not a folder");
   if (fs::exists(root_) && !fs::is_empty(root_) && !fs::exists(root_ / "plan.csv"))
@@ -165,21 +165,21 @@ void CampaignDir::prepare(const Campaign& c, const std::vector<CampaignRun>& run
         fs::remove_all(e.path(), ec);
     }
   write_file_atomic(root_ / "campaign.txt", owner + "\n");
-  std::string plan = "index,run_id,seed";
+  AtomicFile plan_csv(root_ / "plan.csv"), commands(root_ / "commands.txt");
+  std::string head = "index,run_id,seed";
   for (const std::string& k : axis_keys(c))
-    (plan += ',') += csv_field(k);
-  plan += "\n";
-  for (const CampaignRun& r : runs) {
-    plan += fmt::format("{},{},{}", r.index + 1, r.id, r.seed);
-    for (const auto& [k, v] : r.axis_values)
-      (plan += ',') += csv_field(table_cell(v));
-    plan += "\n";
+    (head += ',') += csv_field(k);
+  plan_csv << head << "\n";
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    const CampaignRun r = plan.run(k);
+    std::string row = fmt::format("{},{},{}", r.index + 1, r.id, r.seed);
+    for (const auto& [key, v] : r.axis_values)
+      (row += ',') += csv_field(table_cell(v));
+    plan_csv << row << "\n";
+    commands << shell_quote(run_command_line(edgetrain, c, r, *this)) << "\n";
   }
-  write_file_atomic(root_ / "plan.csv", plan);
-  std::string cmds;
-  for (const auto& argv : commands)
-    cmds += shell_quote(argv) + "\n";
-  write_file_atomic(root_ / "commands.txt", cmds);
+  plan_csv.commit();
+  commands.commit();
 }
 
 RunStatus CampaignDir::status(const CampaignRun& r) const {
@@ -200,48 +200,61 @@ void CampaignDir::record_failure(const CampaignRun& r, const std::string& detail
   write_file_atomic(failed_file(r), detail + "\n" + last_lines(log_file(r), 20));
 }
 
-void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
-                        const std::string& command_line) const {
-  std::vector<std::string> metric_names; // from the first finished run's summary, in its order
+void CampaignDir::merge(const CampaignPlan& plan, const std::string& command_line) const {
+  const Campaign& c = plan.campaign();
+  // runs.csv's metric columns: every key of the complete runs' summaries, in the order they first
+  // appear. A row holds its cells for the columns known when it was read, and is padded with
+  // empty cells for those found later: a few hundred bytes a run, not a map of strings.
+  std::vector<std::string> metric_names;
+  std::map<std::string, std::size_t> column;
   struct Row {
-    std::string head; // run, id, axes, seed, status, failure
-    std::map<std::string, std::string> metrics;
+    std::string cells; // run, id, axes, seed, status, failure, then metrics
+    std::size_t metrics = 0;
   };
   std::vector<Row> rows;
-  std::string rounds_header, rounds_body;
-  std::string nodes_out = "run_id,node,host,rounds_trained,rounds_finished,energy_j,flops,bytes\n";
-  int done = 0, failed = 0, missing = 0;
+  rows.reserve(plan.size());
+  // rounds.csv's header is the first complete run's; its rows are written as the runs are read.
+  AtomicFile rounds_out(root_ / "rounds.csv"), nodes_out(root_ / "nodes.csv"), manifest(root_ / "manifest.json");
+  bool rounds_header = false;
+  nodes_out << "run_id,node,host,rounds_trained,rounds_finished,energy_j,flops,bytes\n";
+  std::size_t done = 0, failed = 0, missing = 0;
   std::string ids;
-  for (const CampaignRun& r : runs) {
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    const CampaignRun r = plan.run(k);
     const RunStatus st = status(r);
-    ids += fmt::format("{}    {}", ids.empty() ? "" : ",\n", json_string(r.id));
+    ids += fmt::format("{}    {}", k == 0 ? "" : ",\n", json_string(r.id));
     Row row;
-    row.head = fmt::format("{},{}", r.index + 1, r.id);
-    for (const auto& [k, v] : r.axis_values)
-      (row.head += ',') += csv_field(table_cell(v));
-    row.head += fmt::format(",{}", r.seed);
+    row.cells = fmt::format("{},{}", r.index + 1, r.id);
+    for (const auto& [key, v] : r.axis_values)
+      (row.cells += ',') += csv_field(table_cell(v));
+    row.cells += fmt::format(",{}", r.seed);
     if (st.kind != RunStatus::Done) {
       ++(st.kind == RunStatus::Failed ? failed : missing);
-      row.head += st.kind == RunStatus::Failed ? ",failed," + csv_field(st.detail) : ",missing,";
+      row.cells += st.kind == RunStatus::Failed ? ",failed," + csv_field(st.detail) : ",missing,";
       rows.push_back(std::move(row));
       continue;
     }
     ++done;
-    row.head += ",ok,";
-    for (const auto& [k, v] : read_summary(run_dir(r) / "summary.json")) {
-      if (kNotInRuns.count(k)) continue;
-      if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end())
-        metric_names.push_back(k);
-      row.metrics[k] = v;
+    row.cells += ",ok,";
+    std::vector<std::string> cells(metric_names.size());
+    for (const auto& [key, v] : read_summary(run_dir(r) / "summary.json")) {
+      if (kNotInRuns.count(key)) continue;
+      const auto [it, fresh] = column.try_emplace(key, metric_names.size());
+      if (fresh) metric_names.push_back(key), cells.emplace_back();
+      cells[it->second] = csv_field(v);
     }
+    for (const std::string& cell : cells)
+      (row.cells += ',') += cell;
+    row.metrics = cells.size();
     rows.push_back(std::move(row));
 
     std::istringstream rounds(read_file(run_dir(r) / "rounds.csv"));
     std::string line;
     std::getline(rounds, line);
-    if (rounds_header.empty()) rounds_header = "run_id," + line + "\n";
+    if (!rounds_header) rounds_out << "run_id," << line << "\n";
+    rounds_header = true;
     while (std::getline(rounds, line))
-      rounds_body += r.id + "," + line + "\n";
+      rounds_out << r.id << "," << line << "\n";
 
     // Per node over the run (nodes.csv has a row per round and node).
     std::istringstream nodes(read_file(run_dir(r) / "nodes.csv"));
@@ -264,37 +277,32 @@ void CampaignDir::merge(const Campaign& c, const std::vector<CampaignRun>& runs,
       if (!f[9].empty()) a.bytes += std::stod(f[9]);
     }
     for (const auto& [id, a] : per)
-      nodes_out += fmt::format("{},{},{},{},{},{},{},{}\n", r.id, id, a.host, a.trained, a.finished, a.energy,
+      nodes_out << fmt::format("{},{},{},{},{},{},{},{}\n", r.id, id, a.host, a.trained, a.finished, a.energy,
                                a.flops, a.bytes);
   }
-  std::string runs_out = "run,run_id";
+  AtomicFile runs_out(root_ / "runs.csv");
+  std::string head = "run,run_id";
   for (const std::string& k : axis_keys(c))
-    (runs_out += ',') += csv_field(k);
-  runs_out += ",seed,status,failure";
+    (head += ',') += csv_field(k);
+  head += ",seed,status,failure";
   for (const std::string& k : metric_names)
-    (runs_out += ',') += csv_field(k);
-  runs_out += "\n";
-  for (const Row& row : rows) {
-    runs_out += row.head;
-    for (const std::string& k : metric_names) {
-      const auto it = row.metrics.find(k);
-      (runs_out += ',') += (it == row.metrics.end() ? std::string() : csv_field(it->second));
-    }
-    runs_out += "\n";
-  }
-  write_file_atomic(root_ / "runs.csv", runs_out);
-  write_file_atomic(root_ / "rounds.csv",
-                    (rounds_header.empty() ? std::string("run_id\n") : rounds_header) + rounds_body);
-  write_file_atomic(root_ / "nodes.csv", nodes_out);
-  const std::string manifest = fmt::format(
+    (head += ',') += csv_field(k);
+  runs_out << head << "\n";
+  for (const Row& row : rows)
+    runs_out << row.cells << std::string(metric_names.size() - row.metrics, ',') << "\n";
+  if (!rounds_header) rounds_out << "run_id\n";
+  runs_out.commit();
+  rounds_out.commit();
+  nodes_out.commit();
+  manifest << fmt::format(
       "{{\n  \"campaign\": {},\n  \"name\": {},\n  \"campaign_hash\": \"{}\",\n  \"scenario\": {},\n"
       "  \"edgetrain_version\": {},\n  \"simgrid_version\": {},\n  \"command_line\": {},\n"
       "  \"runs\": {},\n  \"done\": {},\n  \"failed\": {},\n  \"missing\": {},\n  \"run_ids\": [\n{}\n  "
       "]\n}}\n",
       json_string(fs::absolute(c.file).lexically_normal().string()), json_string(c.name),
       digest(read_file(c.file)), json_string(c.scenario.string()), json_string(edgetrain_version()),
-      json_string(simgrid_version()), json_string(command_line), runs.size(), done, failed, missing, ids);
-  write_file_atomic(root_ / "manifest.json", manifest);
+      json_string(simgrid_version()), json_string(command_line), plan.size(), done, failed, missing, ids);
+  manifest.commit();
 }
 
 } // namespace edgetrain

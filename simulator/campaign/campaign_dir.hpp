@@ -45,13 +45,14 @@ public:
   // killed runs left half-written, writes plan.csv and commands.txt. Throws InputError when the
   // folder is not a campaign folder, belongs to another campaign file, or another edgetrain holds
   // it (its runs in progress would look half-written, and be removed).
-  void prepare(const Campaign& c, const std::vector<CampaignRun>& runs,
-               const std::vector<std::vector<std::string>>& commands) const;
+  // `edgetrain`: the program the commands run (run_command_line).
+  void prepare(const CampaignPlan& plan, const std::string& edgetrain) const;
   [[nodiscard]] RunStatus status(const CampaignRun& r) const;
   // Records a failure (exit status, last lines of the log); a later success removes it.
   void record_failure(const CampaignRun& r, const std::string& detail) const;
-  // Writes runs.csv, rounds.csv, nodes.csv and manifest.json from whatever runs are complete.
-  void merge(const Campaign& c, const std::vector<CampaignRun>& runs, const std::string& command_line) const;
+  // Writes runs.csv, rounds.csv, nodes.csv and manifest.json from whatever runs are complete,
+  // reading one run at a time: only runs.csv's rows are held (the metric columns are known last).
+  void merge(const CampaignPlan& plan, const std::string& command_line) const;
 
 private:
   std::filesystem::path root_;

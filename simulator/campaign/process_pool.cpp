@@ -54,7 +54,7 @@ pid_t start(const PoolJob& job, pid_t parent, const sigset_t& mask) {
 }
 } // namespace
 
-int run_pool(const std::vector<PoolJob>& jobs, int parallel,
+int run_pool(std::size_t count, const std::function<PoolJob(std::size_t)>& job, int parallel,
              const std::function<void(std::size_t, const PoolResult&)>& on_done) {
   if (parallel < 1) parallel = 1;
   const pid_t self = getpid();
@@ -62,15 +62,15 @@ int run_pool(const std::vector<PoolJob>& jobs, int parallel,
   std::map<pid_t, std::pair<std::size_t, Clock::time_point>> running;
   std::size_t next = 0;
   int stops = 0; // interrupt signals received: the first sends SIGTERM to the runs, later ones SIGKILL
-  while ((next < jobs.size() && stops == 0) || !running.empty()) {
-    while (stops == 0 && next < jobs.size() && running.size() < static_cast<std::size_t>(parallel)) {
-      running[start(jobs[next], self, interrupts.child_mask())] = {next, Clock::now()};
+  while ((next < count && stops == 0) || !running.empty()) {
+    while (stops == 0 && next < count && running.size() < static_cast<std::size_t>(parallel)) {
+      running[start(job(next), self, interrupts.child_mask())] = {next, Clock::now()};
       ++next;
     }
     const Interrupts::Event e = interrupts.wait(-1);
     if (e.signal != 0) {
       ++stops;
-      for (const auto& [pid, job] : running)
+      for (const auto& [pid, started] : running)
         kill(pid, stops == 1 ? SIGTERM : SIGKILL);
       continue;
     }

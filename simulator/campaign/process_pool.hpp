@@ -25,13 +25,14 @@ struct PoolResult {
   [[nodiscard]] bool ok() const { return signal == 0 && exit_code == 0; }
 };
 
-// Runs `jobs` in order with at most `parallel` at once; calls on_done(index, result) in the
-// calling process as each ends, in the order they end. Throws std::runtime_error when a process
+// Runs jobs 0 .. count-1 in order with at most `parallel` at once, each made by job(index) as it
+// starts (a million-run campaign never holds a million commands); calls on_done(index, result) in
+// the calling process as each ends, in the order they end. Throws std::runtime_error when a process
 // cannot be started. SIGINT, SIGTERM or SIGHUP (interrupts.hpp) stop it: no run starts after, the
 // running ones get SIGTERM (SIGKILL at a second signal) and are waited for, and those that did
 // not succeed get no on_done (they were stopped, not failed). Returns that signal, or 0 when
 // every job ran.
-int run_pool(const std::vector<PoolJob>& jobs, int parallel,
+int run_pool(std::size_t count, const std::function<PoolJob(std::size_t)>& job, int parallel,
              const std::function<void(std::size_t, const PoolResult&)>& on_done);
 
 // This program's own path (/proc/self/exe), to run `edgetrain run` children with.

@@ -59,32 +59,43 @@ std::string describe(const PoolResult& r) {
   return r.signal != 0 ? fmt::format("signal {}", r.signal) : fmt::format("exit {}", r.exit_code);
 }
 
-// `argv[i]`: the command of `pending[i]`.
-int run_local(const Campaign& c, const std::vector<const CampaignRun*>& pending,
-              const std::vector<std::vector<std::string>>& argv, const CampaignDir& dir, int jobs,
+// Runs `pending` (places in `plan`) in a pool of `jobs` processes, recording failures.
+int run_local(const CampaignPlan& plan, const std::vector<std::size_t>& pending, const CampaignDir& dir, int jobs,
               bool progress) {
-  std::vector<PoolJob> pool;
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const CampaignRun* r = pending[i];
-    // The same run as argv says (commands.txt), made by a fork of this process: see PoolJob::body.
-    RunArgs ra;
-    ra.scenario = c.scenario.string();
-    ra.out = dir.run_dir(*r).string();
-    ra.seed = r->seed;
-    ra.sets = r->sets;
-    ra.progress = false;
-    pool.push_back({argv[i], dir.log_file(*r), [ra] { return run_command(ra); }});
-  }
+  const Campaign& c = plan.campaign();
+  const std::string self = self_executable();
   Progress bar(pending.size(), progress && ::isatty(2));
-  return run_pool(pool, jobs, [&](std::size_t i, const PoolResult& res) {
-    const CampaignRun& r = *pending[i];
-    std::error_code ec;
-    if (res.ok())
-      fs::remove(dir.failed_file(r), ec);
-    else
-      dir.record_failure(r, describe(res));
-    bar.done(r, res);
-  });
+  return run_pool(
+      pending.size(),
+      [&](std::size_t i) {
+        const CampaignRun r = plan.run(pending[i]);
+        // The same run as argv says (commands.txt), made by a fork of this process: see PoolJob::body.
+        RunArgs ra;
+        ra.scenario = c.scenario.string();
+        ra.out = dir.run_dir(r).string();
+        ra.seed = r.seed;
+        ra.sets = r.sets;
+        ra.progress = false;
+        return PoolJob{run_command_line(self, c, r, dir), dir.log_file(r), [ra] { return run_command(ra); }};
+      },
+      jobs,
+      [&](std::size_t i, const PoolResult& res) {
+        const CampaignRun r = plan.run(pending[i]);
+        std::error_code ec;
+        if (res.ok())
+          fs::remove(dir.failed_file(r), ec);
+        else
+          dir.record_failure(r, describe(res));
+        bar.done(r, res);
+      });
+}
+
+// The places in `plan` of the runs not complete yet.
+std::vector<std::size_t> pending_runs(const CampaignPlan& plan, const CampaignDir& dir) {
+  std::vector<std::size_t> pending;
+  for (std::size_t k = 0; k < plan.size(); ++k)
+    if (dir.status(plan.run(k)).kind != RunStatus::Done) pending.push_back(k);
+  return pending;
 }
 
 int system_status(const std::string& cmd) {
@@ -96,13 +107,10 @@ int campaign(const CampaignArgs& a) {
   if (a.backend != "local" && a.backend != "slurm" && a.backend != "parallel")
     throw InputError("--backend " + a.backend, "expected local, slurm or parallel");
   if (a.jobs < 1) throw InputError("--jobs", "expected at least 1");
-  const Campaign c = load_campaign(a.campaign);
-  const std::vector<CampaignRun> runs = expand_campaign(c); // every scenario checked: nothing runs before
+  const CampaignPlan plan(load_campaign(a.campaign)); // every scenario checked: nothing runs before
+  const Campaign& c = plan.campaign();
   const CampaignDir dir(fs::absolute(a.out).lexically_normal());
   const std::string self = self_executable();
-  std::vector<std::vector<std::string>> argv;
-  for (const CampaignRun& r : runs)
-    argv.push_back(run_command_line(self, c, r, dir));
   const std::string command_line = shell_quote(a.argv);
 
   if (a.backend == "slurm" && !a.dry_run && !a.merge_only) {
@@ -117,15 +125,16 @@ int campaign(const CampaignArgs& a) {
       system_status("command -v parallel >/dev/null") != 0)
     throw InputError("--backend parallel", "GNU parallel is not installed (Debian's package: parallel)");
 
-  std::vector<const CampaignRun*> pending;
-  for (const CampaignRun& r : runs)
-    if (dir.status(r).kind != RunStatus::Done) pending.push_back(&r);
+  const std::vector<std::size_t> pending = pending_runs(plan, dir);
+  const auto pending_line = [&](std::size_t i) {
+    const CampaignRun r = plan.run(pending[i]);
+    return shell_line(run_command_line(self, c, r, dir), dir, r);
+  };
+  // Slurm's array scripts hold their commands; the other back ends write them one at a time.
   std::vector<std::string> shell_lines;
-  std::string lines;
-  for (const CampaignRun* r : pending) {
-    shell_lines.push_back(shell_line(argv[r->index], dir, *r));
-    lines += shell_lines.back() + "\n";
-  }
+  if (a.backend == "slurm")
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      shell_lines.push_back(pending_line(i));
   const std::vector<std::string> parallel = parallel_command(dir, a.jobs, a.sshlogin);
   std::vector<std::string> scripts;
   if (a.backend == "slurm" && !a.merge_only)
@@ -133,25 +142,29 @@ int campaign(const CampaignArgs& a) {
   const std::vector<fs::path> script_files = slurm_script_files(dir, scripts.size());
 
   if (a.dry_run) { // writes nothing
-    fmt::print("# campaign {}: {} runs, {} already complete; pending.txt would hold:\n{}", c.name,
-               runs.size(), runs.size() - pending.size(), lines);
+    fmt::print("# campaign {}: {} runs, {} already complete; pending.txt would hold:\n", c.name, plan.size(),
+               plan.size() - pending.size());
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      fmt::print("{}\n", pending_line(i));
     for (std::size_t i = 0; i < scripts.size(); ++i)
       fmt::print("# {}:\n{}", script_files[i].filename().string(), scripts[i]);
     if (a.backend == "parallel") fmt::print("# then:\n{}\n", shell_quote(parallel));
     return 0;
   }
-  dir.prepare(c, runs, argv);
-  write_file_atomic(dir.root() / "pending.txt", lines);
-  fmt::print(stderr, "campaign {}: {} runs, {} already complete, {} to run ({})\n", c.name, runs.size(),
-             runs.size() - pending.size(), pending.size(), a.merge_only ? "merge only" : a.backend);
+  dir.prepare(plan, self);
+  {
+    AtomicFile lines(dir.root() / "pending.txt");
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      lines << pending_line(i) << "\n";
+    lines.commit();
+  }
+  fmt::print(stderr, "campaign {}: {} runs, {} already complete, {} to run ({})\n", c.name, plan.size(),
+             plan.size() - pending.size(), pending.size(), a.merge_only ? "merge only" : a.backend);
 
   int interrupted = 0;
   if (!a.merge_only && !pending.empty()) {
     if (a.backend == "local") {
-      std::vector<std::vector<std::string>> pending_argv;
-      for (const CampaignRun* r : pending)
-        pending_argv.push_back(argv[r->index]);
-      interrupted = run_local(c, pending, pending_argv, dir, a.jobs, a.progress);
+      interrupted = run_local(plan, pending, dir, a.jobs, a.progress);
     } else if (a.backend == "slurm") {
       for (std::size_t i = 0; i < scripts.size(); ++i)
         write_file_atomic(script_files[i], scripts[i]);
@@ -161,21 +174,21 @@ int campaign(const CampaignArgs& a) {
     } else {
       fmt::print(stderr, "{}\n", shell_quote(parallel));
       std::vector<std::string> run_dirs;
-      for (const CampaignRun* r : pending)
-        run_dirs.push_back(dir.run_dir(*r).string());
+      for (std::size_t k : pending)
+        run_dirs.push_back(dir.run_dir(plan.run(k)).string());
       interrupted = run_parallel(parallel, run_dirs);
     }
   }
-  dir.merge(c, runs, command_line);
-  int done = 0, failed = 0;
-  for (const CampaignRun& r : runs) {
-    const RunStatus st = dir.status(r);
+  dir.merge(plan, command_line);
+  std::size_t done = 0, failed = 0;
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    const RunStatus st = dir.status(plan.run(k));
     done += st.kind == RunStatus::Done;
     failed += st.kind == RunStatus::Failed;
   }
   fmt::print(
       "campaign {}: {} of {} runs complete, {} failed (see runs.csv and runs/*.failed); tables in {}\n",
-      c.name, done, runs.size(), failed, dir.root().string());
+      c.name, done, plan.size(), failed, dir.root().string());
   if (interrupted != 0) {
     fmt::print(stderr,
                "interrupted by signal {} ({}): the tables hold the runs complete so far; the same "
@@ -184,25 +197,18 @@ int campaign(const CampaignArgs& a) {
     die_by(interrupted);
     return 128 + interrupted;
   }
-  return done == static_cast<int>(runs.size()) ? 0 : 1;
+  return done == plan.size() ? 0 : 1;
 }
 } // namespace
 
-int run_campaign_local(const Campaign& c, const std::vector<CampaignRun>& runs, const CampaignDir& dir,
-                       int jobs, bool progress, bool merge_only, const std::string& command_line) {
-  const std::string self = self_executable();
-  std::vector<std::vector<std::string>> argv, pending_argv;
-  std::vector<const CampaignRun*> pending;
-  for (const CampaignRun& r : runs) {
-    argv.push_back(run_command_line(self, c, r, dir));
-    if (dir.status(r).kind != RunStatus::Done) pending.push_back(&r), pending_argv.push_back(argv.back());
-  }
-  dir.prepare(c, runs, argv);
-  fmt::print(stderr, "{}: {} runs, {} already complete, {} to run{}\n", dir.root().string(), runs.size(),
-             runs.size() - pending.size(), pending.size(), merge_only ? " (merge only)" : "");
-  const int interrupted =
-      merge_only || pending.empty() ? 0 : run_local(c, pending, pending_argv, dir, jobs, progress);
-  dir.merge(c, runs, command_line);
+int run_campaign_local(const CampaignPlan& plan, const CampaignDir& dir, int jobs, bool progress, bool merge_only,
+                       const std::string& command_line) {
+  const std::vector<std::size_t> pending = pending_runs(plan, dir);
+  dir.prepare(plan, self_executable());
+  fmt::print(stderr, "{}: {} runs, {} already complete, {} to run{}\n", dir.root().string(), plan.size(),
+             plan.size() - pending.size(), pending.size(), merge_only ? " (merge only)" : "");
+  const int interrupted = merge_only || pending.empty() ? 0 : run_local(plan, pending, dir, jobs, progress);
+  dir.merge(plan, command_line);
   return interrupted;
 }
 

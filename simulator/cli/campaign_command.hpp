@@ -29,7 +29,7 @@ int campaign_command(const CampaignArgs& args);
 // The local back end on a given plan (any subset of a campaign's runs): prepares `dir`, runs in a
 // pool of `jobs` processes what is not complete yet (unless `merge_only`), merges. Returns the
 // signal that interrupted it, 0 when every pending run ran. For commands built on campaigns.
-int run_campaign_local(const Campaign& c, const std::vector<CampaignRun>& runs, const CampaignDir& dir,
-                       int jobs, bool progress, bool merge_only, const std::string& command_line);
+int run_campaign_local(const CampaignPlan& plan, const CampaignDir& dir, int jobs, bool progress, bool merge_only,
+                       const std::string& command_line);
 
 } // namespace edgetrain

@@ -104,8 +104,8 @@ Label label_of(const Campaign& c, int pol_axis, const CampaignRun& r) {
 
 // Whole (group, seed) cells, in a seeded order, until about `n` runs: every policy of a group
 // and seed stays in, so each sampled group still ranks its policies.
-std::vector<std::size_t> sample_runs(const std::vector<CampaignRun>& runs, const std::vector<Label>& labels,
-                                     std::int64_t n, std::int64_t seed) {
+std::vector<std::size_t> sample_runs(const CampaignPlan& runs, const std::vector<Label>& labels, std::int64_t n,
+                                     std::int64_t seed) {
   std::vector<std::size_t> all(runs.size());
   for (std::size_t i = 0; i < runs.size(); ++i)
     all[i] = i;
@@ -113,7 +113,7 @@ std::vector<std::size_t> sample_runs(const std::vector<CampaignRun>& runs, const
   std::vector<std::pair<std::string, std::int64_t>> cells;
   std::map<std::pair<std::string, std::int64_t>, std::vector<std::size_t>> members;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto key = std::make_pair(labels[i].group, runs[i].seed);
+    const auto key = std::make_pair(labels[i].group, runs.run(i).seed);
     if (!members.count(key)) cells.push_back(key);
     members[key].push_back(i);
   }
@@ -255,14 +255,12 @@ int fidelity(const FidelityArgs& a) {
   const std::string fast = fast_process(a, c);
   const Campaign ct = under(c, "trained"), cf = under(c, fast);
   // Both plans hold the same runs in the same order: the axes and seeds are the same.
-  const std::vector<CampaignRun> all_t = expand_campaign(ct), all_f = expand_campaign(cf);
+  const CampaignPlan all_t(ct), all_f(cf);
   std::vector<Label> labels;
-  for (const CampaignRun& r : all_t)
-    labels.push_back(label_of(c, pol_axis, r));
+  for (std::size_t i = 0; i < all_t.size(); ++i)
+    labels.push_back(label_of(c, pol_axis, all_t.run(i)));
   const std::vector<std::size_t> picked = sample_runs(all_t, labels, a.sample, a.sample_seed);
-  std::vector<CampaignRun> runs_t, runs_f;
-  for (std::size_t i : picked)
-    runs_t.push_back(all_t[i]), runs_f.push_back(all_f[i]);
+  const CampaignPlan plan_t = all_t.subset(picked), plan_f = all_f.subset(picked);
 
   const fs::path root = fs::absolute(a.out).lexically_normal();
   if (fs::exists(root) && !fs::is_directory(root)) throw InputError(root.string(), "not a folder");
@@ -273,19 +271,20 @@ int fidelity(const FidelityArgs& a) {
   fmt::print(stderr, "fidelity of '{}' on campaign {}: {} of {} runs, each under both processes\n", fast, c.name,
              picked.size(), all_t.size());
   // The fast runs first: they take seconds, and a folder measured so far is useful at once.
-  int interrupted = run_campaign_local(cf, runs_f, df, a.jobs, a.progress, a.merge_only, cmd);
-  if (interrupted == 0) interrupted = run_campaign_local(ct, runs_t, dt, a.jobs, a.progress, a.merge_only, cmd);
+  int interrupted = run_campaign_local(plan_f, df, a.jobs, a.progress, a.merge_only, cmd);
+  if (interrupted == 0) interrupted = run_campaign_local(plan_t, dt, a.jobs, a.progress, a.merge_only, cmd);
 
   std::vector<FidelityPair> pairs;
   std::size_t incomplete = 0;
   for (std::size_t i = 0; i < picked.size(); ++i) {
-    if (dt.status(runs_t[i]).kind != RunStatus::Done || df.status(runs_f[i]).kind != RunStatus::Done) {
+    const CampaignRun rt = plan_t.run(i), rf = plan_f.run(i);
+    if (dt.status(rt).kind != RunStatus::Done || df.status(rf).kind != RunStatus::Done) {
       ++incomplete;
       continue;
     }
     const Label& l = labels[picked[i]];
-    pairs.push_back({picked[i], l.group, l.policy, runs_t[i].seed, verdict_of(dt.run_dir(runs_t[i]) / "summary.json"),
-                     verdict_of(df.run_dir(runs_f[i]) / "summary.json")});
+    pairs.push_back({picked[i], l.group, l.policy, rt.seed, verdict_of(dt.run_dir(rt) / "summary.json"),
+                     verdict_of(df.run_dir(rf) / "summary.json")});
   }
   const Fidelity f = measure_fidelity(pairs);
   write_file_atomic(root / "fidelity.csv", pairs_csv(pairs));

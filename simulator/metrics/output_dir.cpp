@@ -165,14 +165,33 @@ void write_file(const fs::path& path, const std::string& content) {
 }
 
 void write_file_atomic(const fs::path& path, const std::string& content) {
-  const fs::path tmp = partial_path(path);
-  write_file(tmp, content);
+  AtomicFile f(path);
+  f << content;
+  f.commit();
+}
+
+AtomicFile::AtomicFile(fs::path path)
+    : path_(std::move(path)), tmp_(partial_path(path_)), out_(tmp_, std::ios::binary) {
+  if (!out_) throw std::runtime_error("cannot write " + path_.string());
+}
+
+AtomicFile::~AtomicFile() {
+  if (done_) return;
+  out_.close();
   std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot write " + path.string());
+  fs::remove(tmp_, ec);
+}
+
+void AtomicFile::commit() {
+  out_.close();
+  std::error_code ec;
+  if (out_) fs::rename(tmp_, path_, ec);
+  if (!out_ || ec) {
+    fs::remove(tmp_, ec);
+    done_ = true;
+    throw std::runtime_error("cannot write " + path_.string());
   }
+  done_ = true;
 }
 
 } // namespace edgetrain

@@ -6,6 +6,9 @@
 // the signal; only SIGKILL leaves it, for the next run into the same parent folder (or campaign
 // resume) to remove. One at a time.
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
 
 namespace edgetrain {
 
@@ -48,5 +51,26 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 // The same, through a hidden sibling renamed into place: readers see the old file or the new one,
 // never a part (a campaign's merged tables, plan and failure records).
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+// The same, written piece by piece, for a table too large to build in memory first (a
+// million-run campaign's plan, its merged rounds): commit() renames it into place; destroyed
+// without that (an exception), it removes its hidden sibling.
+class AtomicFile {
+public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile& operator<<(std::string_view text) {
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    return *this;
+  }
+  void commit();
+
+private:
+  std::filesystem::path path_, tmp_;
+  std::ofstream out_;
+  bool done_ = false;
+};
 
 } // namespace edgetrain

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -319,11 +321,43 @@ Loader read_fragment(const fs::path& cal, const std::string& shown, const std::s
   return fragment;
 }
 
+} // namespace
+
+struct ScenarioFileCache::Impl {
+  std::map<std::string, toml::table> scenarios;                                          // by path
+  std::map<std::tuple<std::string, std::string, std::string, std::string, bool>, Loader> fragments; // read_fragment's
+};
+
+ScenarioFileCache::ScenarioFileCache() : impl_(std::make_unique<Impl>()) {}
+ScenarioFileCache::~ScenarioFileCache() = default;
+
+namespace {
+
+toml::table parse_scenario_file(const fs::path& file, const std::string& shown, ScenarioFileCache::Impl* cache) {
+  if (!cache) return parse_toml_file(file.string(), shown);
+  auto it = cache->scenarios.find(file.string());
+  if (it == cache->scenarios.end()) it = cache->scenarios.emplace(file.string(), parse_toml_file(file.string(), shown)).first;
+  return it->second; // a copy: overrides change it
+}
+
+// read_fragment's Loader, kept in `cache` (or in `own` without one).
+const Loader& cached_fragment(const fs::path& cal, const std::string& shown, const std::string& model,
+                              const std::string& dataset, bool required, ScenarioFileCache::Impl* cache,
+                              std::optional<Loader>& own) {
+  if (!cache) return own.emplace(read_fragment(cal, shown, model, dataset, required));
+  const auto key = std::make_tuple(cal.string(), shown, model, dataset, required);
+  auto it = cache->fragments.find(key);
+  if (it == cache->fragments.end())
+    it = cache->fragments.emplace(key, read_fragment(cal, shown, model, dataset, required)).first;
+  return it->second;
+}
+
 // The surrogate's parameters come from a calibration file unless the scenario sets them: "auto"
 // picks the shipped file for the model and data set, if there is one. It is read whatever the
 // learning process (a trained run's resolved.toml then still shows them), but no policy sees it.
 // Returns the shipped file "auto" looked for and did not find ("" otherwise).
-std::string apply_calibration(Loader& loader, const fs::path& scenario_file, const fs::path& shipped) {
+std::string apply_calibration(Loader& loader, const fs::path& scenario_file, const fs::path& shipped,
+                              ScenarioFileCache::Impl* cache) {
   const std::string key = "learning.surrogate.calibration";
   const std::string& given = std::get<std::string>(given_or_default(loader, key));
   const std::string model = std::get<std::string>(given_or_default(loader, "model.name"));
@@ -341,7 +375,8 @@ std::string apply_calibration(Loader& loader, const fs::path& scenario_file, con
   } else {
     return "";
   }
-  const Loader fragment = read_fragment(cal, cal.string(), model, dataset, false);
+  std::optional<Loader> own;
+  const Loader& fragment = cached_fragment(cal, cal.string(), model, dataset, false, cache, own);
   for (const auto& [path, value] : fragment.values_) {
     if (loader.values_.count(path)) continue; // the scenario's own setting wins
     loader.values_[path] = value;
@@ -351,24 +386,21 @@ std::string apply_calibration(Loader& loader, const fs::path& scenario_file, con
 }
 } // namespace
 
-Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides) {
-  return load_scenario(file_in, overrides, EDGETRAIN_CALIBRATION_DIR);
-}
-
-Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& overrides,
-                       const fs::path& calibration_dir) {
+namespace {
+Scenario load(const fs::path& file_in, const std::vector<Override>& overrides, const fs::path& calibration_dir,
+              ScenarioFileCache::Impl* cache) {
   const fs::path file = fs::absolute(file_in).lexically_normal();
   std::error_code ec;
   if (!fs::is_regular_file(file, ec))
     throw InputError(file_in.string(), "cannot read scenario: no such file");
 
-  toml::table root = parse_toml_file(file.string(), file_in.string());
+  toml::table root = parse_scenario_file(file, file_in.string(), cache);
   for (const Override& o : overrides)
     apply_override(root, o);
 
   Loader loader(file_in, overrides);
   loader.walk(root, "");
-  const std::string calibration_missing = apply_calibration(loader, file, calibration_dir);
+  const std::string calibration_missing = apply_calibration(loader, file, calibration_dir, cache);
 
   Scenario s;
   s.file = file;
@@ -459,6 +491,20 @@ Scenario load_scenario(const fs::path& file_in, const std::vector<Override>& ove
                                      "defaults, fitted to nothing (edgetrain calibrate makes one)",
                                      s.model, s.data.dataset, calibration_missing));
   return s;
+}
+} // namespace
+
+Scenario load_scenario(const fs::path& file, const std::vector<Override>& overrides) {
+  return load(file, overrides, EDGETRAIN_CALIBRATION_DIR, nullptr);
+}
+
+Scenario load_scenario(const fs::path& file, const std::vector<Override>& overrides,
+                       const fs::path& calibration_dir) {
+  return load(file, overrides, calibration_dir, nullptr);
+}
+
+Scenario load_scenario(const fs::path& file, const std::vector<Override>& overrides, ScenarioFileCache& cache) {
+  return load(file, overrides, EDGETRAIN_CALIBRATION_DIR, cache.impl_.get());
 }
 
 fs::path shipped_predictor(const std::string& model, const std::string& dataset) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,24 @@ Scenario load_scenario(const std::filesystem::path& file, const std::vector<Over
 // The same, "auto" calibrations looked for in `calibration_dir` instead of the shipped folder.
 Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides,
                        const std::filesystem::path& calibration_dir);
+
+// What load_scenario parsed (the scenario file, its calibration file), kept for the next load: a
+// campaign loads one scenario once per run with other overrides, and parsing it again each time
+// was 80% of planning a campaign. It assumes the files do not change while it lives.
+class ScenarioFileCache {
+public:
+  ScenarioFileCache();
+  ~ScenarioFileCache();
+  ScenarioFileCache(const ScenarioFileCache&) = delete;
+  ScenarioFileCache& operator=(const ScenarioFileCache&) = delete;
+  struct Impl;
+
+private:
+  friend Scenario load_scenario(const std::filesystem::path&, const std::vector<Override>&, ScenarioFileCache&);
+  std::unique_ptr<Impl> impl_;
+};
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<Override>& overrides,
+                       ScenarioFileCache& cache);
 
 // The loss model's form a calibration file is fitted to ([fitted_for] form, written by edgetrain
 // calibrate). Form 3 made label skew a power and added the union-skew floor and the accuracy
