@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -106,6 +108,27 @@ TEST_CASE("dse error: a grid value outside 0 to 1, an unknown source, a populati
   o.source = "predictor";
   o.population = 10;
   CHECK_THROWS_WITH(explore(dse_run_of(s, calibrated_loss_model(s, m.classes)), m, o), doctest::Contains("multiple of 4"));
+}
+
+TEST_CASE("dse error: a population whose sorting cannot fit in memory is refused before NSGA-II starts") {
+  // 4,000 parents and 4,000 offspring: 8000 * 7999 / 2 dominance entries of 8 bytes, and each
+  // individual's 4 + 2 doubles and 3 vector headers: 255,968,000 + 960,000 bytes.
+  CHECK(nsga2_bytes(4000, 4) == doctest::Approx(256'928'000.0).epsilon(1e-12));
+  CHECK_NOTHROW(check_population_fits(4000, 4, 4, 1'000'000'000)); // 0.26 GB of 0.8 GB
+  CHECK_THROWS_WITH(check_population_fits(8000, 4, 4, 1'000'000'000), // 1.02 GB
+                    "--population: NSGA-II's sorting of 16000 individuals (parents and offspring) may hold 1.0 GB, "
+                    "and 1.0 GB is available: a smaller population (the design space has 256 vectors)");
+  // What the command says, before it allocates anything: exit 2, the key and the estimate,
+  // 4 * 2e6 * (2e6 - 1) + 2e6 * 120 = 16,000,232,000,000 bytes.
+  testutil::TempDir d;
+  const testutil::Proc p = testutil::run_edgetrain(
+      fmt::format("dse {} --population 1000000 --out {}", (testutil::source_dir() / "configs/quickstart.toml").string(),
+                  (d.path() / "pareto.csv").string()),
+      d.path());
+  CHECK(p.code == 2);
+  CHECK(p.err.find("error: --population: NSGA-II's sorting of 2000000 individuals (parents and offspring) may hold "
+                   "16000.2 GB, and ") == 0);
+  CHECK(std::filesystem::is_empty(d.path()));
 }
 
 TEST_CASE("dse: the trained source measures each vector once, and a rerun takes them from the cache") {

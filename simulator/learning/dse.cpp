@@ -1,6 +1,7 @@
 #include "simulator/learning/dse.hpp"
 
 #include "simulator/common/error.hpp"
+#include "simulator/common/memory.hpp"
 #include "simulator/common/text_file.hpp"
 #include "simulator/common/whole_number.hpp"
 #include "simulator/learning/calibrate.hpp"
@@ -224,6 +225,25 @@ DseRun dse_run_of(const Scenario& s, const LossModel& predictor) {
   return {static_cast<int>(s.training.local_steps), static_cast<int>(s.training.batch), s.seed, predictor, &s};
 }
 
+double nsga2_bytes(int population, std::size_t layers) {
+  // Each generation sorts parents and offspring together (pagmo's fast_non_dominated_sorting):
+  // each of the n = 2N individuals keeps the indices (8 bytes) of those it dominates, up to
+  // n (n - 1) / 2 in all when they line up; each also holds its decision vector and fitness.
+  const double n = 2.0 * population;
+  return 8.0 * n * (n - 1) / 2 + n * (8.0 * (static_cast<double>(layers) + 2) + 3 * 24.0);
+}
+
+void check_population_fits(int population, std::size_t layers, std::size_t grid, std::uint64_t available) {
+  const double need = nsga2_bytes(population, layers);
+  if (need > 0.8 * static_cast<double>(available))
+    throw InputError("--population",
+                     fmt::format("NSGA-II's sorting of {} individuals (parents and offspring) may hold {}, and {} "
+                                 "is available: a smaller population (the design space has {:.6g} vectors)",
+                                 2 * static_cast<std::int64_t>(population), bytes_text(need),
+                                 bytes_text(static_cast<double>(available)),
+                                 std::pow(static_cast<double>(grid), static_cast<double>(layers))));
+}
+
 DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOptions& o,
                   const std::function<void(int)>& progress) {
   if (o.grid.empty() ||
@@ -240,6 +260,7 @@ DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOpti
   DseOptions sorted = o;
   std::sort(sorted.grid.begin(), sorted.grid.end());
   sorted.grid.erase(std::unique(sorted.grid.begin(), sorted.grid.end()), sorted.grid.end());
+  check_population_fits(o.population, model.prunable_count(), sorted.grid.size(), available_memory_bytes());
   Scorer scorer(run, model, sorted);
   // The extremes first: the full model and the smallest vector are always on the front.
   scorer.score(std::vector<double>(model.prunable_count(), sorted.grid.back()));

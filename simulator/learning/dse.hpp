@@ -73,6 +73,12 @@ std::vector<DseMeasurement> read_dse_cache(const std::string& path);
 // A scenario's steps, batch and seed, with `predictor`; the trained source runs that scenario.
 DseRun dse_run_of(const Scenario& s, const LossModel& predictor);
 
+// The memory NSGA-II may take for a population over `layers` prunable layers, at most, and the
+// check explore() makes with it: InputError on --population, with the estimate and what is
+// `available`, when it exceeds 80% of that.
+double nsga2_bytes(int population, std::size_t layers);
+void check_population_fits(int population, std::size_t layers, std::size_t grid, std::uint64_t available);
+
 // Throws InputError on a bad grid or an unknown source (or the trained source without a base).
 DseResult explore(const DseRun& run, const ModelDescriptor& model, const DseOptions& o,
                   const std::function<void(int)>& progress = {});
