@@ -1,5 +1,6 @@
 #include "simulator/engine/battery.hpp"
 
+#include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/ConditionVariable.hpp>
@@ -94,10 +95,18 @@ struct Batteries::Impl {
       double next = kInf;
       for (const Cell& c : cells)
         next = std::min(next, c.due);
-      if (next == kInf)
-        cv->wait(lock);
-      else if (next > now())
-        cv->wait_until(lock, next);
+      try {
+        if (next == kInf)
+          cv->wait(lock);
+        else if (next > now())
+          cv->wait_until(lock, next);
+      } catch (const simgrid::ForcefulKillException&) {
+        // Killed (a daemon, at the simulation's end; or with its host): unlocking would be a
+        // simcall while dying, which thread contexts never return from (the maestro joins the
+        // actor's thread as it waits to be scheduled again), and nobody waits for the lock now.
+        lock.release();
+        throw;
+      }
       for (Cell& c : cells) {
         if (c.due > now() + 1e-12) continue;
         account(c);
