@@ -52,6 +52,9 @@ const std::map<std::string, Option> kOptions = {
     // come from the heap. Below 64 KiB SimGrid crashes.
     {"contexts/stack-size", {Kind::Positive, {}, 64, 1048576}},
     {"contexts/guard-size", {Kind::NonNegative, {}, 0, 16}},
+    // How actors switch: raw (SimGrid's default, fastest), ucontext, or thread (a system thread
+    // per actor, slower: what AddressSanitizer and Valgrind can follow). The results are the same.
+    {"contexts/factory", {Kind::Choice, {"raw", "ucontext", "thread"}}},
 };
 const std::vector<std::string> kBools = {"0", "1", "yes", "no", "on", "off", "true", "false"};
 
