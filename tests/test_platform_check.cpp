@@ -95,3 +95,35 @@ TEST_CASE("platform: natural order of host names") {
   CHECK(natural_less("a", "b"));
   CHECK(natural_less("node-01", "node-2"));
 }
+
+TEST_CASE("platform check: link power figures found wherever they are given, or none") {
+  testutil::TempDir d;
+  const auto scan = [&](const std::string& inside) {
+    const auto f = d.write("p.xml", "<?xml version='1.0'?>\n<platform version=\"4.1\">\n<zone id=\"z\" routing=\"Full\">\n" +
+                                        inside + "</zone>\n</platform>\n");
+    return check_platform_file(f, "p.xml");
+  };
+  const std::string hosts = "<host id=\"a\" speed=\"1Gf\"/><host id=\"b\" speed=\"1Gf\"/>\n";
+  const std::string route = "<route src=\"a\" dst=\"b\"><link_ctn id=\"l\"/></route>\n";
+  CHECK_FALSE(scan(hosts + "<link id=\"l\" bandwidth=\"1MBps\" latency=\"0\"/>\n" + route).link_watts);
+  CHECK(scan(hosts + "<link id=\"l\" bandwidth=\"1MBps\" latency=\"0\"><prop id=\"wattage_range\" "
+                     "value=\"1:2\"/></link>\n" + route)
+            .link_watts);
+  CHECK(scan("<host id=\"a\" speed=\"1Gf\"><prop id=\"uplink_watts\" value=\"1:2\"/></host><host id=\"b\" "
+             "speed=\"1Gf\"/>\n<link id=\"l\" bandwidth=\"1MBps\" latency=\"0\"/>\n" + route)
+            .link_watts);
+  CHECK(scan("<host id=\"a\" speed=\"1Gf\"><prop id=\"downlink_watts\" value=\"1:2\"/></host><host id=\"b\" "
+             "speed=\"1Gf\"/>\n<link id=\"l\" bandwidth=\"1MBps\" latency=\"0\"/>\n" + route)
+            .link_watts);
+  const auto cluster = [&](const std::string& prop) {
+    const auto f = d.write("c.xml", "<?xml version='1.0'?>\n<platform version=\"4.1\">\n<cluster id=\"c\" prefix=\"n-\" "
+                                    "suffix=\"\" radical=\"0-3\" speed=\"1Gf\" bw=\"1MBps\" lat=\"0\" bb_bw=\"2MBps\" "
+                                    "bb_lat=\"0\">" + prop + "</cluster>\n</platform>\n");
+    return check_platform_file(f, "c.xml").link_watts;
+  };
+  CHECK_FALSE(cluster("<prop id=\"wattage_per_state\" value=\"1:2\"/>"));
+  CHECK(cluster("<prop id=\"bb_wattage_range\" value=\"1:2\"/>"));
+  CHECK(cluster("<prop id=\"uplink_watts\" value=\"1:2\"/>"));
+  // The shipped quickstart meters its links.
+  CHECK(check_platform_file(testutil::source_dir() / "platforms/quickstart.xml", "q").link_watts);
+}

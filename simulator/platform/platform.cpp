@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <set>
 #include <simgrid/s4u/NetZone.hpp>
 #include <sstream>
@@ -47,7 +48,10 @@ bool link_energy_known(const sg4::Link* l) {
   // WIFI links: the wifi energy plugin keeps its figures private in 3.32 (and
   // sg_link_get_consumed_energy crashes on them); platform/wifi_energy books them the plugin's way.
   if (l->get_sharing_policy() == sg4::Link::SharingPolicy::WIFI) return wifi_energy::metered(l);
-  return l->get_property("wattage_range") != nullptr;
+  if (l->get_property("wattage_range") == nullptr) return false;
+  if (!sg_link_energy_is_inited()) // the platform scan missed where this link got its figures
+    throw std::logic_error("link '" + l->get_name() + "' has power figures but the link energy plugin is off");
+  return true;
 }
 
 namespace {
@@ -337,7 +341,7 @@ LoadedPlatform load_simgrid_platform(sg4::Engine& engine, const Scenario& s) {
   }
   attach_traces_on_creation(traces);
   sg_host_energy_plugin_init();
-  sg_link_energy_plugin_init();
+  if (loaded.scan.link_watts) sg_link_energy_plugin_init();
   sg_wifi_energy_plugin_init();
   try {
     // A platform's <config> may turn SimGrid's tracing on, under its own file name or the one

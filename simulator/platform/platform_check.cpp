@@ -71,6 +71,10 @@ public:
       return scan_;
     }
     walk(doc.document_element(), "");
+    scan_.link_watts = !doc.select_node("//prop[@id='wattage_range' or @id='uplink_watts' or "
+                                        "@id='downlink_watts' or @id='bb_wattage_range']")
+                            .node()
+                            .empty();
     return scan_;
   }
 

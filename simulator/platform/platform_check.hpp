@@ -35,6 +35,10 @@ struct PlatformScan {
   std::map<std::string, FullZoneRoutes> full_zones;
   bool has_bypass = false; // bypass routes override the zones' own: the Full check is skipped
   std::string tracing_file; // tracing/filename set by the file's <config> section, if it is
+  // Some wired link has power figures (wattage_range, or the host and cluster conventions that
+  // become one): without any, SimGrid's link energy plugin is not started (it walks every flow of
+  // a link at each transfer's start and end, quadratic in the trainers on a shared link).
+  bool link_watts = false;
 };
 
 // `shown` is the file's name as messages give it.
