@@ -1,5 +1,6 @@
 #include "simulator/engine/round_play.hpp"
 
+#include "simulator/engine/simgrid_config.hpp"
 #include "simulator/platform/wifi_energy.hpp"
 
 #include <simgrid/Exception.hpp>
@@ -8,6 +9,8 @@
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Exec.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 #include <xbt/log.h>
 
 #include <fmt/format.h>
@@ -45,6 +48,11 @@ struct TrainerRun {      // shared between the coordinator and one trainer actor
   sg4::CommPtr comm;
   sg4::ExecPtr exec;
   sg4::ActorPtr actor;
+  sg4::ActorPtr proxy;                              // its counterpart on the aggregator's host (see serve)
+  sg4::Mailbox *down = nullptr, *up = nullptr;      // theirs
+  sg4::SemaphorePtr uploaded;                       // released by the trainer once its update is in
+  int *received_model = nullptr, *received_update = nullptr; // where the payloads land
+  sg4::CommPtr served_down, served_up; // the proxy's side, kept past its actor (freed mid-transfer, they log)
   bool finished = false;
   bool ended = false; // the actor is gone: done, failed, or killed with its host
   double t_ended = -1;
@@ -110,12 +118,19 @@ void compute_chosen(TrainerRun& r, const ModelDescriptor& model) {
   }
 }
 
-void train_steps(TrainerRun& r, sg4::Host* aggregator, const ModelDescriptor& model) {
+// The model goes down and the update up as mailbox transfers between the trainer and a proxy
+// actor of its own on the aggregator's host: the same hosts, routes, sizes and start times as
+// host-to-host transfers (Comm::sendto), so the same simulated times, but SimGrid 3.32 keeps a
+// host-to-host transfer detached, in one list of every transfer in flight, which it searches as
+// each one ends (quadratic in the trainers); a mailbox transfer is in its two actors' lists only.
+int payload = 0; // what the transfers carry: their size is all that matters
+
+void train_steps(TrainerRun& r, const ModelDescriptor& model) {
   sg4::Host* host = r.node->host;
   const auto pstate = static_cast<unsigned long>(r.assignment.pstate);
   host->set_pstate(pstate);
   r.batteries->set_busy(r.node->id, false, pstate);
-  r.comm = sg4::Comm::sendto_async(aggregator, host, static_cast<std::uint64_t>(r.cost.model_bytes));
+  r.comm = r.down->get_async<int>(&r.received_model); // the proxy's send is posted: it matches at once
   r.comm->wait();
   r.comm = nullptr;
   r.t_down = sg4::Engine::get_clock();
@@ -126,17 +141,30 @@ void train_steps(TrainerRun& r, sg4::Host* aggregator, const ModelDescriptor& mo
     compute(r, r.flops);
   r.batteries->set_busy(r.node->id, false, pstate);
   r.t_comp = sg4::Engine::get_clock();
-  r.comm = sg4::Comm::sendto_async(host, aggregator, static_cast<std::uint64_t>(r.cost.update_bytes));
+  r.comm = r.up->put_async(&payload, static_cast<std::uint64_t>(r.cost.update_bytes)); // matches the proxy's
   r.comm->wait();
   r.comm = nullptr;
   r.t_up = sg4::Engine::get_clock();
   r.energy_end = host_energy(*r.node);
   r.finished = true;
+  r.uploaded->release();
+}
+
+// The aggregator's side of one trainer's transfers: posts the model's send and the update's
+// receive at once, then waits on a semaphore, not on a transfer. Killed (at the cut, or with the
+// aggregator's host), SimGrid then only cancels the receive if it is still unmatched: one that it
+// ended instead would reach the energy plugins' transfer-end handlers, which crash on a transfer
+// without its sender (SimGrid 3.32 looks up its route).
+void serve(const std::shared_ptr<TrainerRun>& run) {
+  TrainerRun& r = *run;
+  r.served_down = r.down->put_async(&payload, static_cast<std::uint64_t>(r.cost.model_bytes));
+  r.served_up = r.up->get_async<int>(&r.received_update);
+  r.uploaded->acquire();
 }
 
 // The trainer actor shares its TrainerRun: it may outlive the round's coordinator (when the
 // aggregator's host is switched off, SimGrid kills the coordinator and unwinds play_round).
-void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator, const ModelDescriptor& model) {
+void train(const std::shared_ptr<TrainerRun>& run, const ModelDescriptor& model) {
   TrainerRun& r = *run;
   // Runs when the actor ends, also when SimGrid kills it with its host. Activities must not be
   // queried here (SimGrid 3.32 aborts on an action that is no longer running); energy can be.
@@ -146,7 +174,7 @@ void train(const std::shared_ptr<TrainerRun>& run, sg4::Host* aggregator, const 
     if (!run->finished) run->energy_end = host_energy(*run->node); // failed: charged until now
   });
   try {
-    train_steps(r, aggregator, model);
+    train_steps(r, model);
   } catch (const simgrid::NetworkFailureException&) {
     // A link on its route went down (a state trace): the trainer's round fails.
   } catch (const simgrid::HostFailureException&) {
@@ -256,9 +284,18 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     r->batteries = &batteries;
     runs.push_back(std::move(r));
   }
-  for (auto& r : runs)
-    r->actor = sg4::Actor::create("train-" + r->node->host->get_name(), r->node->host,
-                                  [run = r, host = agg.host, &model] { train(run, host, model); });
+  for (auto& r : runs) {
+    r->down = sg4::Mailbox::by_name("model-" + r->node->host->get_name());
+    r->up = sg4::Mailbox::by_name("update-" + r->node->host->get_name());
+    r->uploaded = sg4::Semaphore::create(0);
+    // Created first, so that it runs first: the trainer's receive finds its send posted.
+    r->proxy = sg4::Actor::init("serve-" + r->node->host->get_name(), agg.host)
+                   ->set_stacksize(round_actor_stack_kib())
+                   ->start([run = r] { serve(run); });
+    r->actor = sg4::Actor::init("train-" + r->node->host->get_name(), r->node->host)
+                   ->set_stacksize(round_actor_stack_kib())
+                   ->start([run = r, &model] { train(run, model); });
+  }
 
   // Wait for every trainer, or until the cut. A trainer that has not finished by then is
   // stopped; one finishing at the very instant of the cut counts as finished.
@@ -277,16 +314,24 @@ RoundOutcome play_round(const RoundPlan& plan, int round, const Platform& platfo
     NodeOutcome o = trainer_outcome(*r, t0, cut);
     if (r->finished) {
       r->actor->join(); // done, maybe not yet returned: let it end cleanly
+      r->proxy->join();
       received_params += static_cast<double>(r->cost.sent_params);
-    } else if (!r->ended) {
-      XBT_VERB("round %d: %s stopped by the %s", round, r->node->host->get_cname(),
-               cut_at == deadline_s ? "run's deadline" : "round timeout");
-      r->actor->kill();
+    } else {
+      if (!r->ended) {
+        XBT_VERB("round %d: %s stopped by the %s", round, r->node->host->get_cname(),
+                 cut_at == deadline_s ? "run's deadline" : "round timeout");
+        r->actor->kill();
+      }
+      r->proxy->kill(); // waiting for a transfer that will not come
     }
     // The node goes back to its platform pstate: a later idle spell must not run at this one.
     r->node->host->set_pstate(r->node->initial_pstate);
     batteries.set_busy(r->node->id, false, r->node->initial_pstate);
-    r->actor = nullptr; // the actor's code holds this run: release the cycle
+    // The actors' code holds this run, and a transfer holds its actors (their stacks): release
+    // the cycles, or every round's actors would stay alive to the end.
+    r->actor = r->proxy = nullptr;
+    r->comm = r->served_down = r->served_up = nullptr;
+    r->exec = nullptr;
     out.bytes_down += o.bytes_down;
     out.bytes_up += o.bytes_up;
     out.nodes.push_back(o);

@@ -103,6 +103,16 @@ void fit_actor_stacks(std::size_t actors, const std::string& where) {
            actors);
 }
 
+unsigned round_actor_stack_kib() {
+  if (!simgrid::config::is_default("contexts/stack-size"))
+    return static_cast<unsigned>(simgrid::config::get_value<int>("contexts/stack-size"));
+#ifdef EDGETRAIN_SANITIZED
+  return 1024;
+#else
+  return 64;
+#endif
+}
+
 std::unique_ptr<simgrid::s4u::Engine>
 make_engine(const Scenario& scenario, const std::vector<std::string>& simgrid_args, bool verbose) {
   std::vector<std::string> from_cli;

@@ -25,4 +25,12 @@ std::unique_ptr<simgrid::s4u::Engine> make_engine(const Scenario& scenario,
 // unless the user set the guard size, which is then refused with the fix named.
 void fit_actor_stacks(std::size_t actors, const std::string& where);
 
+// The stack, in KiB, of each trainer actor and its proxy (round_play): they run a few frames of
+// SimGrid and edgetrain code (a device chooser's at most). The whole suite passes with 8 KiB and
+// overflows at 4 KiB; 64 leaves room. Sanitizer builds' frames are larger: 1024 there. The user's
+// contexts/stack-size, when set, wins. The coordinator, which runs the policies, keeps SimGrid's
+// default (8 MiB). Without guard pages SimGrid zeroes every stack it allocates, so their size is
+// memory: 100,000 trainers with 8 MiB stacks would need 1.6 TB.
+unsigned round_actor_stack_kib();
+
 } // namespace edgetrain

@@ -14,7 +14,8 @@ Simulation::Simulation(Scenario scenario, const std::vector<std::string>& simgri
     throw InputError(scenario_.where("model.name"), "model.name: unknown model " + scenario_.model);
   engine_ = make_engine(scenario_, simgrid_args, verbose);
   platform_ = load_platform(*engine_, scenario_, model_.classes);
-  fit_actor_stacks(platform_.nodes.size() + 1, scenario_.where("platform.simgrid_cfg"));
+  // A trainer actor and its proxy on the aggregator (round_play) per node, and the coordinator.
+  fit_actor_stacks(2 * platform_.nodes.size() + 1, scenario_.where("platform.simgrid_cfg"));
   batteries_ = std::make_unique<Batteries>(platform_);
   // Names were checked against the registries when the scenario loaded.
   learning_ =
