@@ -47,8 +47,9 @@ int main(int argc, char** argv) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("edgetrain-bench-{}", getpid());
   fs::create_directories(dir);
 
-  // LeNet-5, 1 local step of batch 32: 246,824 bytes each way, 32 x 2,499,120 FLOPs; aggregation
-  // 2 FLOPs per parameter per update (edgetrain's defaults).
+  // LeNet-5, 1 local step of batch 32: 246,824 bytes each way, 32 x 2,263,920 FLOPs (the cost
+  // model's training FLOPs per sample: no input gradient for conv1, test_cost_model.cpp);
+  // aggregation 2 FLOPs per parameter per update (edgetrain's defaults).
   const double bytes = 246824, flops = 32 * 2263920.0, agg = 2 * 61706.0;
   const int rounds = 10;
   fmt::print("{:>7} {:>10} {:>10} {:>8} {:>14} {:>10} {:>10}\n", "trainers", "bare_s", "edgetrain_s", "ratio",
