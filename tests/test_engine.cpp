@@ -2,6 +2,7 @@
 // hand. SimGrid runs with network/model:CM02 and crosstraffic off, under which a transfer of S
 // bytes on one link takes exactly latency + S / bandwidth (REFERENCES.md), so every figure below
 // follows from the platform's numbers.
+#include "simulator/engine/simgrid_config.hpp"
 #include "simulator/engine/simulation.hpp"
 
 #include "test_util.hpp"
@@ -379,4 +380,20 @@ TEST_CASE("traces: a trainer behind a link that is off is offline and not planne
   OneRound r(two_trainers(), "", nullptr, "[link l1 state]\n0 0\n");
   CHECK(r.cap.records[0].trainers_planned == 1);
   CHECK(r.cap.outcomes[0].nodes[1].node == 2);
+}
+
+TEST_CASE("engine: trainer actors and their proxies get 64 KiB stacks") {
+  // The whole suite passes at 8 KiB and overflows at 4 KiB (simgrid_config.hpp): 64 leaves room.
+  Simulation sim(load_scenario(testutil::source_dir() / "configs/quickstart.toml"), {}, false);
+#ifdef EDGETRAIN_SANITIZED_TESTS
+  CHECK(round_actor_stack_kib() == 1024); // a sanitizer build's frames are larger
+#else
+  CHECK(round_actor_stack_kib() == 64);
+#endif
+}
+
+TEST_CASE("engine: trainer actors and their proxies get the contexts/stack-size a user gives") {
+  Simulation sim(load_scenario(testutil::source_dir() / "configs/quickstart.toml"), {"--cfg=contexts/stack-size:96"},
+                 false);
+  CHECK(round_actor_stack_kib() == 96);
 }

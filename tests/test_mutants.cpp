@@ -282,10 +282,10 @@ TEST_CASE("a platform refused as SimGrid loads it leaves no trace file its <conf
 
 TEST_CASE("many trainers: trainer actors and their proxies run on small stacks, which SimGrid zeroes without guards") {
   // 40 trainers and their 40 proxies on the aggregator, every one training: without guard pages
-  // SimGrid allocates each actor's stack zeroed, so its size is resident memory. At SimGrid's
-  // default 8 MiB that is 80 x 8 MiB = 640 MiB; at the 64 KiB these actors get, 5 MiB, on top of
-  // the program's own (about 75 MB). Peak memory of the run, read from the kernel (the largest
-  // child this test process waited for).
+  // SimGrid allocates each actor's stack zeroed (calloc). With glibc's allocator set to reuse its
+  // heap, as edgetrain once did, 80 stacks of SimGrid's default 8 MiB were 640 MiB resident; at
+  // 64 KiB, with jemalloc, the run stays near the program's own 75 MB. Peak memory of the run, read
+  // from the kernel (the largest child this test process waited for).
   TempDir d;
   cluster_run(d, 40, "[training]\nmax_rounds = 2\n");
   const Proc p = testutil::run_edgetrain("run s.toml --out o --no-progress --cfg=contexts/guard-size:0", d.path());

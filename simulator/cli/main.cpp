@@ -16,7 +16,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <cmath>
 
@@ -53,11 +52,9 @@ void print_keys() {
 } // namespace
 
 int main(int argc, char** argv) {
-  // Planners allocate and free large tables every round; glibc would hand them back to the kernel
-  // and fault them in again next round, which took half a PACT run's time (and what made two runs
-  // at once barely faster than one). Keep freed memory in the process instead.
-  mallopt(M_MMAP_MAX, 0); // every block from the heap, which is trimmed only past 1 GiB free
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // The program's allocator is jemalloc (CMakeLists.txt): it keeps freed memory for a while (its
+  // decay), so the planners' large tables, freed and allocated again every round, are not faulted
+  // in again each time, which with glibc's defaults took half a PACT run's time.
 
   // SimGrid's own options pass through untouched; CLI11 sees the rest.
   edgetrain::RunArgs run;
