@@ -4,6 +4,7 @@
 #include "simulator/campaign/campaign.hpp"
 #include "simulator/campaign/campaign_dir.hpp"
 #include "simulator/common/error.hpp"
+#include "simulator/metrics/output_dir.hpp"
 
 #include "test_util.hpp"
 
@@ -43,7 +44,7 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
   return 0;
 }
 
-void write_file(const fs::path& p, const std::string& text) {
+void put_file(const fs::path& p, const std::string& text) { // its folders too
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << text;
 }
@@ -350,19 +351,19 @@ values = ["fedavg", "random", "greedy"]
   const fs::path r1 = dir.run_dir(runs[0]), r3 = dir.run_dir(runs[2]);
   fs::create_directories(r1);
   fs::create_directories(r3);
-  write_file(r1 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"fedavg\",\n  \"seed\": 7,\n"
+  put_file(r1 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"fedavg\",\n  \"seed\": 7,\n"
                                   "  \"rounds\": 2,\n  \"final_loss\": 0.5,\n  \"time_to_target_s\": null,\n"
                                   "  \"wall_s\": 1.23\n}\n");
-  write_file(r1 / "rounds.csv", "round,loss\n1,0.9\n2,0.5\n");
-  write_file(r1 / "nodes.csv",
+  put_file(r1 / "rounds.csv", "round,loss\n1,0.9\n2,0.5\n");
+  put_file(r1 / "nodes.csv",
              "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate\n"
              "1,0,agg,aggregator,0,0,0,0,10,100,5,0\n1,1,a,trainer,1,1,1,1,1000,200,2.5,0\n"
              "2,0,agg,aggregator,0,0,0,0,10,100,5,0\n2,1,a,trainer,1,0,1,1,500,50,1.5,0\n");
-  write_file(r3 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"greedy\",\n  \"seed\": 7,\n"
+  put_file(r3 / "summary.json", "{\n  \"scenario\": \"q\",\n  \"policy\": \"greedy\",\n  \"seed\": 7,\n"
                                   "  \"rounds\": 1,\n  \"time_to_target_s\": 12.5,\n  \"extra\": 9,\n"
                                   "  \"wall_s\": 0.5\n}\n");
-  write_file(r3 / "rounds.csv", "round,loss\n1,0.7\n");
-  write_file(r3 / "nodes.csv",
+  put_file(r3 / "rounds.csv", "round,loss\n1,0.7\n");
+  put_file(r3 / "nodes.csv",
              "round,node,host,role,trained,finished,compute_s,comm_s,flops,bytes,energy_j,pstate\n"
              "1,1,b,trainer,1,1,1,1,300,30,0.25,0\n");
   dir.merge(plan, "edgetrain campaign c.toml");
@@ -553,4 +554,30 @@ TEST_CASE("campaign: a run's id ignores another policy's keys and predictor file
   CHECK(id("pact", pred("pred-a.toml")) != id("pact", pred("pred-b.toml"))); // PACT plans with it
   CHECK(id("pact", "\"policy.pact.slots\" = 100") != id("pact", "\"policy.pact.slots\" = 200"));
   CHECK(id("fedavg", "") != id("pact", ""));
+}
+
+TEST_CASE("atomic file: whole after commit, nothing when dropped, an error where it cannot be written") {
+  TempDir d;
+  const auto hidden = [&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(d.path()))
+      n += e.path().filename().string().rfind('.', 0) == 0;
+    return n;
+  };
+  {
+    AtomicFile f(d.path() / "t.csv");
+    f << "a,b\n" << "1,2\n";
+    CHECK_FALSE(fs::exists(d.path() / "t.csv")); // only its hidden sibling until commit
+    CHECK(hidden() == 1);
+    f.commit();
+  }
+  CHECK(testutil::read(d.path() / "t.csv") == "a,b\n1,2\n");
+  {
+    AtomicFile f(d.path() / "t.csv");
+    f << "half";
+  } // an exception's path: the old file stays, the sibling goes
+  CHECK(testutil::read(d.path() / "t.csv") == "a,b\n1,2\n");
+  CHECK(hidden() == 0);
+  const std::string refused = "cannot write " + (d.path() / "no/such/folder/t.csv").string();
+  CHECK_THROWS_WITH(AtomicFile(d.path() / "no/such/folder/t.csv"), doctest::Contains(refused.c_str()));
 }

@@ -99,6 +99,22 @@ TEST_CASE("cli: two runs with one seed are byte-identical and another seed diffe
   CHECK(testutil::read(d.path() / "a/nodes.csv") != testutil::read(d.path() / "c/nodes.csv"));
 }
 
+TEST_CASE("cli: trainers cut by a round's timeout leave no actor or transfer behind") {
+  // fedavg-deadline at 0.5 s cuts the quickstart's slow trainers every round. Each trainer and its
+  // proxy on the aggregator must be gone when the round ends: one left waiting makes SimGrid
+  // report a deadlock at the end of the run (its own check, on stderr).
+  TempDir d;
+  const Proc p = testutil::run_edgetrain("run '" + quickstart() +
+                                             "' --out o --no-progress --set policy.name=fedavg-deadline "
+                                             "policy.fedavg-deadline.round_s=0.5 training.max_rounds=3",
+                                         d.path());
+  REQUIRE(p.code == 0);
+  const std::string nodes = testutil::read(d.path() / "o/nodes.csv");
+  CHECK(nodes.find(",trainer,1,0,") != std::string::npos); // some trainer was cut
+  CHECK(p.err.find("Deadlock") == std::string::npos);
+  CHECK(p.err.find("CRITICAL") == std::string::npos);
+}
+
 TEST_CASE("cli: policies lists every policy with a line each") {
   TempDir d;
   const Proc p = testutil::run_edgetrain("policies", d.path());

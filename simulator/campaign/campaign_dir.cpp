@@ -200,7 +200,7 @@ void CampaignDir::record_failure(const CampaignRun& r, const std::string& detail
   write_file_atomic(failed_file(r), detail + "\n" + last_lines(log_file(r), 20));
 }
 
-void CampaignDir::merge(const CampaignPlan& plan, const std::string& command_line) const {
+MergeCounts CampaignDir::merge(const CampaignPlan& plan, const std::string& command_line) const {
   const Campaign& c = plan.campaign();
   // runs.csv's metric columns: every key of the complete runs' summaries, in the order they first
   // appear. A row holds its cells for the columns known when it was read, and is padded with
@@ -217,7 +217,8 @@ void CampaignDir::merge(const CampaignPlan& plan, const std::string& command_lin
   AtomicFile rounds_out(root_ / "rounds.csv"), nodes_out(root_ / "nodes.csv"), manifest(root_ / "manifest.json");
   bool rounds_header = false;
   nodes_out << "run_id,node,host,rounds_trained,rounds_finished,energy_j,flops,bytes\n";
-  std::size_t done = 0, failed = 0, missing = 0;
+  MergeCounts n;
+  std::size_t &done = n.done, &failed = n.failed, &missing = n.missing;
   std::string ids;
   for (std::size_t k = 0; k < plan.size(); ++k) {
     const CampaignRun r = plan.run(k);
@@ -303,6 +304,7 @@ void CampaignDir::merge(const CampaignPlan& plan, const std::string& command_lin
       digest(read_file(c.file)), json_string(c.scenario.string()), json_string(edgetrain_version()),
       json_string(simgrid_version()), json_string(command_line), plan.size(), done, failed, missing, ids);
   manifest.commit();
+  return n;
 }
 
 } // namespace edgetrain

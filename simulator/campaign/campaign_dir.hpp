@@ -24,6 +24,10 @@
 
 namespace edgetrain {
 
+struct MergeCounts { // runs complete, failed, and neither, when the tables were written
+  std::size_t done = 0, failed = 0, missing = 0;
+};
+
 struct RunStatus {
   enum Kind { Done, Failed, Missing } kind = Missing;
   std::string detail; // failed: "exit 2" or "signal 9"
@@ -52,7 +56,7 @@ public:
   void record_failure(const CampaignRun& r, const std::string& detail) const;
   // Writes runs.csv, rounds.csv, nodes.csv and manifest.json from whatever runs are complete,
   // reading one run at a time: only runs.csv's rows are held (the metric columns are known last).
-  void merge(const CampaignPlan& plan, const std::string& command_line) const;
+  MergeCounts merge(const CampaignPlan& plan, const std::string& command_line) const;
 
 private:
   std::filesystem::path root_;

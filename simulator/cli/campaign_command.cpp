@@ -179,13 +179,7 @@ int campaign(const CampaignArgs& a) {
       interrupted = run_parallel(parallel, run_dirs);
     }
   }
-  dir.merge(plan, command_line);
-  std::size_t done = 0, failed = 0;
-  for (std::size_t k = 0; k < plan.size(); ++k) {
-    const RunStatus st = dir.status(plan.run(k));
-    done += st.kind == RunStatus::Done;
-    failed += st.kind == RunStatus::Failed;
-  }
+  const auto [done, failed, missing] = dir.merge(plan, command_line); // each run's status read once
   fmt::print(
       "campaign {}: {} of {} runs complete, {} failed (see runs.csv and runs/*.failed); tables in {}\n",
       c.name, done, plan.size(), failed, dir.root().string());
